@@ -1,0 +1,44 @@
+# Thin wrapper around CMake. `make` builds a release into build/.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+CMAKE_FLAGS ?=
+
+.PHONY: all deps test test-slow asan tsan bench weights demo clean format
+
+all: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD)/Makefile: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+# Install the Debian packages the build needs (no-op when present).
+deps:
+	@bash tools/install-deps.sh
+
+# The default suite (everything not tagged [slow]).
+test: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+test-slow: all
+	cd $(BUILD) && ctest --output-on-failure -L slow
+
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNST_SANITIZE=address,undefined -DNST_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -LE slow
+
+# ThreadSanitizer over the threaded kernels.
+tsan:
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNST_SANITIZE=thread -DNST_BUILD_BENCH=OFF
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ./nst_tests "[threads]"
+
+bench: all
+	$(BUILD)/nst_bench
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -1,0 +1,58 @@
+#include "tensor/autograd.hpp"
+
+#include "tensor/check.hpp"
+
+namespace nst {
+
+Tensor& Var::grad_accumulator() {
+  NST_CHECK(node_ != nullptr, "grad_accumulator: undefined Var");
+  if (!node_->grad.defined()) node_->grad = Tensor::zeros(node_->value.shape());
+  return node_->grad;
+}
+
+Var Tape::constant(Tensor value) {
+  auto node = std::make_shared<Node>();
+  node->value = std::move(value);
+  return Var(std::move(node));
+}
+
+Var Tape::variable(Tensor value) {
+  auto node = std::make_shared<Node>();
+  node->value = std::move(value);
+  node->requires_grad = true;
+  return Var(std::move(node));
+}
+
+Var Tape::record(const char* op, Tensor value, std::initializer_list<Var> inputs,
+                 std::function<void(const Tensor& dout)> backward) {
+  auto node = std::make_shared<Node>();
+  node->value = std::move(value);
+  node->op = op;
+  for (const Var& in : inputs) {
+    NST_CHECK(in.defined(), op, ": undefined input");
+    node->requires_grad = node->requires_grad || in.requires_grad();
+  }
+  if (node->requires_grad) {
+    node->backward = std::move(backward);
+    nodes_.push_back(node);
+  }
+  return Var(std::move(node));
+}
+
+void Tape::backward(const Var& loss) {
+  NST_CHECK(loss.defined() && loss.value().numel() == 1, "backward: the loss must be a scalar, got ",
+            loss.defined() ? loss.shape().to_string() : std::string("an undefined Var"));
+  if (!loss.requires_grad()) return;  // nothing depends on a variable
+  loss.node_->grad = Tensor::full(loss.shape(), 1.0f);
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+    Node& node = **it;
+    if (node.grad.defined() && node.backward) node.backward(node.grad);
+    // Release what this node held: its closure (captured activations) and its
+    // gradient. Leaves are not on the tape, so their gradients stay.
+    node.backward = nullptr;
+    node.grad = Tensor();
+  }
+  nodes_.clear();
+}
+
+}  // namespace nst

@@ -1,0 +1,80 @@
+#include <catch2/catch.hpp>
+
+#include "tensor/autograd.hpp"
+#include "tensor/check.hpp"
+#include "tensor/tensor.hpp"
+
+using namespace nst;
+
+TEST_CASE("Shape basics and errors", "[tensor]") {
+  Shape s{2, 3, 4, 5};
+  CHECK(s.rank() == 4);
+  CHECK(s.numel() == 120);
+  CHECK(s.to_string() == "[2, 3, 4, 5]");
+  CHECK_THROWS_WITH(s[4], Catch::Contains("out of range"));
+  CHECK_THROWS_AS((Shape{1, -2}), Error);
+  CHECK_THROWS_AS((Shape{1, 2, 3, 4, 5, 6}), Error);
+}
+
+TEST_CASE("Tensor storage is aligned, shared and pooled", "[tensor]") {
+  Tensor a = Tensor::full({3, 5}, 2.0f);
+  CHECK(reinterpret_cast<uintptr_t>(a.data()) % 64 == 0);
+  Tensor b = a;  // shares
+  b[0] = 7.0f;
+  CHECK(a[0] == 7.0f);
+  Tensor c = a.clone();
+  c[0] = 1.0f;
+  CHECK(a[0] == 7.0f);
+  CHECK_THROWS_WITH(a.reshape({4, 4}), Catch::Contains("reshape"));
+
+  // Steady state: the same sizes requested again come from the pool.
+  auto& pool = BufferPool::global();
+  for (int warm = 0; warm < 2; ++warm) {
+    Tensor x = Tensor::empty({1, 64, 17, 19});
+    Tensor y = Tensor::empty({1, 64, 17, 19});
+  }
+  const int64_t before = pool.fresh_allocations();
+  for (int it = 0; it < 10; ++it) {
+    Tensor x = Tensor::empty({1, 64, 17, 19});
+    Tensor y = Tensor::zeros({1, 64, 17, 19});
+  }
+  CHECK(pool.fresh_allocations() == before);
+  CHECK_THROWS_WITH(Tensor::empty({int64_t{1} << 20, int64_t{1} << 20}), Catch::Contains("cannot allocate"));
+}
+
+TEST_CASE("Autograd: gradients accumulate, frozen inputs get none", "[autograd]") {
+  Tape tape;
+  Var x = tape.variable(Tensor::from({2}, {1.0f, 2.0f}));
+  Var w = tape.constant(Tensor::from({2}, {3.0f, 4.0f}));
+  // y = sum(x * w) + sum(x * x), by hand-written nodes.
+  auto dot = [&](Var a, Var b) {
+    Tensor out = Tensor::from({1}, {a.value()[0] * b.value()[0] + a.value()[1] * b.value()[1]});
+    Tensor av = a.value(), bv = b.value();
+    return tape.record("dot", out, {a, b}, [a, b, av, bv](const Tensor& dout) mutable {
+      if (a.requires_grad())
+        for (int i = 0; i < 2; ++i) a.grad_accumulator()[i] += dout[0] * bv[i];
+      if (b.requires_grad())
+        for (int i = 0; i < 2; ++i) b.grad_accumulator()[i] += dout[0] * av[i];
+    });
+  };
+  Var y1 = dot(x, w);
+  Var y2 = dot(x, x);
+  Var y = tape.record("add", Tensor::from({1}, {y1.value()[0] + y2.value()[0]}), {y1, y2},
+                      [y1, y2](const Tensor& dout) mutable {
+                        y1.grad_accumulator()[0] += dout[0];
+                        y2.grad_accumulator()[0] += dout[0];
+                      });
+  CHECK(tape.size() == 3);
+  tape.backward(y);
+  REQUIRE(x.grad().defined());
+  CHECK(x.grad()[0] == Approx(3.0f + 2.0f));
+  CHECK(x.grad()[1] == Approx(4.0f + 4.0f));
+  CHECK_FALSE(w.grad().defined());
+  CHECK(tape.size() == 0);
+
+  // Ops on constants only record nothing.
+  Var k = dot(w, w);
+  CHECK_FALSE(k.requires_grad());
+  CHECK(tape.size() == 0);
+  CHECK_THROWS_WITH(tape.backward(x), Catch::Contains("scalar"));
+}
