@@ -1,0 +1,153 @@
+#include "nst/config.hpp"
+
+#include <algorithm>
+
+#include "io/args.hpp"
+#include "tensor/check.hpp"
+
+namespace nst {
+
+namespace {
+
+void declare_objective_options(ArgParser& p) {
+  p.option("content-weight", "W", "weight of the content loss", "5").alias("-content_weight");
+  p.option("style-weight", "W", "weight of the style loss", "100").alias("-style_weight");
+  p.option("tv-weight", "W", "weight of the total-variation loss", "0.001").alias("-tv_weight");
+  p.option("content-layers", "L,..", "content layers", "relu4_2").alias("-content_layers");
+  p.option("style-layers", "L,..", "style layers", "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1")
+      .alias("-style_layers");
+  p.option("style-layer-weights", "W,..", "per style layer weights (default 1 each)");
+  p.option("content-layer-weights", "W,..", "per content layer weights (default 1 each)");
+  p.option("pooling", "max|avg", "pooling in the network", "max").alias("-pooling");
+}
+
+void read_objective_options(const Args& a, ObjectiveConfig& o) {
+  o.content_weight = a.get_double("content-weight", 0, 1e12);
+  o.style_weight = a.get_double("style-weight", 0, 1e12);
+  o.tv_weight = a.get_double("tv-weight", 0, 1e12);
+  o.content_layers = a.get_list("content-layers");
+  o.style_layers = a.get_list("style-layers");
+  if (a.has("style-layer-weights")) o.style_layer_weights = a.get_doubles("style-layer-weights");
+  if (a.has("content-layer-weights"))
+    o.content_layer_weights = a.get_doubles("content-layer-weights");
+  NST_CHECK(o.style_layer_weights.empty() || o.style_layer_weights.size() == o.style_layers.size(),
+            "--style-layer-weights has ", o.style_layer_weights.size(), " values for ",
+            o.style_layers.size(), " style layers");
+  NST_CHECK(o.content_layer_weights.empty() ||
+                o.content_layer_weights.size() == o.content_layers.size(),
+            "--content-layer-weights has ", o.content_layer_weights.size(), " values for ",
+            o.content_layers.size(), " content layers");
+  for (double w : o.style_layer_weights) NST_CHECK(w >= 0, "--style-layer-weights: negative weight ", w);
+  for (double w : o.content_layer_weights)
+    NST_CHECK(w >= 0, "--content-layer-weights: negative weight ", w);
+  o.pooling = a.get("pooling");
+  NST_CHECK(o.pooling == "max" || o.pooling == "avg", "--pooling must be max or avg, got '",
+            o.pooling, "'");
+}
+
+}  // namespace
+
+bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
+  ArgParser p("nst stylize", "Paints the content photo in the style of the style image(s).");
+  p.option("content", "IMAGE", "content photo").alias("-content_image");
+  p.option("style", "IMAGE", "style image (repeat, or a comma-separated list)")
+      .alias("-style_image").repeatable();
+  p.option("style-blend", "W,..", "blend weights of the styles").alias("-style_blend_weights");
+  p.option("output", "IMAGE", "output .png or .jpg", "out.png").alias("-output_image");
+  p.option("weights", "FILE", "VGG-19 weight file (default build/vgg19.nstw)").alias("-model_file");
+  p.option("size", "PX", "long side of the output", "512").alias("-image_size");
+  p.option("scales", "PX,..", "coarse-to-fine long sides, e.g. 256,512 (last = output size)");
+  p.option("iterations", "N", "iterations per scale", "500").alias("-num_iterations");
+  p.option("optimizer", "lbfgs|adam", "optimiser", "lbfgs").alias("-optimizer");
+  p.option("learning-rate", "LR", "step size (default: L-BFGS 1, Adam 10)").alias("-learning_rate");
+  p.option("lbfgs-history", "M", "L-BFGS history size", "100").alias("-lbfgs_num_correction");
+  p.flag("line-search", "strong-Wolfe line search for L-BFGS");
+  p.option("init", "content|noise|IMAGE", "starting image", "content");
+  p.option("init-image", "IMAGE", "starting image (same as --init IMAGE)").alias("-init_image");
+  p.option("style-scale", "S", "style image size relative to the output", "1").alias("-style_scale");
+  p.flag("original-colors", "keep the content's colours (luminance-only transfer)");
+  p.option("original-colors-value", "0|1", "classic spelling of --original-colors").alias("-original_colors");
+  p.flag("match-histogram", "match the style images' colours to the content first");
+  p.option("seed", "N", "random seed (noise init)", "0").alias("-seed");
+  p.option("threads", "N", "threads (0 = all cores)", "0");
+  p.option("save-every", "N", "write intermediate images every N iterations", "0").alias("-save_iter");
+  p.option("print-every", "N", "print losses every N iterations", "50").alias("-print_iter");
+  p.option("checkpoint", "FILE", "where an interruption saves the run (default OUTPUT.ckpt)");
+  p.option("resume", "FILE", "continue an interrupted run from its checkpoint");
+  p.option("record", "FILE", "JSON run record (default OUTPUT.json)");
+  p.option("max-memory", "GB", "refuse runs estimated to need more (default: available RAM)");
+  declare_objective_options(p);
+
+  auto parsed = p.parse(argc - 1, argv + 1);
+  if (!parsed) return false;
+  const Args& a = *parsed;
+
+  c.resume = a.get("resume");
+  NST_CHECK(a.has("content") || !c.resume.empty(), "nst stylize: --content is required");
+  NST_CHECK(a.has("style") || !c.resume.empty(), "nst stylize: --style is required");
+  c.content = a.get("content");
+  c.styles.clear();
+  for (const std::string& s : a.get_all("style")) {
+    size_t start = 0;
+    while (start <= s.size()) {
+      const size_t comma = s.find(',', start);
+      const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      NST_CHECK(!item.empty(), "nst stylize: --style has an empty item in '", s, "'");
+      c.styles.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (a.has("style-blend")) {
+    c.style_blend = a.get_doubles("style-blend");
+    NST_CHECK(c.style_blend.size() == c.styles.size(), "nst stylize: --style-blend has ",
+              c.style_blend.size(), " weights for ", c.styles.size(), " style images");
+    double sum = 0;
+    for (double w : c.style_blend) {
+      NST_CHECK(w >= 0, "nst stylize: --style-blend weights must not be negative, got ", w);
+      sum += w;
+    }
+    NST_CHECK(sum > 0, "nst stylize: --style-blend weights sum to zero");
+  }
+  c.output = a.get("output");
+  c.weights = a.get("weights");
+  c.size = a.get_int("size", 16, 16384);
+  c.scales.clear();
+  if (a.has("scales")) {
+    for (double s : a.get_doubles("scales")) {
+      NST_CHECK(s >= 16 && s <= 16384 && s == double(int64_t(s)),
+                "nst stylize: --scales entries must be whole numbers from 16 to 16384, got ", s);
+      NST_CHECK(c.scales.empty() || s > double(c.scales.back()),
+                "nst stylize: --scales must increase");
+      c.scales.push_back(int64_t(s));
+    }
+    if (!a.has("size")) c.size = c.scales.back();
+    NST_CHECK(c.scales.back() == c.size, "nst stylize: the last of --scales (", c.scales.back(),
+              ") must equal --size (", c.size, ")");
+  }
+  c.iterations = a.get_int("iterations", 0, 1000000);
+  c.optimizer = a.get("optimizer");
+  NST_CHECK(c.optimizer == "lbfgs" || c.optimizer == "adam",
+            "nst stylize: --optimizer must be lbfgs or adam, got '", c.optimizer, "'");
+  c.learning_rate = a.has("learning-rate") ? a.get_double("learning-rate", 1e-12, 1e6) : -1.0;
+  c.lbfgs_history = a.get_int("lbfgs-history", 1, 1000);
+  c.line_search = a.flag("line-search");
+  c.init = a.get("init");
+  if (a.has("init-image")) c.init = a.get("init-image");
+  if (c.init == "random" || c.init == "image") c.init = c.init == "random" ? "noise" : "content";
+  c.style_scale = a.get_double("style-scale", 0.01, 16);
+  c.original_colors = a.flag("original-colors");
+  if (a.has("original-colors-value")) c.original_colors = a.get_int("original-colors-value", 0, 1) == 1;
+  c.match_histogram = a.flag("match-histogram");
+  c.seed = static_cast<uint64_t>(a.get_int("seed", -1, INT64_MAX) < 0 ? 0 : a.get_int("seed", 0, INT64_MAX));
+  c.threads = a.get_int("threads", 0, 1024);
+  c.save_every = a.get_int("save-every", 0, 1000000);
+  c.print_every = a.get_int("print-every", 0, 1000000);
+  c.checkpoint = a.has("checkpoint") ? a.get("checkpoint") : c.output + ".ckpt";
+  c.record = a.has("record") ? a.get("record") : c.output + ".json";
+  c.max_memory_gb = a.has("max-memory") ? a.get_double("max-memory", 0.01, 1e6) : 0.0;
+  read_objective_options(a, c.objective);
+  return true;
+}
+
+}  // namespace nst

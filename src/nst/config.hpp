@@ -1,0 +1,55 @@
+// Everything a stylisation run needs to know, parsed from the command line
+// (parse_stylize_args) or filled in by a program that links the library.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nst {
+
+struct ObjectiveConfig {
+  std::vector<std::string> content_layers = {"relu4_2"};
+  std::vector<std::string> style_layers = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
+  std::vector<double> content_layer_weights;  // empty = 1 for each layer
+  std::vector<double> style_layer_weights;    // empty = 1 for each layer
+  double content_weight = 5.0;
+  double style_weight = 100.0;
+  double tv_weight = 1e-3;
+  std::string pooling = "max";  // max | avg
+};
+
+struct StylizeConfig {
+  std::string content;                 // content image
+  std::vector<std::string> styles;     // style images
+  std::vector<double> style_blend;     // blend weights (normalised to sum 1); empty = equal
+  std::string output = "out.png";
+  std::string weights;                 // weight file; empty = the default one
+  int64_t size = 512;                  // long side of the output, px
+  std::vector<int64_t> scales;         // coarse-to-fine long sides; empty = {size}
+  int64_t iterations = 500;            // per scale
+  std::string optimizer = "lbfgs";     // lbfgs | adam
+  double learning_rate = -1;           // < 0: the optimiser's default (L-BFGS 1, Adam 10)
+  int64_t lbfgs_history = 100;
+  bool line_search = false;            // strong-Wolfe line search for L-BFGS
+  std::string init = "content";        // content | noise | image path
+  double style_scale = 1.0;            // style images' long side = style_scale * size
+  bool original_colors = false;        // luminance-only transfer
+  bool match_histogram = false;        // match the style images' colours to the content first
+  uint64_t seed = 0;
+  int64_t threads = 0;                 // 0 = all cores
+  int64_t save_every = 0;              // write intermediate images every N iterations (0 = never)
+  int64_t print_every = 50;            // print losses every N iterations (0 = never)
+  std::string checkpoint;              // where SIGINT/SIGTERM writes a checkpoint (default output + .ckpt)
+  std::string resume;                  // checkpoint to continue from
+  std::string record;                  // JSON run record path (default output + .json)
+  double max_memory_gb = 0;            // refuse runs estimated above this (0 = available RAM)
+  ObjectiveConfig objective;
+};
+
+// Parses `nst stylize` arguments (argv[0] is the subcommand name). Accepts the
+// classic neural-style spellings (-content_image, -style_image, ...) as
+// aliases. Returns false when --help was printed. Throws nst::Error on bad input.
+bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& config);
+
+}  // namespace nst
