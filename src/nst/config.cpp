@@ -45,7 +45,69 @@ void read_objective_options(const Args& a, ObjectiveConfig& o) {
             o.pooling, "'");
 }
 
+std::vector<std::string> split_styles(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const std::string& s : given) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = s.find(',', start);
+      const std::string item =
+          s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      NST_CHECK(!item.empty(), "--style has an empty item in '", s, "'");
+      out.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+std::vector<double> read_blend(const Args& a, size_t n_styles) {
+  if (!a.has("style-blend")) return {};
+  std::vector<double> blend = a.get_doubles("style-blend");
+  NST_CHECK(blend.size() == n_styles, "--style-blend has ", blend.size(), " weights for ", n_styles,
+            " style images");
+  double sum = 0;
+  for (double w : blend) {
+    NST_CHECK(w >= 0, "--style-blend weights must not be negative, got ", w);
+    sum += w;
+  }
+  NST_CHECK(sum > 0, "--style-blend weights sum to zero");
+  return blend;
+}
+
 }  // namespace
+
+bool parse_loss_args(int argc, const char* const* argv, LossConfig& c) {
+  ArgParser p("nst loss", "Evaluates the style-transfer objective at an image, term by term.");
+  p.option("content", "IMAGE", "content photo").alias("-content_image").required();
+  p.option("style", "IMAGE", "style image (repeat, or a comma-separated list)")
+      .alias("-style_image").repeatable().required();
+  p.option("style-blend", "W,..", "blend weights of the styles").alias("-style_blend_weights");
+  p.option("image", "IMAGE", "the image to evaluate").required();
+  p.option("weights", "FILE", "VGG-19 weight file (default build/vgg19.nstw)").alias("-model_file");
+  p.option("size", "PX", "long side (default: the image's own size)").alias("-image_size");
+  p.option("style-scale", "S", "style image size relative to the image", "1").alias("-style_scale");
+  p.option("threads", "N", "threads (0 = all cores)", "0");
+  p.option("dump-grad", "FILE.npy", "write the gradient (float32, C x H x W, network input space)");
+  p.flag("json", "print {\"total\": ..., \"content\": ..., \"style\": [...], \"tv\": ...}");
+  declare_objective_options(p);
+  auto parsed = p.parse(argc - 1, argv + 1);
+  if (!parsed) return false;
+  const Args& a = *parsed;
+  c.content = a.get("content");
+  c.image = a.get("image");
+  c.styles = split_styles(a.get_all("style"));
+  c.style_blend = read_blend(a, c.styles.size());
+  c.weights = a.get("weights");
+  c.size = a.has("size") ? a.get_int("size", 16, 16384) : 0;
+  c.style_scale = a.get_double("style-scale", 0.01, 16);
+  c.threads = a.get_int("threads", 0, 1024);
+  c.dump_grad = a.get("dump-grad");
+  c.json = a.flag("json");
+  read_objective_options(a, c.objective);
+  return true;
+}
 
 bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
   ArgParser p("nst stylize", "Paints the content photo in the style of the style image(s).");
@@ -86,29 +148,8 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
   NST_CHECK(a.has("content") || !c.resume.empty(), "nst stylize: --content is required");
   NST_CHECK(a.has("style") || !c.resume.empty(), "nst stylize: --style is required");
   c.content = a.get("content");
-  c.styles.clear();
-  for (const std::string& s : a.get_all("style")) {
-    size_t start = 0;
-    while (start <= s.size()) {
-      const size_t comma = s.find(',', start);
-      const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      NST_CHECK(!item.empty(), "nst stylize: --style has an empty item in '", s, "'");
-      c.styles.push_back(item);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  if (a.has("style-blend")) {
-    c.style_blend = a.get_doubles("style-blend");
-    NST_CHECK(c.style_blend.size() == c.styles.size(), "nst stylize: --style-blend has ",
-              c.style_blend.size(), " weights for ", c.styles.size(), " style images");
-    double sum = 0;
-    for (double w : c.style_blend) {
-      NST_CHECK(w >= 0, "nst stylize: --style-blend weights must not be negative, got ", w);
-      sum += w;
-    }
-    NST_CHECK(sum > 0, "nst stylize: --style-blend weights sum to zero");
-  }
+  c.styles = split_styles(a.get_all("style"));
+  c.style_blend = read_blend(a, c.styles.size());
   c.output = a.get("output");
   c.weights = a.get("weights");
   c.size = a.get_int("size", 16, 16384);

@@ -47,6 +47,19 @@ struct StylizeConfig {
   ObjectiveConfig objective;
 };
 
+// `nst loss`: evaluates the objective at an image without optimising.
+struct LossConfig {
+  std::string content, image, weights, dump_grad;
+  std::vector<std::string> styles;
+  std::vector<double> style_blend;
+  int64_t size = 0;  // long side; 0 = the image's own size
+  double style_scale = 1.0;
+  int64_t threads = 0;
+  bool json = false;
+  ObjectiveConfig objective;
+};
+bool parse_loss_args(int argc, const char* const* argv, LossConfig& config);
+
 // Parses `nst stylize` arguments (argv[0] is the subcommand name). Accepts the
 // classic neural-style spellings (-content_image, -style_image, ...) as
 // aliases. Returns false when --help was printed. Throws nst::Error on bad input.
