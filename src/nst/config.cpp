@@ -124,7 +124,7 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
   p.option("learning-rate", "LR", "step size (default: L-BFGS 1, Adam 10)").alias("-learning_rate");
   p.option("lbfgs-history", "M", "L-BFGS history size", "100").alias("-lbfgs_num_correction");
   p.flag("line-search", "strong-Wolfe line search for L-BFGS");
-  p.option("init", "content|noise|IMAGE", "starting image", "content");
+  p.option("init", "content|noise|IMAGE", "starting image", "content").alias("-init");
   p.option("init-image", "IMAGE", "starting image (same as --init IMAGE)").alias("-init_image");
   p.option("style-scale", "S", "style image size relative to the output", "1").alias("-style_scale");
   p.flag("original-colors", "keep the content's colours (luminance-only transfer)");
