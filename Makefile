@@ -1,9 +1,10 @@
 # Thin wrapper around CMake. `make` builds a release into build/.
+SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test test-slow asan tsan bench weights demo clean format
+.PHONY: all deps test test-slow asan tsan fuzz bench weights demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -33,6 +34,21 @@ tsan:
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNST_SANITIZE=thread -DNST_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ./nst_tests "[threads]"
+
+# Each libFuzzer target for FUZZ_SECONDS (default 60) from its seed corpus in
+# fuzz/corpus/<name>; new inputs go to build-fuzz/corpus/<name>.
+FUZZ_SECONDS ?= 60
+fuzz:
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DNST_FUZZ=ON -DNST_BUILD_TESTS=OFF -DNST_BUILD_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS)
+	@set -e; for f in build-fuzz/fuzz_*; do \
+	  name=$$(basename $$f | sed 's/^fuzz_//'); mkdir -p build-fuzz/corpus/$$name; \
+	  echo "== fuzzing $$name for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    build-fuzz/corpus/$$name fuzz/corpus/$$name 2>&1 | tail -4; \
+	  test $${PIPESTATUS[0]} -eq 0; \
+	done
 
 bench: all
 	$(BUILD)/nst_bench
