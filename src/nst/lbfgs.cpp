@@ -104,9 +104,13 @@ LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max) {
   const double g_max = vec_max_abs(st.g.data(), st.n);
   if (!std::isfinite(st.f) || !std::isfinite(g_max)) return LbfgsStop::non_finite;
   if (g_max <= o.grad_tolerance) return LbfgsStop::gradient_tolerance;
-  if (std::fabs(st.f - f_old) <= o.change_tolerance * std::max(std::fabs(st.f), std::fabs(f_old)))
-    return LbfgsStop::change_tolerance;
-  if (step_max <= o.step_tolerance) return LbfgsStop::step_tolerance;
+  // The first step is deliberately short (min(1, 1/‖g‖₁) lr), so the change and
+  // step tests start at the second iteration.
+  if (st.iteration >= 2) {
+    const double scale = std::max(std::fabs(st.f), std::fabs(f_old));
+    if (std::fabs(st.f - f_old) <= o.change_tolerance * scale) return LbfgsStop::change_tolerance;
+    if (step_max <= o.step_tolerance) return LbfgsStop::step_tolerance;
+  }
   if (st.iteration >= o.max_iterations) return LbfgsStop::max_iterations;
   if (st.evaluations >= max_evaluations(o)) return LbfgsStop::max_evaluations;
   return LbfgsStop::running;

@@ -38,8 +38,8 @@ enum class LbfgsStop : int32_t {
   max_iterations,      // iteration == max_iterations
   max_evaluations,     // evaluations >= max_evaluations
   gradient_tolerance,  // max |g| <= grad_tolerance
-  change_tolerance,    // |f - f_prev| <= change_tolerance * max(|f|, |f_prev|)
-  step_tolerance,      // max |t d| <= step_tolerance
+  change_tolerance,    // |f - f_prev| <= change_tolerance * max(|f|, |f_prev|), from iteration 2
+  step_tolerance,      // max |t d| <= step_tolerance, from iteration 2
   not_descent,         // no descent direction, even steepest descent (g = 0 or NaN)
   line_search_failed,  // no step met sufficient decrease; x is unchanged
   non_finite,          // f or ∇f became NaN or infinite
