@@ -2,7 +2,9 @@
 // gradients can be checked by finite differences in double.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -90,6 +92,18 @@ inline Objective diagonal_quadratic(int64_t n) {
     }
     return f;
   };
+}
+
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+inline bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }
+
+inline double max_error_to(const std::vector<float>& x, const std::vector<double>& want) {
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::fabs(x[i] - want[i]));
+  return worst;
 }
 
 }  // namespace nst::testing

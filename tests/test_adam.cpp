@@ -13,14 +13,7 @@
 
 using namespace nst;
 using nst::testing::Quadratic;
-
-namespace {
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-}  // namespace
+using nst::testing::same_bits;
 
 TEST_CASE("adam: the first step moves every coordinate by lr against the gradient sign",
           "[adam]") {

@@ -1,10 +1,11 @@
 // Vector operations of the optimisers on float vectors of length n.
 //
 // Reductions accumulate in double and are deterministic: [0, n) is cut into
-// fixed chunks of kVectorChunk elements (never by thread count); each chunk sums
-// into 8 interleaved lanes (lane = i mod 8), lanes are added in order, then the
-// chunk partials are added in chunk order. Element-wise updates round once to
-// float per element. So any thread count gives the same bits.
+// fixed chunks of kVectorChunk elements (never by thread count); each chunk is
+// summed by one SIMD kernel call in a fixed order (src/nn/kernels/optim_vec.hpp),
+// and the chunk partials are added in chunk order. Element-wise updates round
+// once per element. So any thread count gives the same bits at a given SIMD
+// level; element-wise results are the same at every level.
 #pragma once
 
 #include <cstdint>
