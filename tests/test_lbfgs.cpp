@@ -264,6 +264,18 @@ TEST_CASE("lbfgs: history is bounded by m and stored in float", "[lbfgs]") {
   CHECK(state.iteration == 8);
   CHECK(state.s.size() == 3);
   CHECK(state.history_floats() == 2 * 3 * n);
+  // Restart: pairs and f, g forgotten; the next step re-evaluates at the changed x.
+  std::vector<float> x_moved = x;
+  x_moved[0] += 0.5f;
+  LbfgsState restarted = state;
+  lbfgs_restart(restarted);
+  CHECK(restarted.s.empty());
+  CHECK(!restarted.stopped());
+  const int64_t evaluations = restarted.evaluations;
+  restarted.options.max_iterations = 9;
+  lbfgs_step(restarted, x_moved.data(), q.objective());
+  CHECK(restarted.evaluations >= evaluations + 2);
+  CHECK(restarted.s.size() == 1);
   // Lowering m drops the oldest pairs at the next step.
   state.options.history = 2;
   state.options.max_iterations = 9;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <istream>
+#include <limits>
 #include <ostream>
 #include <utility>
 
@@ -57,7 +58,9 @@ int64_t LbfgsState::history_floats() const {
 namespace {
 
 int64_t max_evaluations(const LbfgsOptions& o) {
-  return o.max_evaluations > 0 ? o.max_evaluations : o.max_iterations * 5 / 4;
+  if (o.max_evaluations > 0) return o.max_evaluations;
+  const int64_t limit = std::numeric_limits<int64_t>::max() / 5;
+  return o.max_iterations > limit ? std::numeric_limits<int64_t>::max() : o.max_iterations * 5 / 4;
 }
 
 double evaluate(LbfgsState& st, const float* x, const Objective& objective) {
@@ -233,6 +236,12 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
   push_pair(st, t);
   st.stop = stop_test(st, f_old, step_max);
   return st.f;
+}
+
+void lbfgs_restart(LbfgsState& state) {
+  clear_history(state);
+  state.evaluated = false;
+  state.stop = LbfgsStop::running;
 }
 
 double lbfgs_run(LbfgsState& state, float* x, const Objective& objective) {

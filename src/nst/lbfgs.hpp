@@ -12,7 +12,9 @@
 //   }
 //   std::cout << lbfgs_stop_name(state.stop);
 //
-// x belongs to the caller and must not change between steps (state.g is ∇f at x).
+// x belongs to the caller and must not change between steps (state.g is ∇f at x);
+// after changing it (clamping pixels, a new scale of the same size), call
+// lbfgs_restart.
 //
 // Memory: the history holds up to m pairs (s, y) of n floats each, 2 m n floats:
 // at 512x512x3 pixels and m = 100 that is 2 * 100 * 786432 * 4 B = 629 MB, plus
@@ -103,6 +105,10 @@ struct LbfgsState {
 // pair (s, y) and tests the stopping rules. Returns f(x) at the new x; once
 // stopped, returns f(x) and does nothing.
 double lbfgs_step(LbfgsState& state, float* x, const Objective& objective);
+
+// Forgets the pairs and f, g (re-evaluated at the next step) and clears the stop
+// reason; keeps the options and the iteration and evaluation counts.
+void lbfgs_restart(LbfgsState& state);
 
 // Calls lbfgs_step until the state stops; returns the final f(x).
 double lbfgs_run(LbfgsState& state, float* x, const Objective& objective);
