@@ -29,6 +29,7 @@ TEST_CASE("adam: the first step moves every coordinate by lr against the gradien
   for (int64_t i = 0; i < n; ++i)
     CHECK(x[i] == Approx(-10.0 * g[i] / (std::fabs(g[i]) + 1e-8)).epsilon(1e-6));
   CHECK(state.iteration == 1);
+  CHECK(adam_memory_bytes(n) == 3 * n * 4);
 }
 
 TEST_CASE("adam: the update matches the double reference on odd sizes", "[adam]") {

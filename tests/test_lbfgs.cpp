@@ -264,6 +264,9 @@ TEST_CASE("lbfgs: history is bounded by m and stored in float", "[lbfgs]") {
   CHECK(state.iteration == 8);
   CHECK(state.s.size() == 3);
   CHECK(state.history_floats() == 2 * 3 * n);
+  CHECK(lbfgs_memory_bytes(n, o) == (2 * 3 + 4) * n * 4);
+  LbfgsOptions classic;  // m = 100 at 512x512x3: 629 MB of history
+  CHECK(lbfgs_memory_bytes(786432, classic) == (200 + 3) * int64_t(786432) * 4);
   // Restart: pairs and f, g forgotten; the next step re-evaluates at the changed x.
   std::vector<float> x_moved = x;
   x_moved[0] += 0.5f;

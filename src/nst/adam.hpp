@@ -58,6 +58,9 @@ struct AdamState {
   void load_state(std::istream& in);
 };
 
+// Bytes an AdamState for n values holds: m, v and g, 3 n floats.
+inline int64_t adam_memory_bytes(int64_t n) { return 3 * n * int64_t(sizeof(float)); }
+
 // One step: evaluates f(x) and g = ∇f(x), then updates m, v and x (adam_update).
 // Returns f(x) at the x it was called with; once stopped, returns f and does nothing.
 double adam_step(AdamState& state, float* x, const Objective& objective);

@@ -238,6 +238,13 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
   return st.f;
 }
 
+int64_t lbfgs_memory_bytes(int64_t n, const LbfgsOptions& options) {
+  // s, y: 2 m n; g, d, g_old: 3 n; x0: n.
+  const int64_t vectors = 2 * int64_t(options.history) + 3 +
+                          (options.line_search == LineSearch::strong_wolfe ? 1 : 0);
+  return vectors * n * int64_t(sizeof(float));
+}
+
 void lbfgs_restart(LbfgsState& state) {
   clear_history(state);
   state.evaluated = false;

@@ -106,6 +106,10 @@ struct LbfgsState {
 // stopped, returns f(x) and does nothing.
 double lbfgs_step(LbfgsState& state, float* x, const Objective& objective);
 
+// Peak bytes an LbfgsState for n values holds once its history is full:
+// (2 m + 3) n floats, plus n more with the line search (x0).
+int64_t lbfgs_memory_bytes(int64_t n, const LbfgsOptions& options);
+
 // Forgets the pairs and f, g (re-evaluated at the next step) and clears the stop
 // reason; keeps the options and the iteration and evaluation counts.
 void lbfgs_restart(LbfgsState& state);
