@@ -4,6 +4,7 @@
 
 #include "nn/gemm.hpp"
 #include "nn/kernels/parallel.hpp"
+#include "tensor/check.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nst::kernels {
@@ -105,7 +106,9 @@ void col2im_tile(float* dinp, const float* col, const ConvGeometry& g, int64_t p
 }
 
 void conv_gemm_forward(float* out, const float* inp, const float* weight, const float* bias,
-                       bool relu, const ConvGeometry& g) {
+                       bool relu, const ConvGeometry& g, bool accumulate) {
+  NST_CHECK(!accumulate || (!bias && !relu), "conv: an accumulating forward takes no epilogue");
+  const float beta = accumulate ? 1.0f : 0.0f;
   const int64_t K = g.col_rows(), P = g.positions();
   const int64_t tile = col_tile_positions(g);
   Tensor scratch = g.is_pointwise() ? Tensor() : Tensor::empty({K * tile});  // pooled
@@ -116,10 +119,10 @@ void conv_gemm_forward(float* out, const float* inp, const float* weight, const 
       const int64_t count = std::min(tile, P - p0);
       // out[:, p0:p0+count] = weight[OC][K] * col[K][count]
       if (g.is_pointwise()) {
-        gemm(false, false, g.OC, count, K, 1.0f, weight, K, inp_n + p0, P, 0.0f, out_n + p0, P);
+        gemm(false, false, g.OC, count, K, 1.0f, weight, K, inp_n + p0, P, beta, out_n + p0, P);
       } else {
         im2col_tile(scratch.data(), inp_n, g, p0, count);
-        gemm(false, false, g.OC, count, K, 1.0f, weight, K, scratch.data(), count, 0.0f,
+        gemm(false, false, g.OC, count, K, 1.0f, weight, K, scratch.data(), count, beta,
              out_n + p0, P);
       }
       if (!bias && !relu) continue;

@@ -50,10 +50,11 @@ void im2col_tile(float* col, const float* inp, const ConvGeometry& g, int64_t p0
 // dinp += the scatter of col[K][count] back onto one image (adjoint of im2col_tile).
 void col2im_tile(float* dinp, const float* col, const ConvGeometry& g, int64_t p0, int64_t count);
 
-// out[N][OC][OH][OW] = conv(inp, weight) + bias, then max(., 0) when relu.
-// bias may be null.
+// out[N][OC][OH][OW] = conv(inp, weight) + bias, then max(., 0) when relu
+// (bias may be null). With accumulate, out += conv(inp, weight) instead (no
+// bias, no relu): the transposed conv's input gradient.
 void conv_gemm_forward(float* out, const float* inp, const float* weight, const float* bias,
-                       bool relu, const ConvGeometry& g);
+                       bool relu, const ConvGeometry& g, bool accumulate = false);
 // dinp[N][C][H][W] += the gradient of the forward through the input.
 void conv_gemm_backward_input(float* dinp, const float* dout, const float* weight,
                               const ConvGeometry& g);
