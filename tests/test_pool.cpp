@@ -115,7 +115,8 @@ TEST_CASE("pool2d: fast kernels match the reference on odd shapes", "[pool]") {
           avg_pool2d_reference_forward(want.data(), inp.data(), g);
           CHECK(testing::bit_identical(out, want));
 
-          Tensor dinp = Tensor::full(shape, 1.0f), dwant = Tensor::full(shape, 1.0f);
+          // Starting from -0.0f also checks that pixels which get no gradient keep their bits.
+          Tensor dinp = Tensor::full(shape, -0.0f), dwant = Tensor::full(shape, -0.0f);
           max_pool2d_backward(dinp, dout, inp, p);
           max_pool2d_reference_backward(dwant.data(), dout.data(), inp.data(), g);
           CHECK(testing::bit_identical(dinp, dwant));

@@ -57,15 +57,37 @@ bool is_2x2_stride_2(const Pool2dGeometry& g) {
   return g.KH == 2 && g.KW == 2 && g.stride_h == 2 && g.stride_w == 2;
 }
 
-// First maximum of a 2x2 window in scan order (a b / c d): its column offset
-// (0 or 1) and row (0 or 1), packed as row * W + column.
-inline int64_t argmax_2x2(const float* r0, const float* r1, int64_t W) {
-  int64_t best = 0;
-  float v = r0[0];
-  if (r0[1] > v) best = 1, v = r0[1];
-  if (r1[0] > v) best = W, v = r1[0];
-  if (r1[1] > v) best = W + 1;
-  return best;
+// out[ow] = first maximum of (r0[2ow], r0[2ow+1], r1[2ow], r1[2ow+1]) by the
+// strict comparisons of pool2d_reference_argmax, written as selects so it vectorises.
+void max_2x2_row(float* out, const float* r0, const float* r1, int64_t OW) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    float v = r0[2 * ow];
+    v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+    v = r1[2 * ow] > v ? r1[2 * ow] : v;
+    v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+    out[ow] = v;
+  }
+}
+
+// Differentiates max_2x2_row: adds d[ow] to the pixel that won, by the same
+// comparisons. Windows do not overlap, so each pixel gets at most one d; the
+// losers get -0.0f, which leaves every float (even -0.0f) unchanged, so the
+// loop has no branch and matches the scatter of the reference bit for bit.
+void max_2x2_row_backward(float* d0, float* d1, const float* d, const float* r0,
+                          const float* r1, int64_t OW) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
+    const bool b_wins = b > a;
+    const float v1 = b_wins ? b : a;
+    const bool c_wins = c > v1;
+    const float v2 = c_wins ? c : v1;
+    const bool e_wins = e > v2;
+    const float g = d[ow];
+    d1[2 * ow + 1] += e_wins ? g : -0.0f;
+    d1[2 * ow] += !e_wins && c_wins ? g : -0.0f;
+    d0[2 * ow + 1] += !e_wins && !c_wins && b_wins ? g : -0.0f;
+    d0[2 * ow] += !e_wins && !c_wins && !b_wins ? g : -0.0f;
+  }
 }
 
 }  // namespace
@@ -73,18 +95,20 @@ inline int64_t argmax_2x2(const float* r0, const float* r1, int64_t W) {
 void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p) {
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", inp.shape(), p);
   check_shape("max_pool2d", "output", out, Shape{g.N, g.C, g.OH, g.OW}, inp.shape());
+  const bool two_by_two = is_2x2_stride_2(g);
   for_each_plane(g, [&](int64_t nc) {
     const float* plane = inp.data() + nc * g.H * g.W;
     float* dst = out.data() + nc * g.OH * g.OW;
-    for (int64_t oh = 0; oh < g.OH; ++oh)
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        if (is_2x2_stride_2(g)) {
-          const float* r0 = plane + 2 * oh * g.W + 2 * ow;
-          dst[oh * g.OW + ow] = r0[argmax_2x2(r0, r0 + g.W, g.W)];
-        } else {
-          dst[oh * g.OW + ow] = plane[pool2d_reference_argmax(plane, g, oh, ow)];
-        }
+    for (int64_t oh = 0; oh < g.OH; ++oh) {
+      float* row = dst + oh * g.OW;
+      if (two_by_two) {
+        const float* r0 = plane + 2 * oh * g.W;
+        max_2x2_row(row, r0, r0 + g.W, g.OW);
+      } else {
+        for (int64_t ow = 0; ow < g.OW; ++ow)
+          row[ow] = plane[pool2d_reference_argmax(plane, g, oh, ow)];
       }
+    }
   });
 }
 
@@ -94,21 +118,21 @@ void max_pool2d_backward(Tensor& dinp, const Tensor& dout, const Tensor& inp,
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", inp.shape(), p);
   check_shape("max_pool2d", "output gradient", dout, Shape{g.N, g.C, g.OH, g.OW}, inp.shape());
   check_shape("max_pool2d", "input gradient", dinp, inp.shape(), inp.shape());
+  const bool two_by_two = is_2x2_stride_2(g);
   for_each_plane(g, [&](int64_t nc) {
     const float* plane = inp.data() + nc * g.H * g.W;
     const float* d = dout.data() + nc * g.OH * g.OW;
     float* dplane = dinp.data() + nc * g.H * g.W;
-    for (int64_t oh = 0; oh < g.OH; ++oh)
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        int64_t i;
-        if (is_2x2_stride_2(g)) {
-          const int64_t corner = 2 * oh * g.W + 2 * ow;
-          i = corner + argmax_2x2(plane + corner, plane + corner + g.W, g.W);
-        } else {
-          i = pool2d_reference_argmax(plane, g, oh, ow);
-        }
-        dplane[i] += d[oh * g.OW + ow];
+    for (int64_t oh = 0; oh < g.OH; ++oh) {
+      if (two_by_two) {
+        const int64_t top = 2 * oh * g.W;
+        max_2x2_row_backward(dplane + top, dplane + top + g.W, d + oh * g.OW, plane + top,
+                             plane + top + g.W, g.OW);
+      } else {
+        for (int64_t ow = 0; ow < g.OW; ++ow)
+          dplane[pool2d_reference_argmax(plane, g, oh, ow)] += d[oh * g.OW + ow];
       }
+    }
   });
 }
 
