@@ -262,3 +262,20 @@ TEST_CASE("conv2d: autograd wires the free functions, frozen weight gets no grad
   conv2d_backward_weight(want_dw_only, nullptr, r, xv, p);
   CHECK(testing::bit_identical(w.grad(), want_dw_only));
 }
+
+TEST_CASE("conv2d: steady state allocates nothing (pooled scratch)", "[conv2d]") {
+  const Conv2dParams p = Conv2dParams::same(3, 3, 1, 20, 21);
+  const Shape in_shape{1, 8, 20, 21}, w_shape{6, 8, 3, 3};
+  Tensor inp = random_tensor(in_shape, 1), weight = random_tensor(w_shape, 2);
+  Tensor out = Tensor::empty(conv2d_output_shape(in_shape, w_shape, p));
+  Tensor dinp = Tensor::zeros(in_shape), dweight = Tensor::zeros(w_shape);
+  auto step = [&] {
+    conv2d_forward(out, inp, weight, nullptr, p);
+    conv2d_backward_input(dinp, out, weight, p);
+    conv2d_backward_weight(dweight, nullptr, out, inp, p);
+  };
+  step();
+  const int64_t before = BufferPool::global().fresh_allocations();
+  for (int i = 0; i < 3; ++i) step();
+  CHECK(BufferPool::global().fresh_allocations() == before);
+}
