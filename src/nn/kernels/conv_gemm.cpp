@@ -74,7 +74,11 @@ void im2col_tile(float* col, const float* inp, const ConvGeometry& g, int64_t p0
                       float* d = dst + q;
                       const int64_t row = ih * g.W + off_w;  // + ow*sw = input index
                       for (int64_t ow = ow0; ow < lo; ++ow) d[ow - ow0] = 0.0f;
-                      for (int64_t ow = lo; ow < hi; ++ow) d[ow - ow0] = plane[row + ow * g.stride_w];
+                      if (g.stride_w == 1)  // contiguous: a plain copy
+                        std::copy(plane + row + lo, plane + row + hi, d + (lo - ow0));
+                      else
+                        for (int64_t ow = lo; ow < hi; ++ow)
+                          d[ow - ow0] = plane[row + ow * g.stride_w];
                       for (int64_t ow = hi; ow < ow1; ++ow) d[ow - ow0] = 0.0f;
                     });
     }
@@ -97,8 +101,11 @@ void col2im_tile(float* dinp, const float* col, const ConvGeometry& g, int64_t p
                         [&](int64_t q, int64_t ih, int64_t ow0, int64_t, int64_t lo, int64_t hi) {
                           const float* s = src + q;
                           const int64_t row = ih * g.W + off_w;
-                          for (int64_t ow = lo; ow < hi; ++ow)
-                            plane[row + ow * g.stride_w] += s[ow - ow0];
+                          if (g.stride_w == 1)  // contiguous: vectorisable
+                            for (int64_t ow = lo; ow < hi; ++ow) plane[row + ow] += s[ow - ow0];
+                          else
+                            for (int64_t ow = lo; ow < hi; ++ow)
+                              plane[row + ow * g.stride_w] += s[ow - ow0];
                         });
         }
     }
