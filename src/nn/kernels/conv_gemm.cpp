@@ -74,9 +74,9 @@ void im2col_tile(float* col, const float* inp, const ConvGeometry& g, int64_t p0
                       float* d = dst + q;
                       const int64_t row = ih * g.W + off_w;  // + ow*sw = input index
                       for (int64_t ow = ow0; ow < lo; ++ow) d[ow - ow0] = 0.0f;
-                      if (g.stride_w == 1)  // contiguous: a plain copy
+                      if (g.stride_w == 1 && hi > lo)  // contiguous: a plain copy
                         std::copy(plane + row + lo, plane + row + hi, d + (lo - ow0));
-                      else
+                      else if (g.stride_w != 1)
                         for (int64_t ow = lo; ow < hi; ++ow)
                           d[ow - ow0] = plane[row + ow * g.stride_w];
                       for (int64_t ow = hi; ow < ow1; ++ow) d[ow - ow0] = 0.0f;
@@ -178,39 +178,38 @@ void conv_gemm_backward_input(float* dinp, const float* dout, const float* weigh
 void conv_gemm_backward_weight(float* dweight, float* dbias, const float* dout, const float* inp,
                                const ConvGeometry& g) {
   const int64_t K = g.col_rows(), P = g.positions();
-  {
-    const int64_t tile = col_tile_positions(g);
-    Tensor scratch = g.is_pointwise() ? Tensor() : Tensor::empty({K * tile});
-    for (int64_t n = 0; n < g.N; ++n) {
-      const float* inp_n = inp + n * g.C * g.H * g.W;
-      const float* dout_n = dout + n * g.OC * P;
-      for (int64_t p0 = 0; p0 < P; p0 += tile) {
-        const int64_t count = std::min(tile, P - p0);
-        const float* col = inp_n + p0;
-        int64_t ldcol = P;
-        if (!g.is_pointwise()) {
-          im2col_tile(scratch.data(), inp_n, g, p0, count);
-          col = scratch.data();
-          ldcol = count;
-        }
-        gemm(false, true, g.OC, K, count, 1.0f, dout_n + p0, P, col, ldcol, 1.0f, dweight, K);
+  const int64_t tile = col_tile_positions(g);
+  Tensor scratch = g.is_pointwise() ? Tensor() : Tensor::empty({K * tile});
+  for (int64_t n = 0; n < g.N; ++n) {
+    const float* inp_n = inp + n * g.C * g.H * g.W;
+    const float* dout_n = dout + n * g.OC * P;
+    for (int64_t p0 = 0; p0 < P; p0 += tile) {
+      const int64_t count = std::min(tile, P - p0);
+      const float* col = inp_n + p0;  // pointwise: col is the input itself
+      int64_t ldcol = P;
+      if (!g.is_pointwise()) {
+        im2col_tile(scratch.data(), inp_n, g, p0, count);
+        col = scratch.data();
+        ldcol = count;
       }
+      gemm(false, true, g.OC, K, count, 1.0f, dout_n + p0, P, col, ldcol, 1.0f, dweight, K);
     }
   }
   if (dbias) conv_gemm_backward_bias(dbias, dout, g.N, g.OC, P);
 }
 
-// Differentiates  out[n][o][p] += bias[o]:  one task per channel sums over (n, p) in order.
+// Differentiates  out[n][o][p] += bias[o]:  one task per channel sums over (n, p)
+// in order, in double (a 512x512 map is 262144 terms).
 void conv_gemm_backward_bias(float* dbias, const float* dout, int64_t N, int64_t OC, int64_t P) {
   const int64_t grain = std::max<int64_t>(1, kMinFloatsPerTask / std::max<int64_t>(1, N * P));
   parallel_for(0, OC, grain, [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
-      float sum = 0.0f;
+      double sum = 0.0;
       for (int64_t n = 0; n < N; ++n) {
         const float* row = dout + (n * OC + o) * P;
         for (int64_t i = 0; i < P; ++i) sum += row[i];
       }
-      dbias[o] += sum;
+      dbias[o] += static_cast<float>(sum);
     }
   });
 }
