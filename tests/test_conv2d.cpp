@@ -219,6 +219,9 @@ TEST_CASE("conv2d: bad shapes throw nst::Error naming conv2d and the shapes", "[
   CHECK_THROWS_AS(conv2d_output_shape(inp.shape(), w.shape(), Conv2dParams::symmetric(1, 0)),
                   Error);
   CHECK_THROWS_AS(Conv2dParams::same(3, 3, 0, 8, 8), Error);
+  Tensor square = Tensor::zeros({1, 4, 8, 8}), w44 = Tensor::zeros({4, 4, 3, 3});
+  CHECK_THROWS_WITH(conv2d_forward(square, square, w44, nullptr, p),
+                    Catch::Contains("conv2d: the output must not share memory with the input"));
 }
 
 TEST_CASE("conv2d: autograd wires the free functions, frozen weight gets no gradient",

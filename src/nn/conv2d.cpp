@@ -77,6 +77,7 @@ void conv2d_forward(Tensor& out, const Tensor& inp, const Tensor& weight, const 
   const kernels::ConvGeometry g = conv2d_geometry(inp.shape(), weight.shape(), p);
   check_tensor_shape("output", out, Shape{g.N, g.OC, g.OH, g.OW}, inp.shape(), weight.shape());
   if (bias) check_tensor_shape("bias", *bias, Shape{g.OC}, inp.shape(), weight.shape());
+  NST_CHECK(out.data() != inp.data(), "conv2d: the output must not share memory with the input");
   kernels::conv_gemm_forward(out.data(), inp.data(), weight.data(), bias ? bias->data() : nullptr,
                              epilogue == Conv2dEpilogue::relu, g);
 }

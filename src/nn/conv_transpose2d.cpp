@@ -87,6 +87,8 @@ void conv_transpose2d_forward(Tensor& out, const Tensor& inp, const Tensor& weig
   const kernels::ConvGeometry t = conv_transpose2d_geometry(inp.shape(), weight.shape(), p);
   check_tensor_shape("output", out, Shape{t.N, t.OC, t.OH, t.OW}, inp.shape(), weight.shape());
   if (bias) check_tensor_shape("bias", *bias, Shape{t.OC}, inp.shape(), weight.shape());
+  NST_CHECK(out.data() != inp.data(),
+            "conv_transpose2d: the output must not share memory with the input");
   const int64_t plane = t.OH * t.OW;
   for (int64_t n = 0; n < t.N; ++n)
     for (int64_t o = 0; o < t.OC; ++o)

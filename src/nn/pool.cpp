@@ -95,6 +95,7 @@ void max_2x2_row_backward(float* d0, float* d1, const float* d, const float* r0,
 void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p) {
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", inp.shape(), p);
   check_shape("max_pool2d", "output", out, Shape{g.N, g.C, g.OH, g.OW}, inp.shape());
+  NST_CHECK(out.data() != inp.data(), "max_pool2d: the output must not share memory with the input");
   const bool two_by_two = is_2x2_stride_2(g);
   for_each_plane(g, [&](int64_t nc) {
     const float* plane = inp.data() + nc * g.H * g.W;
@@ -139,6 +140,7 @@ void max_pool2d_backward(Tensor& dinp, const Tensor& dout, const Tensor& inp,
 void avg_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p) {
   const Pool2dGeometry g = pool2d_geometry("avg_pool2d", inp.shape(), p);
   check_shape("avg_pool2d", "output", out, Shape{g.N, g.C, g.OH, g.OW}, inp.shape());
+  NST_CHECK(out.data() != inp.data(), "avg_pool2d: the output must not share memory with the input");
   const float count = float(g.KH * g.KW);
   for_each_plane(g, [&](int64_t nc) {
     const float* plane = inp.data() + nc * g.H * g.W;
