@@ -1,9 +1,8 @@
-#include "testing.hpp"
-
 #include <vector>
 
 #include "nn/conv2d.hpp"
 #include "tensor/check.hpp"
+#include "testing.hpp"
 
 using namespace nst;
 using nst::testing::check_close;
@@ -39,10 +38,11 @@ double probe(const std::vector<double>& inp, const std::vector<double>& weight,
 Var dot_with(Tape& tape, const Var& y, const Tensor& r) {
   double s = 0.0;
   for (int64_t i = 0; i < r.numel(); ++i) s += double(y.value()[i]) * r[i];
-  return tape.record("dot", Tensor::from({1}, {float(s)}), {y}, [yv = y, r](const Tensor& dout) mutable {
-    Tensor& dy = yv.grad_accumulator();
-    for (int64_t i = 0; i < r.numel(); ++i) dy[i] += dout[0] * r[i];
-  });
+  return tape.record("dot", Tensor::from({1}, {float(s)}), {y},
+                     [yv = y, r](const Tensor& dout) mutable {
+                       Tensor& dy = yv.grad_accumulator();
+                       for (int64_t i = 0; i < r.numel(); ++i) dy[i] += dout[0] * r[i];
+                     });
 }
 
 }  // namespace
@@ -208,8 +208,9 @@ TEST_CASE("conv2d: bad shapes throw nst::Error naming conv2d and the shapes", "[
   CHECK_THROWS_WITH(conv2d_forward(out, inp, w, &bias_bad, p),
                     Catch::Contains("conv2d: bias has shape [5], expected [4]"));
   Tensor out_bad = Tensor::empty({1, 4, 7, 8});
-  CHECK_THROWS_WITH(conv2d_forward(out_bad, inp, w, nullptr, p),
-                    Catch::Contains("conv2d: output has shape [1, 4, 7, 8], expected [1, 4, 8, 8]"));
+  CHECK_THROWS_WITH(
+      conv2d_forward(out_bad, inp, w, nullptr, p),
+      Catch::Contains("conv2d: output has shape [1, 4, 7, 8], expected [1, 4, 8, 8]"));
   Tensor dw = Tensor::zeros({4, 3, 3, 3}), dout_bad = Tensor::zeros({1, 4, 8, 7});
   CHECK_THROWS_WITH(conv2d_backward_weight(dw, nullptr, dout_bad, inp, p),
                     Catch::Contains("conv2d: output gradient has shape [1, 4, 8, 7]"));

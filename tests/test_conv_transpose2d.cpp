@@ -1,10 +1,9 @@
-#include "testing.hpp"
-
 #include <vector>
 
 #include "nn/conv2d.hpp"
 #include "nn/conv_transpose2d.hpp"
 #include "tensor/check.hpp"
+#include "testing.hpp"
 
 using namespace nst;
 using nst::testing::check_close;
@@ -99,7 +98,8 @@ TEST_CASE("conv_transpose2d: PyTorch padding crops the full result", "[conv_tran
   const int64_t N = 1, C = 2, OC = 3, H = 3, W = 4, k = 3, s = 2;
   Tensor x = random_tensor({N, C, H, W}, 1), w = random_tensor({C, OC, k, k}, 2);
   Tensor b = random_tensor({OC}, 3);
-  const Shape full_shape = conv_transpose2d_output_shape(x.shape(), w.shape(), Params::torch(0, 0, s));
+  const Shape full_shape =
+      conv_transpose2d_output_shape(x.shape(), w.shape(), Params::torch(0, 0, s));
   CHECK(full_shape == Shape{N, OC, (H - 1) * s + k, (W - 1) * s + k});
   Tensor full = Tensor::empty(full_shape);
   conv_transpose2d_forward(full, x, w, &b, Params::torch(0, 0, s));
@@ -116,7 +116,8 @@ TEST_CASE("conv_transpose2d: PyTorch padding crops the full result", "[conv_tran
           for (int64_t ox = 0; ox < shape[3]; ++ox) {
             const int64_t fy = oy + pad, fx = ox + pad;
             const bool inside = fy < full_shape[2] && fx < full_shape[3];
-            CHECK(out.at(0, o, oy, ox) == Approx(inside ? full.at(0, o, fy, fx) : b[o]).margin(1e-6));
+            CHECK(out.at(0, o, oy, ox) ==
+                  Approx(inside ? full.at(0, o, fy, fx) : b[o]).margin(1e-6));
           }
     }
 }

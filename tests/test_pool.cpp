@@ -1,10 +1,9 @@
-#include "testing.hpp"
-
 #include <cmath>
 #include <vector>
 
 #include "nn/pool.hpp"
 #include "tensor/check.hpp"
+#include "testing.hpp"
 
 using namespace nst;
 using nst::testing::random_tensor;
@@ -152,13 +151,15 @@ TEST_CASE("pool2d: 1 and 2 threads give identical bits", "[pool]") {
 TEST_CASE("pool2d: bad shapes throw nst::Error naming the op and the shapes", "[pool]") {
   Tensor inp = Tensor::zeros({1, 3, 4, 5});
   Tensor out = Tensor::empty({1, 3, 2, 2});
-  CHECK_THROWS_WITH(max_pool2d_forward(out, inp, Pool2dParams::square(5, 1)),
-                    Catch::Contains("max_pool2d: kernel 5x5 is bigger than the input [1, 3, 4, 5]"));
+  CHECK_THROWS_WITH(
+      max_pool2d_forward(out, inp, Pool2dParams::square(5, 1)),
+      Catch::Contains("max_pool2d: kernel 5x5 is bigger than the input [1, 3, 4, 5]"));
   CHECK_THROWS_WITH(avg_pool2d_forward(out, inp, Pool2dParams::square(2, 0)),
                     Catch::Contains("avg_pool2d") && Catch::Contains("stride 0x0"));
   Tensor out_bad = Tensor::empty({1, 3, 2, 3});
-  CHECK_THROWS_WITH(max_pool2d_forward(out_bad, inp, Pool2dParams::square(2, 2)),
-                    Catch::Contains("max_pool2d: output has shape [1, 3, 2, 3], expected [1, 3, 2, 2]"));
+  CHECK_THROWS_WITH(
+      max_pool2d_forward(out_bad, inp, Pool2dParams::square(2, 2)),
+      Catch::Contains("max_pool2d: output has shape [1, 3, 2, 3], expected [1, 3, 2, 2]"));
   Tensor dinp_bad = Tensor::zeros({1, 3, 4, 4});
   CHECK_THROWS_WITH(max_pool2d_backward(dinp_bad, out, inp, Pool2dParams::square(2, 2)),
                     Catch::Contains("max_pool2d: input gradient has shape [1, 3, 4, 4]"));

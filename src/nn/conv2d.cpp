@@ -44,8 +44,8 @@ kernels::ConvGeometry conv2d_geometry(const Shape& inp, const Shape& weight,
   const int64_t padded_w = inp[3] + p.pad_left + p.pad_right;
   NST_CHECK(weight[2] >= 1 && weight[3] >= 1 && weight[2] <= padded_h && weight[3] <= padded_w,
             "conv2d: kernel ", weight[2], "x", weight[3], " of weight ", weight.to_string(),
-            " does not fit the padded input ", padded_h, "x", padded_w, " (input ",
-            inp.to_string(), ")");
+            " does not fit the padded input ", padded_h, "x", padded_w, " (input ", inp.to_string(),
+            ")");
   kernels::ConvGeometry g;
   g.N = inp[0], g.C = inp[1], g.H = inp[2], g.W = inp[3];
   g.OC = weight[0], g.KH = weight[2], g.KW = weight[3];

@@ -34,8 +34,7 @@ enum class Conv2dEpilogue { none, relu };
 
 // Checks inp [N][C][H][W] against weight [OC][C][KH][KW] and the params
 // (throws nst::Error naming conv2d and the shapes) and returns the sizes.
-kernels::ConvGeometry conv2d_geometry(const Shape& inp, const Shape& weight,
-                                      const Conv2dParams& p);
+kernels::ConvGeometry conv2d_geometry(const Shape& inp, const Shape& weight, const Conv2dParams& p);
 Shape conv2d_output_shape(const Shape& inp, const Shape& weight, const Conv2dParams& p);
 
 // out = conv2d(inp, weight) + bias (bias may be null), then the epilogue.

@@ -116,8 +116,7 @@ void conv_transpose2d_backward_weight(Tensor& dweight, Tensor* dbias, const Tens
   const kernels::ConvGeometry t = conv_transpose2d_geometry(inp.shape(), dweight.shape(), p);
   check_tensor_shape("output gradient", dout, Shape{t.N, t.OC, t.OH, t.OW}, inp.shape(),
                      dweight.shape());
-  if (dbias)
-    check_tensor_shape("bias gradient", *dbias, Shape{t.OC}, inp.shape(), dweight.shape());
+  if (dbias) check_tensor_shape("bias gradient", *dbias, Shape{t.OC}, inp.shape(), dweight.shape());
   kernels::conv_gemm_backward_weight(dweight.data(), nullptr, inp.data(), dout.data(),
                                      adjoint_conv(t));
   if (dbias) conv_transpose2d_backward_bias(*dbias, dout);
@@ -137,8 +136,8 @@ Var conv_transpose2d(Tape& tape, const Var& x, const Var& weight, const Var& bia
                      const ConvTranspose2dParams& p) {
   NST_CHECK(x.defined() && weight.defined(), "conv_transpose2d: input and weight must be defined");
   Tensor out = Tensor::empty(conv_transpose2d_output_shape(x.shape(), weight.shape(), p));
-  conv_transpose2d_forward(out, x.value(), weight.value(),
-                           bias.defined() ? &bias.value() : nullptr, p);
+  conv_transpose2d_forward(out, x.value(), weight.value(), bias.defined() ? &bias.value() : nullptr,
+                           p);
   // Captures copies of the input Vars (not the result: that would be a cycle).
   auto backward = [xv = x, wv = weight, bv = bias, p](const Tensor& dout) mutable {
     if (xv.requires_grad())

@@ -114,8 +114,8 @@ void conv_transpose2d_reference_backward_input(T* dinp, const T* dout, const T* 
 // Differentiates  out = bias[o] + ...;  out += inp[...] * weight[c][o][kh][kw]
 // through weight and bias (dbias may be null).
 template <class T>
-void conv_transpose2d_reference_backward_weight(T* dweight, T* dbias, const T* dout,
-                                                const T* inp, const kernels::ConvGeometry& t) {
+void conv_transpose2d_reference_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp,
+                                                const kernels::ConvGeometry& t) {
   for (int64_t n = 0; n < t.N; ++n)
     for (int64_t o = 0; o < t.OC; ++o)
       for (int64_t i = 0; i < t.OH * t.OW; ++i)

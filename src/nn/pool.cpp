@@ -73,8 +73,8 @@ void max_2x2_row(float* out, const float* r0, const float* r1, int64_t OW) {
 // comparisons. Windows do not overlap, so each pixel gets at most one d; the
 // losers get -0.0f, which leaves every float (even -0.0f) unchanged, so the
 // loop has no branch and matches the scatter of the reference bit for bit.
-void max_2x2_row_backward(float* d0, float* d1, const float* d, const float* r0,
-                          const float* r1, int64_t OW) {
+void max_2x2_row_backward(float* d0, float* d1, const float* d, const float* r0, const float* r1,
+                          int64_t OW) {
   for (int64_t ow = 0; ow < OW; ++ow) {
     const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
     const bool b_wins = b > a;
@@ -95,7 +95,8 @@ void max_2x2_row_backward(float* d0, float* d1, const float* d, const float* r0,
 void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p) {
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", inp.shape(), p);
   check_shape("max_pool2d", "output", out, Shape{g.N, g.C, g.OH, g.OW}, inp.shape());
-  NST_CHECK(out.data() != inp.data(), "max_pool2d: the output must not share memory with the input");
+  NST_CHECK(out.data() != inp.data(),
+            "max_pool2d: the output must not share memory with the input");
   const bool two_by_two = is_2x2_stride_2(g);
   for_each_plane(g, [&](int64_t nc) {
     const float* plane = inp.data() + nc * g.H * g.W;
@@ -140,7 +141,8 @@ void max_pool2d_backward(Tensor& dinp, const Tensor& dout, const Tensor& inp,
 void avg_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p) {
   const Pool2dGeometry g = pool2d_geometry("avg_pool2d", inp.shape(), p);
   check_shape("avg_pool2d", "output", out, Shape{g.N, g.C, g.OH, g.OW}, inp.shape());
-  NST_CHECK(out.data() != inp.data(), "avg_pool2d: the output must not share memory with the input");
+  NST_CHECK(out.data() != inp.data(),
+            "avg_pool2d: the output must not share memory with the input");
   const float count = float(g.KH * g.KW);
   for_each_plane(g, [&](int64_t nc) {
     const float* plane = inp.data() + nc * g.H * g.W;

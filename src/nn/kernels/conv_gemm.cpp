@@ -129,8 +129,8 @@ void conv_gemm_forward(float* out, const float* inp, const float* weight, const 
         gemm(false, false, g.OC, count, K, 1.0f, weight, K, inp_n + p0, P, beta, out_n + p0, P);
       } else {
         im2col_tile(scratch.data(), inp_n, g, p0, count);
-        gemm(false, false, g.OC, count, K, 1.0f, weight, K, scratch.data(), count, beta,
-             out_n + p0, P);
+        gemm(false, false, g.OC, count, K, 1.0f, weight, K, scratch.data(), count, beta, out_n + p0,
+             P);
       }
       if (!bias && !relu) continue;
       // Epilogue: out = max(out + bias, 0).

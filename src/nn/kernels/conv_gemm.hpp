@@ -34,8 +34,8 @@ struct ConvGeometry {
   int64_t col_rows() const { return C * KH * KW; }  // K
   int64_t positions() const { return OH * OW; }     // P
   bool is_pointwise() const {
-    return KH == 1 && KW == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 &&
-           pad_left == 0 && OH == H && OW == W;
+    return KH == 1 && KW == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
+           OH == H && OW == W;
   }
 };
 
