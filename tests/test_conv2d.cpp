@@ -166,6 +166,8 @@ TEST_CASE("conv2d: several im2col tiles per image", "[conv2d]") {
   // and starting mid-row; the second case strides by 2 with K = 1568.
   check_fast_against_reference({1, 16, 37, 37, 4, 9, 9, Conv2dParams::same(9, 9, 1, 37, 37)});
   check_fast_against_reference({2, 32, 61, 61, 3, 7, 7, Conv2dParams::same(7, 7, 2, 61, 61)});
+  // 1x1 stride 1 without padding reads the input directly (no col), two images.
+  check_fast_against_reference({2, 13, 9, 11, 5, 1, 1, Conv2dParams::symmetric(0, 1)});
   CHECK(kernels::col_tile_positions(conv2d_geometry({1, 16, 37, 37}, {4, 16, 9, 9},
                                                     Conv2dParams::same(9, 9, 1, 37, 37))) == 800);
 }
