@@ -1,0 +1,113 @@
+// Max and average pooling, NCHW, no padding, floor output size.
+//
+//   OH = (H - KH) / sh + 1,  OW = (W - KW) / sw + 1
+//   max_pool2d: out[n][c][oh][ow] = max over the window  inp[n][c][oh*sh + kh][ow*sw + kw]
+//   avg_pool2d: out[n][c][oh][ow] = (sum over the window) / (KH*KW)
+//
+// Max-pool ties go to the first maximum in scan order (kh, then kw), in the
+// forward and the backward alike. The backward recomputes that argmax from the
+// saved input instead of storing an index per output: the input is kept for
+// the backward anyway (it is the previous layer's activation), so this costs
+// one extra read of it and no memory, where an index tensor would add 4-8
+// bytes per output element to everything the tape holds.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/autograd.hpp"
+#include "tensor/tensor.hpp"
+
+namespace nst {
+
+struct Pool2dParams {
+  int64_t kernel_h = 2, kernel_w = 2;
+  int64_t stride_h = 2, stride_w = 2;
+
+  static Pool2dParams square(int64_t kernel, int64_t stride);
+};
+
+// Sizes of one pooling: input [N][C][H][W], output [N][C][OH][OW].
+struct Pool2dGeometry {
+  int64_t N = 0, C = 0, H = 0, W = 0;
+  int64_t KH = 1, KW = 1, OH = 0, OW = 0;
+  int64_t stride_h = 1, stride_w = 1;
+};
+
+// Checks the shape and params (throws nst::Error naming `op` and the shape).
+Pool2dGeometry pool2d_geometry(const char* op, const Shape& inp, const Pool2dParams& p);
+Shape pool2d_output_shape(const Shape& inp, const Pool2dParams& p);
+
+void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p);
+// dinp[argmax of each window] += dout  (inp is the forward's input).
+void max_pool2d_backward(Tensor& dinp, const Tensor& dout, const Tensor& inp,
+                         const Pool2dParams& p);
+
+void avg_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p);
+// dinp[each window pixel] += dout / (KH*KW).
+void avg_pool2d_backward(Tensor& dinp, const Tensor& dout, const Pool2dParams& p);
+
+Var max_pool2d(Tape& tape, const Var& x, const Pool2dParams& p);
+Var avg_pool2d(Tape& tape, const Var& x, const Pool2dParams& p);
+
+// ---- Reference kernels: plain loops on raw arrays of any scalar type ----
+
+// Index in the plane of the first maximum of window (oh, ow), scan order kh, kw.
+template <class T>
+int64_t pool2d_reference_argmax(const T* plane, const Pool2dGeometry& g, int64_t oh, int64_t ow) {
+  int64_t best = (oh * g.stride_h) * g.W + ow * g.stride_w;
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t i = (oh * g.stride_h + kh) * g.W + ow * g.stride_w + kw;
+      if (plane[i] > plane[best]) best = i;
+    }
+  return best;
+}
+
+template <class T>
+void max_pool2d_reference_forward(T* out, const T* inp, const Pool2dGeometry& g) {
+  for (int64_t nc = 0; nc < g.N * g.C; ++nc)
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const T* plane = inp + nc * g.H * g.W;
+        out[(nc * g.OH + oh) * g.OW + ow] = plane[pool2d_reference_argmax(plane, g, oh, ow)];
+      }
+}
+
+// Differentiates  out[oh][ow] = plane[argmax]  through the plane.
+template <class T>
+void max_pool2d_reference_backward(T* dinp, const T* dout, const T* inp, const Pool2dGeometry& g) {
+  for (int64_t nc = 0; nc < g.N * g.C; ++nc)
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const int64_t i = pool2d_reference_argmax(inp + nc * g.H * g.W, g, oh, ow);
+        dinp[nc * g.H * g.W + i] += dout[(nc * g.OH + oh) * g.OW + ow];
+      }
+}
+
+template <class T>
+void avg_pool2d_reference_forward(T* out, const T* inp, const Pool2dGeometry& g) {
+  for (int64_t nc = 0; nc < g.N * g.C; ++nc)
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        T sum = T(0);
+        for (int64_t kh = 0; kh < g.KH; ++kh)
+          for (int64_t kw = 0; kw < g.KW; ++kw)
+            sum += inp[(nc * g.H + oh * g.stride_h + kh) * g.W + ow * g.stride_w + kw];
+        out[(nc * g.OH + oh) * g.OW + ow] = sum / T(g.KH * g.KW);
+      }
+}
+
+// Differentiates  out = sum / (KH*KW)  through every summed pixel.
+template <class T>
+void avg_pool2d_reference_backward(T* dinp, const T* dout, const Pool2dGeometry& g) {
+  for (int64_t nc = 0; nc < g.N * g.C; ++nc)
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const T d = dout[(nc * g.OH + oh) * g.OW + ow] / T(g.KH * g.KW);
+        for (int64_t kh = 0; kh < g.KH; ++kh)
+          for (int64_t kw = 0; kw < g.KW; ++kw)
+            dinp[(nc * g.H + oh * g.stride_h + kh) * g.W + ow * g.stride_w + kw] += d;
+      }
+}
+
+}  // namespace nst
