@@ -59,9 +59,10 @@ int64_t tiles_of(int64_t extent, int64_t tile) { return (extent + tile - 1) / ti
 
 // Problems below this many multiply-adds run on the calling thread only.
 constexpr int64_t kSerialMacs = int64_t{1} << 21;
-// Fewest tiles of C a threaded problem is cut into (smaller tiles allowed), so
-// that threads stay balanced when M x N is small and K large.
-constexpr int64_t kMinTiles = 8;
+// Tiles per thread a threaded problem is cut into at least (smaller tiles
+// allowed), so that threads stay balanced when M x N is small and K large.
+// The tiling never changes the results: each element's sum over K is the same.
+constexpr int64_t kMinTilesPerThread = 4;
 
 }  // namespace
 
@@ -102,14 +103,15 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 
   int64_t tile_m = tile_size(M, tiles_of(M, plan.mc), plan.mr);
   int64_t tile_n = tile_size(N, tiles_of(N, plan.nc), plan.nr);
-  const bool threaded = M * N * K >= kSerialMacs;
+  const bool threaded = M * N * K >= kSerialMacs && kernels::num_threads() > 1;
+  const int64_t min_tiles = threaded ? kMinTilesPerThread * kernels::num_threads() : 1;
   // Cut N (then M) finer until there are enough tiles to share out.
   for (int64_t parts = tiles_of(N, tile_n) + 1;
-       threaded && tiles_of(M, tile_m) * tiles_of(N, tile_n) < kMinTiles && tile_n > plan.nr;
+       threaded && tiles_of(M, tile_m) * tiles_of(N, tile_n) < min_tiles && tile_n > plan.nr;
        ++parts)
     tile_n = tile_size(N, parts, plan.nr);
   for (int64_t parts = tiles_of(M, tile_m) + 1;
-       threaded && tiles_of(M, tile_m) * tiles_of(N, tile_n) < kMinTiles && tile_m > plan.mr;
+       threaded && tiles_of(M, tile_m) * tiles_of(N, tile_n) < min_tiles && tile_m > plan.mr;
        ++parts)
     tile_m = tile_size(M, parts, plan.mr);
   const int64_t tiles_m = tiles_of(M, tile_m);
