@@ -43,8 +43,9 @@ struct GemmPlan {
   int64_t mr, nr, kc, mc, nc;
 };
 
-// Floats of packing space a tile of m x n (m <= mc, n <= nc) needs.
-inline int64_t gemm_pack_a_floats(const GemmPlan& p) { return p.mc * p.kc; }
+// Floats of packing space a tile of m x n (m <= mc, n <= nc) needs; the A part
+// is rounded up to 64 bytes so that the B part after it stays aligned.
+inline int64_t gemm_pack_a_floats(const GemmPlan& p) { return (p.mc * p.kc + 15) / 16 * 16; }
 inline int64_t gemm_pack_b_floats(const GemmPlan& p) { return p.kc * p.nc; }
 
 // The plan for a problem with this K.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstddef>
 
 #include "nn/kernels/gemm_kernel.hpp"
 #include "tensor/check.hpp"
@@ -137,6 +138,9 @@ void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, in
   NST_CHECK(plan.mr == MR && plan.nr == NR && m <= plan.mc && n <= plan.nc,
             "gemm: the tile ", m, " x ", n, " does not fit the plan (was the SIMD level changed "
             "while a gemm was running?)");
+  NST_CHECK(reinterpret_cast<uintptr_t>(packed_a) % 64 == 0 &&
+                reinterpret_cast<uintptr_t>(packed_b) % 64 == 0,
+            "gemm: packing buffers must be 64-byte aligned");
   const int64_t calls = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
   for (int64_t k0 = 0; k0 < g.K; k0 += plan.kc) {
     const int64_t kb = std::min(plan.kc, g.K - k0);
