@@ -14,7 +14,7 @@
 namespace nst::bench {
 
 struct Case {
-  std::string name;                                        // unique, matched by --filter
+  std::string name;                                         // unique, matched by --filter
   std::vector<std::pair<std::string, std::string>> params;  // shown in JSON ("M", "256")
   double flops = 0;                                         // per run (0: report time only)
   // Checks the kernel the case times (e.g. on a smaller shape) at the current

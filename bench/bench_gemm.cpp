@@ -35,7 +35,9 @@ struct GemmData {
   GemmShape s;
   std::vector<float> A, B, C;
   explicit GemmData(const GemmShape& shape)
-      : s(shape), A(random_floats(s.M * s.K, 1)), B(random_floats(s.K * s.N, 2)),
+      : s(shape),
+        A(random_floats(s.M * s.K, 1)),
+        B(random_floats(s.K * s.N, 2)),
         C(static_cast<size_t>(s.M * s.N), 0.0f) {}
   int64_t lda() const { return s.trans_a ? s.M : s.K; }
   int64_t ldb() const { return s.trans_b ? s.K : s.N; }

@@ -1,5 +1,3 @@
-#include "testing.hpp"
-
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -8,6 +6,7 @@
 #include "nn/gemm.hpp"
 #include "nn/kernels/parallel.hpp"
 #include "tensor/check.hpp"
+#include "testing.hpp"
 
 using namespace nst;
 
@@ -26,8 +25,16 @@ struct Problem {
 
   Problem(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t pad, float a,
           float b, bool nan_c, uint64_t seed)
-      : ta(trans_a), tb(trans_b), M(m), N(n), K(k), lda((trans_a ? m : k) + pad),
-        ldb((trans_b ? k : n) + pad), ldc(n + pad), alpha(a), beta(b) {
+      : ta(trans_a),
+        tb(trans_b),
+        M(m),
+        N(n),
+        K(k),
+        lda((trans_a ? m : k) + pad),
+        ldb((trans_b ? k : n) + pad),
+        ldc(n + pad),
+        alpha(a),
+        beta(b) {
     const Tensor ra = testing::random_tensor({(trans_a ? k : m) * lda + 1}, seed);
     const Tensor rb = testing::random_tensor({(trans_b ? n : k) * ldb + 1}, seed + 1);
     const Tensor rc = testing::random_tensor({m * ldc + 1}, seed + 2);
@@ -37,8 +44,10 @@ struct Problem {
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < ldc; ++j) {
         float& v = C[static_cast<size_t>(i * ldc + j)];
-        if (j >= N) v = kSentinel;
-        else if (nan_c) v = kNaN;
+        if (j >= N)
+          v = kSentinel;
+        else if (nan_c)
+          v = kNaN;
       }
   }
 
@@ -91,8 +100,7 @@ TEST_CASE("gemm_reference on a hand-computed product", "[gemm]") {
   CHECK(D[3] == -1.0f);
 }
 
-TEST_CASE("gemm matches the reference on odd shapes, all transposes, every SIMD level",
-          "[gemm]") {
+TEST_CASE("gemm matches the reference on odd shapes, all transposes, every SIMD level", "[gemm]") {
   const int64_t sizes[] = {1, 3, 7, 13, 31, 67, 130};
   const int64_t depths[] = {1, 5, 67, 400};  // 400: several K blocks
   uint64_t seed = 1;
@@ -105,7 +113,8 @@ TEST_CASE("gemm matches the reference on odd shapes, all transposes, every SIMD 
           const Problem p(t & 1, t & 2, M, N, K, static_cast<int64_t>(seed % 3), 0.75f,
                           beta_zero ? 0.0f : -1.25f, beta_zero, seed);
           const std::vector<float> want = p.run(false);
-          testing::for_each_simd_level([&](kernels::SimdLevel) { check_against_reference(p, want); });
+          testing::for_each_simd_level(
+              [&](kernels::SimdLevel) { check_against_reference(p, want); });
         }
 }
 
@@ -141,7 +150,8 @@ TEST_CASE("gemm gives the same bits on 1 and 2 threads", "[gemm][threads]") {
 
 TEST_CASE("gemm inside parallel_for and from several threads at once", "[gemm][threads]") {
   std::vector<Problem> problems;
-  for (int i = 0; i < 4; ++i) problems.emplace_back(i & 1, i & 2, 64, 300, 200, 3, 1.0f, 0.0f, true, 300 + i);
+  for (int i = 0; i < 4; ++i)
+    problems.emplace_back(i & 1, i & 2, 64, 300, 200, 3, 1.0f, 0.0f, true, 300 + i);
   std::vector<std::vector<float>> serial;
   testing::with_threads(1, [&] {
     for (const Problem& p : problems) serial.push_back(p.run(true));
@@ -149,7 +159,8 @@ TEST_CASE("gemm inside parallel_for and from several threads at once", "[gemm][t
   testing::with_threads(2, [&] {
     std::vector<std::vector<float>> nested(problems.size());
     kernels::parallel_for(0, 4, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) nested[static_cast<size_t>(i)] = problems[static_cast<size_t>(i)].run(true);
+      for (int64_t i = lo; i < hi; ++i)
+        nested[static_cast<size_t>(i)] = problems[static_cast<size_t>(i)].run(true);
     });
     std::vector<std::vector<float>> concurrent(problems.size());
     std::vector<std::thread> threads;
@@ -178,8 +189,8 @@ TEST_CASE("gemm rejects bad sizes with a clear message", "[gemm]") {
   CHECK_THROWS_WITH(call(false, false, 2, 3, 4, 4, 3, 2), Catch::Contains("gemm: ldc=2"));
   CHECK_THROWS_WITH(gemm(false, false, 2, 2, 2, 1.0f, nullptr, 2, b.data(), 2, 0.0f, c.data(), 2),
                     Catch::Contains("A or B is null"));
-  CHECK_THROWS_WITH(gemm_reference(false, false, 2, 3, 4, 1.0f, a.data(), 4, b.data(), 3, 0.0f,
-                                   c.data(), 1),
-                    Catch::Contains("gemm_reference: ldc=1"));
+  CHECK_THROWS_WITH(
+      gemm_reference(false, false, 2, 3, 4, 1.0f, a.data(), 4, b.data(), 3, 0.0f, c.data(), 1),
+      Catch::Contains("gemm_reference: ldc=1"));
   CHECK_NOTHROW(call(false, false, 0, 0, 0, 1, 1, 1));
 }

@@ -1,6 +1,7 @@
 // GEMM kernel for ScalarArch: the same packing and blocking as the SIMD
 // kernels, with a micro-kernel of plain loops.
 #include "nn/kernels/gemm_kernel.hpp"
+
 #include "nn/kernels/gemm_pack.hpp"
 
 namespace nst::kernels {
@@ -12,14 +13,13 @@ constexpr int kScalarNr = 4;
 
 // acc[r][j] = sum over k of a[k*MR + r] * b[k*NR + j], then stored into C.
 struct ScalarMicroKernel {
-  void operator()(int64_t kb, const float* a, const float* b, float* c, int64_t ldc,
-                  int64_t rows, int64_t cols, float alpha, float beta) const {
+  void operator()(int64_t kb, const float* a, const float* b, float* c, int64_t ldc, int64_t rows,
+                  int64_t cols, float alpha, float beta) const {
     float acc[kScalarMr * kScalarNr] = {};
     for (int64_t k = 0; k < kb; ++k, a += kScalarMr, b += kScalarNr)
       for (int r = 0; r < kScalarMr; ++r)
         for (int j = 0; j < kScalarNr; ++j) acc[r * kScalarNr + j] += a[r] * b[j];
-    gemm_detail::store_edge<ScalarArch, kScalarMr, kScalarNr>(c, ldc, acc, rows, cols, alpha,
-                                                              beta);
+    gemm_detail::store_edge<ScalarArch, kScalarMr, kScalarNr>(c, ldc, acc, rows, cols, alpha, beta);
   }
 };
 

@@ -59,8 +59,8 @@ struct GemmPlanKernel {
 // pack_a / pack_b: 64-byte aligned, gemm_pack_a_floats / gemm_pack_b_floats long.
 struct GemmTileKernel {
   template <class Arch>
-  void operator()(Arch, const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m,
-                  int64_t j0, int64_t n, float* pack_a, float* pack_b) const;
+  void operator()(Arch, const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, int64_t j0,
+                  int64_t n, float* pack_a, float* pack_b) const;
   void operator()(ScalarArch, const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m,
                   int64_t j0, int64_t n, float* pack_a, float* pack_b) const;
 };
@@ -69,5 +69,5 @@ struct GemmTileKernel {
 
 NST_DECLARE_SIMD_KERNEL(nst::kernels::GemmPlanKernel, nst::kernels::GemmPlan, int64_t)
 NST_DECLARE_SIMD_KERNEL(nst::kernels::GemmTileKernel, void, const nst::kernels::GemmArgs&,
-                        const nst::kernels::GemmPlan&, int64_t, int64_t, int64_t, int64_t,
-                        float*, float*)
+                        const nst::kernels::GemmPlan&, int64_t, int64_t, int64_t, int64_t, float*,
+                        float*)

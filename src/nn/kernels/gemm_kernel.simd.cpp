@@ -1,7 +1,8 @@
 // GEMM micro-kernel with xsimd, compiled once per instruction set (NST_ARCH).
+#include "nn/kernels/gemm_kernel.hpp"
+
 #include <type_traits>
 
-#include "nn/kernels/gemm_kernel.hpp"
 #include "nn/kernels/gemm_pack.hpp"
 
 namespace nst::kernels {
@@ -22,8 +23,8 @@ struct SimdTile {
 // acc[r][v] = sum over k of a[k*MR + r] * b[k*NR + v*W : ...], then stored into C.
 template <class Arch, int MR, int NV>
 struct SimdMicroKernel {
-  void operator()(int64_t kb, const float* a, const float* b, float* c, int64_t ldc,
-                  int64_t rows, int64_t cols, float alpha, float beta) const {
+  void operator()(int64_t kb, const float* a, const float* b, float* c, int64_t ldc, int64_t rows,
+                  int64_t cols, float alpha, float beta) const {
     using Batch = xsimd::batch<float, Arch>;
     constexpr int W = static_cast<int>(Batch::size);
     constexpr int NR = NV * W;

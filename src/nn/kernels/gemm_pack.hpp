@@ -7,8 +7,8 @@
 #pragma once
 
 #include <algorithm>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 
 #include "nn/kernels/gemm_kernel.hpp"
 #include "tensor/check.hpp"
@@ -116,7 +116,10 @@ class RegionPrefetcher {
  public:
   RegionPrefetcher() = default;
   RegionPrefetcher(const float* base, int64_t ld, int64_t rows, int64_t cols, int64_t steps)
-      : base_(base), ld_(ld), row_lines_((cols + 15) / 16), total_(rows * row_lines_),
+      : base_(base),
+        ld_(ld),
+        row_lines_((cols + 15) / 16),
+        total_(rows * row_lines_),
         per_step_((total_ + steps - 1) / std::max<int64_t>(1, steps)) {}
 
   void step() {
@@ -133,10 +136,11 @@ class RegionPrefetcher {
 // micro(kb, a_panel, b_panel, c, ldc, rows, cols, alpha, beta) does one MR x NR
 // sub-tile for one K block.
 template <class Arch, int MR, int NR, class Micro>
-void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, int64_t j0,
-              int64_t n, float* packed_a, float* packed_b, const Micro& micro) {
-  NST_CHECK(plan.mr == MR && plan.nr == NR && m <= plan.mc && n <= plan.nc,
-            "gemm: the tile ", m, " x ", n, " does not fit the plan (was the SIMD level changed "
+void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, int64_t j0, int64_t n,
+              float* packed_a, float* packed_b, const Micro& micro) {
+  NST_CHECK(plan.mr == MR && plan.nr == NR && m <= plan.mc && n <= plan.nc, "gemm: the tile ", m,
+            " x ", n,
+            " does not fit the plan (was the SIMD level changed "
             "while a gemm was running?)");
   NST_CHECK(reinterpret_cast<uintptr_t>(packed_a) % 64 == 0 &&
                 reinterpret_cast<uintptr_t>(packed_b) % 64 == 0,
@@ -159,8 +163,8 @@ void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, in
     // A micro-panel (kb x MR) stays in L1 while the B panels stream from L2.
     for (int64_t ir = 0; ir < m; ir += MR)
       for (int64_t jr = 0; jr < n; jr += NR) {
-        micro(kb, packed_a + ir * kb, packed_b + jr * kb, g.C + (i0 + ir) * g.ldc + j0 + jr,
-              g.ldc, std::min<int64_t>(MR, m - ir), std::min<int64_t>(NR, n - jr), g.alpha, beta);
+        micro(kb, packed_a + ir * kb, packed_b + jr * kb, g.C + (i0 + ir) * g.ldc + j0 + jr, g.ldc,
+              std::min<int64_t>(MR, m - ir), std::min<int64_t>(NR, n - jr), g.alpha, beta);
         next_a.step();
         next_b.step();
       }
