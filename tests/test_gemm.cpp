@@ -136,16 +136,24 @@ TEST_CASE("gemm with K = 0 scales C, and beta = 0 ignores NaN in C", "[gemm]") {
 }
 
 TEST_CASE("gemm gives the same bits on 1 and 2 threads", "[gemm][threads]") {
-  testing::for_each_simd_level([&](kernels::SimdLevel) {
-    for (int t = 0; t < 4; ++t) {
-      const Problem p(t & 1, t & 2, 101, 619, 803, 1, 1.0f, 0.5f, false, 200 + t);
-      std::vector<float> one, two;
-      testing::with_threads(1, [&] { one = p.run(true); });
-      testing::with_threads(2, [&] { two = p.run(true); });
-      INFO(p.name());
-      CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
-    }
-  });
+  // 101 x 619: many tiles of C; 37 x 50 with a long K: few tiles, so 2 threads
+  // split K (partials added in block order) where 1 thread loops over it.
+  struct Shape {
+    int64_t M, N, K;
+    float beta;
+  };
+  for (const Shape& s : {Shape{101, 619, 803, 0.5f}, Shape{37, 50, 5000, -2.0f}})
+    testing::for_each_simd_level([&](kernels::SimdLevel) {
+      for (int t = 0; t < 4; ++t) {
+        const Problem p(t & 1, t & 2, s.M, s.N, s.K, 1, 1.0f, s.beta, false, 200 + t);
+        std::vector<float> one, two;
+        testing::with_threads(1, [&] { one = p.run(true); });
+        testing::with_threads(2, [&] { two = p.run(true); });
+        INFO(p.name());
+        CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+        check_against_reference(p, p.run(false));
+      }
+    });
 }
 
 TEST_CASE("gemm inside parallel_for and from several threads at once", "[gemm][threads]") {
