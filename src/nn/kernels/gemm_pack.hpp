@@ -138,10 +138,8 @@ class RegionPrefetcher {
 template <class Arch, int MR, int NR, class Micro>
 void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, int64_t j0, int64_t n,
               float* packed_a, float* packed_b, const Micro& micro) {
-  NST_CHECK(plan.mr == MR && plan.nr == NR && m <= plan.mc && n <= plan.nc, "gemm: the tile ", m,
-            " x ", n,
-            " does not fit the plan (was the SIMD level changed "
-            "while a gemm was running?)");
+  NST_CHECK(plan.mr == MR && plan.nr == NR && m <= plan.mc && n <= plan.nc, "gemm: tile ", m, " x ",
+            n, " does not fit the plan (SIMD level changed during a gemm?)");
   NST_CHECK(reinterpret_cast<uintptr_t>(packed_a) % 64 == 0 &&
                 reinterpret_cast<uintptr_t>(packed_b) % 64 == 0,
             "gemm: packing buffers must be 64-byte aligned");
@@ -160,7 +158,7 @@ void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, in
                          : RegionPrefetcher<Arch>(g.B + k1 * g.ldb + j0, g.ldb, kn, n, calls);
     }
     const float beta = k0 == 0 ? g.beta : 1.0f;  // later K blocks add to C
-    // A micro-panel (kb x MR) stays in L1 while the B panels stream from L2.
+    // A micro-panel (kb x MR) stays in L1 while the B panels stream from L2/L3.
     for (int64_t ir = 0; ir < m; ir += MR)
       for (int64_t jr = 0; jr < n; jr += NR) {
         micro(kb, packed_a + ir * kb, packed_b + jr * kb, g.C + (i0 + ir) * g.ldc + j0 + jr, g.ldc,
