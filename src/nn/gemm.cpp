@@ -1,13 +1,138 @@
 #include "nn/gemm.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
+#include "nn/kernels/gemm_kernel.hpp"
+#include "nn/kernels/parallel.hpp"
 #include "tensor/check.hpp"
+#include "tensor/tensor.hpp"
 
 namespace nst {
 
+namespace {
+
+// Sizes, leading dimensions and pointers, for gemm and gemm_reference alike.
+void check_gemm_args(const char* op, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                     const float* A, int64_t lda, const float* B, int64_t ldb, const float* C,
+                     int64_t ldc) {
+  NST_CHECK(M >= 0 && N >= 0 && K >= 0, op, ": negative size M=", M, " N=", N, " K=", K);
+  // A is M x K (K x M when trans_a), B is K x N (N x K when trans_b), C is M x N.
+  const int64_t a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
+  const int64_t b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
+  NST_CHECK(lda >= std::max<int64_t>(1, a_cols), op, ": lda=", lda, " is less than the ", a_cols,
+            " columns of A (", a_rows, " x ", a_cols, trans_a ? ", transposed" : "", ")");
+  NST_CHECK(ldb >= std::max<int64_t>(1, b_cols), op, ": ldb=", ldb, " is less than the ", b_cols,
+            " columns of B (", b_rows, " x ", b_cols, trans_b ? ", transposed" : "", ")");
+  NST_CHECK(ldc >= std::max<int64_t>(1, N), op, ": ldc=", ldc, " is less than the ", N,
+            " columns of C (", M, " x ", N, ")");
+  NST_CHECK(M * N == 0 || C != nullptr, op, ": C is null for a ", M, " x ", N, " result");
+  NST_CHECK(M * N * K == 0 || (A != nullptr && B != nullptr), op, ": A or B is null (M=", M,
+            " N=", N, " K=", K, ")");
+}
+
+// Packing space of the calling thread: grows once, then is reused, so steady
+// state allocates nothing. A task holds it only while it runs (no nesting).
+float* thread_workspace(int64_t floats) {
+  struct Buffer {
+    float* data = nullptr;
+    int64_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer buffer;
+  if (buffer.size < floats) {
+    std::free(buffer.data);
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    buffer.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    buffer.size = buffer.data ? floats : 0;
+    NST_CHECK(buffer.data != nullptr, "gemm: cannot allocate ", bytes, " bytes of packing space");
+  }
+  return buffer.data;
+}
+
+// Splits `extent` into `parts` tiles of equal size rounded up to `unit`.
+int64_t tile_size(int64_t extent, int64_t parts, int64_t unit) {
+  const int64_t per_part = (extent + parts - 1) / parts;
+  return (per_part + unit - 1) / unit * unit;
+}
+
+int64_t tiles_of(int64_t extent, int64_t tile) { return (extent + tile - 1) / tile; }
+
+// Problems below this many multiply-adds run on the calling thread only.
+constexpr int64_t kSerialMacs = int64_t{1} << 21;
+// Tiles per thread a threaded problem is cut into at least (smaller tiles
+// allowed), so that threads stay balanced when M x N is small and K large.
+// The tiling never changes the results: each element's sum over K is the same.
+constexpr int64_t kMinTilesPerThread = 4;
+// Most floats of partial products split-K may hold at once (64 MB).
+constexpr int64_t kMaxPartialFloats = int64_t{1} << 24;
+
+// C cut into tiles_m x (tiles / tiles_m) tiles of tile_m x tile_n (edges smaller).
+struct Tiling {
+  int64_t tile_m, tile_n, tiles_m, tiles;
+};
+
+Tiling make_tiling(int64_t M, int64_t N, int64_t tile_m, int64_t tile_n) {
+  return {tile_m, tile_n, tiles_of(M, tile_m), tiles_of(M, tile_m) * tiles_of(N, tile_n)};
+}
+
+// Tiles [lo, hi) of `g`, one after the other on the calling thread.
+void run_tiles(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const Tiling& t,
+               int64_t lo, int64_t hi) {
+  float* pack_a =
+      thread_workspace(kernels::gemm_pack_a_floats(plan) + kernels::gemm_pack_b_floats(plan));
+  float* pack_b = pack_a + kernels::gemm_pack_a_floats(plan);
+  for (int64_t k = lo; k < hi; ++k) {
+    const int64_t i0 = (k % t.tiles_m) * t.tile_m, j0 = (k / t.tiles_m) * t.tile_n;
+    kernels::dispatch(kernels::GemmTileKernel{}, g, plan, i0, std::min(t.tile_m, g.M - i0), j0,
+                      std::min(t.tile_n, g.N - j0), pack_a, pack_b);
+  }
+}
+
+// Split-K, for few tiles of C and a long K: the K blocks of a group run in
+// parallel, each into its own partial P_b = alpha * op(A)[:, block b] op(B)[block b, :],
+// and C takes them in block order, C = P_b + beta_b * C (beta_0 = beta, then 1),
+// exactly what the serial loop over K blocks computes: the same bits.
+void gemm_split_k(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const Tiling& t,
+                  int64_t group) {
+  const int64_t blocks = tiles_of(g.K, plan.kc), MN = g.M * g.N;
+  Tensor partials = Tensor::empty({group * MN});
+  for (int64_t b0 = 0; b0 < blocks; b0 += group) {
+    const int64_t count = std::min(group, blocks - b0);
+    kernels::parallel_for(0, count * t.tiles, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t task = lo; task < hi; ++task) {
+        const int64_t b = b0 + task / t.tiles, k0 = b * plan.kc;
+        kernels::GemmArgs part = g;  // block b only, into its partial (beta 0: not read)
+        part.K = std::min(plan.kc, g.K - k0);
+        part.A = g.trans_a ? g.A + k0 * g.lda : g.A + k0;
+        part.B = g.trans_b ? g.B + k0 : g.B + k0 * g.ldb;
+        part.beta = 0.0f;
+        part.C = partials.data() + (b - b0) * MN;
+        part.ldc = g.N;
+        run_tiles(part, plan, t, task % t.tiles, task % t.tiles + 1);
+      }
+    });
+    const int64_t rows_grain = std::max<int64_t>(1, 16384 / g.N);
+    kernels::parallel_for(0, g.M, rows_grain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i)
+        for (int64_t j = 0; j < g.N; ++j) {
+          float& out = g.C[i * g.ldc + j];
+          for (int64_t b = b0; b < b0 + count; ++b) {
+            const float v = partials[(b - b0) * MN + i * g.N + j];
+            const float beta = b == 0 ? g.beta : 1.0f;
+            out = beta == 0.0f ? v : v + beta * out;
+          }
+        }
+    });
+  }
+}
+
+}  // namespace
+
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
-                    float* C, int64_t ldc) {
-  NST_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                    int64_t ldc) {
+  check_gemm_args("gemm_reference", trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       float acc = 0.0f;
@@ -21,11 +146,52 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
     }
 }
 
-// Placeholder until the packed kernel lands: the reference.
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-          int64_t ldc) {
-  gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+// Tiles of C (at most mc x nc) run in parallel; each packs its own panels and
+// sums over K in the fixed order of GemmTileKernel (nn/kernels/gemm_kernel.hpp).
+// With few tiles and a long K, the K blocks run in parallel instead (split-K).
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  check_gemm_args("gemm", trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // C = beta * C (beta == 0: C is not read)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float& c = C[i * ldc + j];
+        c = beta == 0.0f ? 0.0f : beta * c;
+      }
+    return;
+  }
+  const kernels::GemmArgs args{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+  const kernels::GemmPlan plan = kernels::dispatch(kernels::GemmPlanKernel{}, K);
+  int64_t tile_m = tile_size(M, tiles_of(M, plan.mc), plan.mr);
+  int64_t tile_n = tile_size(N, tiles_of(N, plan.nc), plan.nr);
+  const int threads = kernels::num_threads();
+  if (M * N * K < kSerialMacs || threads == 1) {
+    run_tiles(args, plan, make_tiling(M, N, tile_m, tile_n), 0,
+              tiles_of(M, tile_m) * tiles_of(N, tile_n));
+    return;
+  }
+  const int64_t min_tiles = kMinTilesPerThread * threads;
+  const int64_t coarse = tiles_of(M, tile_m) * tiles_of(N, tile_n);
+  if (coarse < min_tiles && K > plan.kc) {
+    const int64_t group =
+        std::clamp<int64_t>((min_tiles + coarse - 1) / coarse, 2, tiles_of(K, plan.kc));
+    gemm_split_k(args, plan, make_tiling(M, N, tile_m, tile_n),
+                 std::max<int64_t>(2, std::min(group, kMaxPartialFloats / (M * N))));
+    return;
+  }
+  // Cut N (then M) finer until there are enough tiles, a multiple of the thread count.
+  auto unbalanced = [&] {
+    const int64_t tiles = tiles_of(M, tile_m) * tiles_of(N, tile_n);
+    return tiles < min_tiles || tiles % threads != 0;
+  };
+  for (int64_t parts = tiles_of(N, tile_n) + 1; unbalanced() && tile_n > plan.nr; ++parts)
+    tile_n = tile_size(N, parts, plan.nr);
+  for (int64_t parts = tiles_of(M, tile_m) + 1; unbalanced() && tile_m > plan.mr; ++parts)
+    tile_m = tile_size(M, parts, plan.mr);
+  const Tiling tiling = make_tiling(M, N, tile_m, tile_n);
+  kernels::parallel_for(0, tiling.tiles, 1,
+                        [&](int64_t lo, int64_t hi) { run_tiles(args, plan, tiling, lo, hi); });
 }
 
 }  // namespace nst
