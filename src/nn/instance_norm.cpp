@@ -10,57 +10,54 @@ namespace nst {
 
 namespace {
 
-void check_inputs(const char* op, const Tensor& x, const Tensor& scale) {
+void check_inputs(const char* op, const Tensor& x, const Tensor& scale, const Tensor& rstd) {
   NST_CHECK(x.rank() == 4, op, ": x must be [N, C, H, W], got ", x.shape().to_string());
   NST_CHECK(x.h() * x.w() > 0, op, ": x ", x.shape().to_string(), " has empty planes");
   NST_CHECK(scale.shape() == Shape{x.c()}, op, ": scale ", scale.shape().to_string(),
             " must be [C] = [", x.c(), "] for x ", x.shape().to_string());
+  NST_CHECK(rstd.shape() == (Shape{x.n(), x.c()}), op, ": rstd ", rstd.shape().to_string(),
+            " must be [N, C] = ", Shape{x.n(), x.c()}.to_string(), " for x ",
+            x.shape().to_string());
 }
 
-void check_stats(const char* op, const Tensor& stats, const char* name, const Tensor& x) {
-  NST_CHECK(stats.shape() == (Shape{x.n(), x.c()}), op, ": ", name, " ",
-            stats.shape().to_string(), " must be [N, C] = ", Shape{x.n(), x.c()}.to_string(),
-            " for x ", x.shape().to_string());
+double plane_mean(const float* xp, int64_t M) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < M; ++i) sum += xp[i];
+  return sum / double(M);
 }
 
 }  // namespace
 
-void instance_norm_forward(Tensor& out, Tensor& mean, Tensor& rstd, const Tensor& x,
-                           const Tensor& scale, const Tensor& shift, float eps) {
-  check_inputs("instance_norm", x, scale);
+void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& scale,
+                           const Tensor& shift, float eps) {
+  check_inputs("instance_norm", x, scale, rstd);
   NST_CHECK(shift.shape() == scale.shape(), "instance_norm: shift ", shift.shape().to_string(),
             " must match scale ", scale.shape().to_string());
   NST_CHECK(out.shape() == x.shape(), "instance_norm: out ", out.shape().to_string(),
             " must match x ", x.shape().to_string());
-  check_stats("instance_norm", mean, "mean", x);
-  check_stats("instance_norm", rstd, "rstd", x);
   NST_CHECK(eps > 0.0f && std::isfinite(eps), "instance_norm: eps must be positive, got ", eps);
   const int64_t C = x.c(), M = x.h() * x.w();
   kernels::parallel_for(0, x.n() * C, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const float* xp = x.data() + p * M;
-      double sum = 0.0;
-      for (int64_t i = 0; i < M; ++i) sum += xp[i];
-      const double mu = sum / double(M);
+      const double mu = plane_mean(xp, M);
       double sq = 0.0;  // second pass: no cancellation between E[x^2] and E[x]^2
       for (int64_t i = 0; i < M; ++i) sq += (xp[i] - mu) * (xp[i] - mu);
       const double r = 1.0 / std::sqrt(sq / double(M) + double(eps));
-      mean[p] = static_cast<float>(mu);
       rstd[p] = static_cast<float>(r);
-      // y = (x - mean) * (scale * rstd) + shift
-      kernels::normalize(out.data() + p * M, xp, mean[p], static_cast<float>(scale[p % C] * r),
-                         shift[p % C], M);
+      // y = (x - mean) * (scale * rstd) + shift, the mean split as hi + lo floats
+      const float mu_hi = static_cast<float>(mu);
+      const float mu_lo = static_cast<float>(mu - double(mu_hi));
+      kernels::normalize(out.data() + p * M, xp, mu_hi, mu_lo,
+                         static_cast<float>(scale[p % C] * r), shift[p % C], M);
     }
   });
 }
 
 void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Tensor& dout,
-                            const Tensor& x, const Tensor& mean, const Tensor& rstd,
-                            const Tensor& scale) {
+                            const Tensor& x, const Tensor& rstd, const Tensor& scale) {
   const char* op = "instance_norm_backward";
-  check_inputs(op, x, scale);
-  check_stats(op, mean, "mean", x);
-  check_stats(op, rstd, "rstd", x);
+  check_inputs(op, x, scale, rstd);
   NST_CHECK(dout.shape() == x.shape(), op, ": dout ", dout.shape().to_string(), " must match x ",
             x.shape().to_string());
   NST_CHECK(!dx.defined() || dx.shape() == x.shape(), op, ": dx ", dx.shape().to_string(),
@@ -76,7 +73,7 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
     for (int64_t p = lo; p < hi; ++p) {
       const float* xp = x.data() + p * M;
       const float* dy = dout.data() + p * M;
-      const double mu = mean[p], r = rstd[p];
+      const double mu = plane_mean(xp, M), r = rstd[p];
       double s1 = 0.0, s2 = 0.0;
       for (int64_t i = 0; i < M; ++i) {
         s1 += dy[i];
@@ -86,14 +83,11 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
       sum_dy_xhat[static_cast<size_t>(p)] = s2;
       if (!dx.defined()) continue;
       // dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
-      const float k = static_cast<float>(scale[p % C] * r);
-      const float mean_dy = static_cast<float>(s1 / double(M));
-      const float mean_dy_xhat = static_cast<float>(s2 / double(M));
-      const float mu_f = mean[p], r_f = rstd[p];
+      const double k = scale[p % C] * r, mean_dy = s1 / double(M), mean_dy_xhat = s2 / double(M);
       float* dxp = dx.data() + p * M;
       for (int64_t i = 0; i < M; ++i) {
-        const float xhat = (xp[i] - mu_f) * r_f;
-        dxp[i] += k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+        const double xhat = (xp[i] - mu) * r;
+        dxp[i] += static_cast<float>(k * (dy[i] - mean_dy - xhat * mean_dy_xhat));
       }
     }
   });
@@ -110,19 +104,19 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
 
 Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps) {
   NST_CHECK(x.defined() && scale.defined() && shift.defined(), "instance_norm: undefined input");
-  check_inputs("instance_norm", x.value(), scale.value());
+  NST_CHECK(x.shape().rank() == 4, "instance_norm: x must be [N, C, H, W], got ",
+            x.shape().to_string());
   Tensor out = Tensor::empty(x.shape());
-  Tensor mean = Tensor::empty(Shape{x.shape()[0], x.shape()[1]});
   Tensor rstd = Tensor::empty(Shape{x.shape()[0], x.shape()[1]});
-  instance_norm_forward(out, mean, rstd, x.value(), scale.value(), shift.value(), eps);
-  return tape.record("instance_norm", out, {x, scale, shift},
-                     [x = x, scale = scale, shift = shift, mean, rstd](const Tensor& dout) mutable {
-                       Tensor dx = x.requires_grad() ? x.grad_accumulator() : Tensor();
-                       Tensor dscale = scale.requires_grad() ? scale.grad_accumulator() : Tensor();
-                       Tensor dshift = shift.requires_grad() ? shift.grad_accumulator() : Tensor();
-                       instance_norm_backward(dx, dscale, dshift, dout, x.value(), mean, rstd,
-                                              scale.value());
-                     });
+  instance_norm_forward(out, rstd, x.value(), scale.value(), shift.value(), eps);
+  return tape.record(
+      "instance_norm", out, {x, scale, shift},
+      [x = x, scale = scale, shift = shift, rstd](const Tensor& dout) mutable {
+        Tensor dx = x.requires_grad() ? x.grad_accumulator() : Tensor();
+        Tensor dscale = scale.requires_grad() ? scale.grad_accumulator() : Tensor();
+        Tensor dshift = shift.requires_grad() ? shift.grad_accumulator() : Tensor();
+        instance_norm_backward(dx, dscale, dshift, dout, x.value(), rstd, scale.value());
+      });
 }
 
 }  // namespace nst

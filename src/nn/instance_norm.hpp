@@ -4,10 +4,13 @@
 //
 //   y = scale[c] * (x - mean) / sqrt(var + eps) + shift[c]
 //
-//   x, out: [N, C, H, W]   scale, shift: [C]   mean, rstd: [N, C] (saved for backward)
+//   x, out: [N, C, H, W]   scale, shift: [C]   rstd = 1 / sqrt(var + eps): [N, C]
 //
-// The fast path gives each plane to one task and sums in double; the per-channel
-// gradients of scale and shift keep one partial per plane, added in sample order.
+// The fast path gives each plane to one task; means, variances (two passes) and
+// gradient sums are taken in double, and x - mean is formed without rounding the
+// mean to float first, so planes whose mean dwarfs their spread stay accurate.
+// The per-channel gradients of scale and shift keep one partial per plane,
+// added in sample order. Backward recomputes the plane means (one pass over x).
 #pragma once
 
 #include <cmath>
@@ -18,16 +21,15 @@
 
 namespace nst {
 
-// mean, rstd: [N, C], written (rstd = 1 / sqrt(var + eps)). eps > 0.
-void instance_norm_forward(Tensor& out, Tensor& mean, Tensor& rstd, const Tensor& x,
-                           const Tensor& scale, const Tensor& shift, float eps);
+// rstd: [N, C], written (saved for backward). eps > 0.
+void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& scale,
+                           const Tensor& shift, float eps);
 // from `y = scale * xhat + shift`, xhat = (x - mean) * rstd, per plane of M = H*W:
 //   dshift += sum dy,   dscale += sum dy * xhat,
 //   dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
 // Any of dx, dscale, dshift may be undefined (skipped).
 void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Tensor& dout,
-                            const Tensor& x, const Tensor& mean, const Tensor& rstd,
-                            const Tensor& scale);
+                            const Tensor& x, const Tensor& rstd, const Tensor& scale);
 
 // Reference: plain loops, two passes per plane, any scalar type. x: N*C planes of M.
 template <class T>

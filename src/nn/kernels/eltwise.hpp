@@ -25,8 +25,9 @@ void axpy(float* out, float a, const float* x, const float* y, int64_t n);
 // out[i] = a * x[i] + b
 void affine(float* out, const float* x, float a, float b, int64_t n);
 
-// out[i] = (x[i] - m) * k + t   (normalise with a known mean m, then scale and shift)
-void normalize(float* out, const float* x, float m, float k, float t, int64_t n);
+// out[i] = ((x[i] - m_hi) - m_lo) * k + t: normalise by a mean given as a float
+// pair m_hi + m_lo (x - m_hi is exact near the mean), then scale and shift.
+void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, int64_t n);
 
 // out[i] = tanh(x[i]), with std::tanh at every SIMD level: it runs on a few
 // channels per image, and xsimd's tanh trips a GCC 12 false -Wmaybe-uninitialized.

@@ -28,9 +28,9 @@ void AffineKernel::operator()(ScalarArch, float* out, const float* x, float a, f
   for (int64_t i = 0; i < n; ++i) out[i] = a * x[i] + b;
 }
 
-void NormalizeKernel::operator()(ScalarArch, float* out, const float* x, float m, float k,
-                                 float t, int64_t n) const {
-  for (int64_t i = 0; i < n; ++i) out[i] = (x[i] - m) * k + t;
+void NormalizeKernel::operator()(ScalarArch, float* out, const float* x, float m_hi, float m_lo,
+                                 float k, float t, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) out[i] = ((x[i] - m_hi) - m_lo) * k + t;
 }
 
 void TanhBackwardKernel::operator()(ScalarArch, float* dinp, const float* dout, const float* out,
@@ -67,9 +67,9 @@ void affine(float* out, const float* x, float a, float b, int64_t n) {
   });
 }
 
-void normalize(float* out, const float* x, float m, float k, float t, int64_t n) {
+void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, int64_t n) {
   parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
-    dispatch(NormalizeKernel{}, out + lo, x + lo, m, k, t, hi - lo);
+    dispatch(NormalizeKernel{}, out + lo, x + lo, m_hi, m_lo, k, t, hi - lo);
   });
 }
 

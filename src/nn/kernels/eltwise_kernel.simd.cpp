@@ -74,12 +74,12 @@ void AffineKernel::operator()(Arch, float* out, const float* x, float a, float b
 }
 
 template <class Arch>
-void NormalizeKernel::operator()(Arch, float* out, const float* x, float m, float k, float t,
-                                 int64_t n) const {
+void NormalizeKernel::operator()(Arch, float* out, const float* x, float m_hi, float m_lo,
+                                 float k, float t, int64_t n) const {
   using B = Batch<Arch>;
-  const B vm(m), vk(k), vt(t);
+  const B vhi(m_hi), vlo(m_lo), vk(k), vt(t);
   map_batches<Arch>(
-      out, n, [vm, vk, vt](B vx) { return xsimd::fma(vx - vm, vk, vt); }, x);
+      out, n, [vhi, vlo, vk, vt](B vx) { return xsimd::fma((vx - vhi) - vlo, vk, vt); }, x);
 }
 
 template <class Arch>
@@ -105,7 +105,7 @@ NST_INSTANTIATE_SIMD_KERNEL(ReluBackwardKernel, void, float*, const float*, cons
 NST_INSTANTIATE_SIMD_KERNEL(AxpyKernel, void, float*, float, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AffineKernel, void, float*, const float*, float, float, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(NormalizeKernel, void, float*, const float*, float, float, float,
-                            int64_t)
+                            float, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(TanhBackwardKernel, void, float*, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AddScaledDifferenceKernel, void, float*, float, const float*,
                             const float*, int64_t)
