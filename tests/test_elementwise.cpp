@@ -1,6 +1,5 @@
-#include "ops_testing.hpp"
-
 #include "nn/elementwise.hpp"
+#include "ops_testing.hpp"
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
 
@@ -98,18 +97,16 @@ void check_unary_gradient(const char* what, RefForward ref_forward, RefBackward 
 
 TEST_CASE("elementwise: gradients match finite differences in double", "[elementwise]") {
   check_unary_gradient(
-      "affine", [](double* y, const double* x, int64_t n) {
-        affine_reference_forward(y, x, -1.7, 0.25, n);
-      },
+      "affine",
+      [](double* y, const double* x, int64_t n) { affine_reference_forward(y, x, -1.7, 0.25, n); },
       [](double* dx, const double* dy, const double*, int64_t n) {
         affine_reference_backward(dx, dy, -1.7, n);
       },
       [](Tensor& out, const Tensor& x) { affine_forward(out, x, -1.7f, 0.25f); },
       [](Tensor& dx, const Tensor& dout, const Tensor&) { affine_backward(dx, dout, -1.7f); });
   check_unary_gradient(
-      "scale", [](double* y, const double* x, int64_t n) {
-        affine_reference_forward(y, x, 0.37, 0.0, n);
-      },
+      "scale",
+      [](double* y, const double* x, int64_t n) { affine_reference_forward(y, x, 0.37, 0.0, n); },
       [](double* dx, const double* dy, const double*, int64_t n) {
         affine_reference_backward(dx, dy, 0.37, n);
       },

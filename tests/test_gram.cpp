@@ -1,6 +1,5 @@
-#include "ops_testing.hpp"
-
 #include "nn/gram.hpp"
+#include "ops_testing.hpp"
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
 
@@ -47,8 +46,8 @@ TEST_CASE("gram: gradient matches finite differences in double", "[gram]") {
       numeric_gradient([&](const std::vector<double>& xs) { return dot(w, forward(xs)); }, x);
   std::vector<double> dx(x.size(), 0.0);
   for (int64_t n = 0; n < N; ++n)
-    gram_reference_backward(dx.data() + n * C * HW, w.data() + n * C * C, x.data() + n * C * HW,
-                            C, HW);
+    gram_reference_backward(dx.data() + n * C * HW, w.data() + n * C * C, x.data() + n * C * HW, C,
+                            HW);
   for (size_t i = 0; i < dx.size(); ++i) CHECK(dx[i] == Approx(numeric[i]).margin(1e-9));
 
   Tensor dxt = Tensor::zeros(shape);

@@ -1,6 +1,5 @@
-#include "ops_testing.hpp"
-
 #include "nn/instance_norm.hpp"
+#include "ops_testing.hpp"
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
 
@@ -57,7 +56,8 @@ TEST_CASE("instance_norm: gradients match finite differences in double", "[insta
   const int64_t N = 2, C = 3, M = 20;
   const double eps = 1e-3;
   const std::vector<double> x = rounded(random_doubles(shape.numel(), 511, -1.0, 2.0));
-  const std::vector<double> s = rounded(random_doubles(C, 512)), t = rounded(random_doubles(C, 513));
+  const std::vector<double> s = rounded(random_doubles(C, 512)),
+                            t = rounded(random_doubles(C, 513));
   const std::vector<double> w = rounded(random_doubles(x.size(), 514));
   auto f = [&](const std::vector<double>& xs, const std::vector<double>& ss,
                const std::vector<double>& ts) {
@@ -70,8 +70,8 @@ TEST_CASE("instance_norm: gradients match finite differences in double", "[insta
   const auto num_dt = numeric_gradient([&](const std::vector<double>& v) { return f(x, s, v); }, t);
 
   std::vector<double> dx(x.size(), 0.0), ds(C, 0.0), dt(C, 0.0);
-  instance_norm_reference_backward(dx.data(), ds.data(), dt.data(), w.data(), x.data(), s.data(),
-                                   N, C, M, eps);
+  instance_norm_reference_backward(dx.data(), ds.data(), dt.data(), w.data(), x.data(), s.data(), N,
+                                   C, M, eps);
   for (size_t i = 0; i < dx.size(); ++i) CHECK(dx[i] == Approx(num_dx[i]).margin(1e-7));
   for (int64_t c = 0; c < C; ++c) {
     CHECK(ds[c] == Approx(num_ds[c]).margin(1e-7));
@@ -148,8 +148,7 @@ TEST_CASE("instance_norm: bad shapes and eps throw", "[instance_norm]") {
                     Catch::Contains("instance_norm: scale [4]"));
   CHECK_THROWS_WITH(instance_norm_forward(out, rstd, x, s3, s4, 1e-3f),
                     Catch::Contains("shift [4]"));
-  CHECK_THROWS_WITH(instance_norm_forward(out, rstd, x, s3, s3, 0.0f),
-                    Catch::Contains("eps"));
+  CHECK_THROWS_WITH(instance_norm_forward(out, rstd, x, s3, s3, 0.0f), Catch::Contains("eps"));
   CHECK_THROWS_WITH(instance_norm_forward(out, rstd, Tensor::zeros({3, 4, 4}), s3, s3, 1e-3f),
                     Catch::Contains("[N, C, H, W]"));
   Tensor bad_rstd = Tensor::empty({3});
@@ -159,6 +158,6 @@ TEST_CASE("instance_norm: bad shapes and eps throw", "[instance_norm]") {
   CHECK_THROWS_WITH(instance_norm_backward(dx, none, none, x, x, rstd, s3),
                     Catch::Contains("instance_norm_backward: dx"));
   Tape tape;
-  CHECK_THROWS_AS(instance_norm(tape, tape.variable(x), tape.constant(s4), tape.constant(s4), 1e-3f),
-                  Error);
+  CHECK_THROWS_AS(
+      instance_norm(tape, tape.variable(x), tape.constant(s4), tape.constant(s4), 1e-3f), Error);
 }

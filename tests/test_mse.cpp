@@ -1,6 +1,5 @@
-#include "ops_testing.hpp"
-
 #include "nn/mse.hpp"
+#include "ops_testing.hpp"
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
 
@@ -33,13 +32,20 @@ TEST_CASE("mse: fast path matches the reference on odd shapes at every SIMD leve
 TEST_CASE("mse: gradients match finite differences in double", "[mse]") {
   const Shape shape{2, 3, 4, 5};
   const int64_t n = shape.numel();
-  const std::vector<double> a = rounded(random_doubles(n, 211)), b = rounded(random_doubles(n, 212));
+  const std::vector<double> a = rounded(random_doubles(n, 211)),
+                            b = rounded(random_doubles(n, 212));
   const double dout = 0.7;
   // f(a) with b fixed, and f(b) with a fixed.
   const std::vector<double> num_da = numeric_gradient(
-      [&](const std::vector<double>& as) { return dout * mse_reference_forward(as.data(), b.data(), n); }, a);
+      [&](const std::vector<double>& as) {
+        return dout * mse_reference_forward(as.data(), b.data(), n);
+      },
+      a);
   const std::vector<double> num_db = numeric_gradient(
-      [&](const std::vector<double>& bs) { return dout * mse_reference_forward(a.data(), bs.data(), n); }, b);
+      [&](const std::vector<double>& bs) {
+        return dout * mse_reference_forward(a.data(), bs.data(), n);
+      },
+      b);
 
   std::vector<double> da(a.size(), 0.0), db(b.size(), 0.0);
   mse_reference_backward(da.data(), db.data(), dout, a.data(), b.data(), n);

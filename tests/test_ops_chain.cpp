@@ -1,7 +1,5 @@
 // Several ops chained through one Tape, checked against finite differences of
 // the same chain built from the double-precision references.
-#include "ops_testing.hpp"
-
 #include <algorithm>
 #include <cmath>
 
@@ -11,6 +9,7 @@
 #include "nn/mse.hpp"
 #include "nn/relu.hpp"
 #include "nn/total_variation.hpp"
+#include "ops_testing.hpp"
 #include "tensor/autograd.hpp"
 
 using namespace nst;

@@ -1,6 +1,5 @@
-#include "ops_testing.hpp"
-
 #include "nn/relu.hpp"
+#include "ops_testing.hpp"
 #include "tensor/check.hpp"
 
 using namespace nst;
@@ -81,7 +80,8 @@ TEST_CASE("relu: 1 and 2 threads give the same bits", "[relu][threads]") {
 
 TEST_CASE("relu: mismatched shapes throw", "[relu]") {
   Tensor x = Tensor::zeros({1, 3, 4, 4}), small = Tensor::zeros({1, 3, 4, 3});
-  CHECK_THROWS_WITH(relu_forward(small, x), Catch::Contains("relu") && Catch::Contains("[1, 3, 4, 3]"));
+  CHECK_THROWS_WITH(relu_forward(small, x),
+                    Catch::Contains("relu") && Catch::Contains("[1, 3, 4, 3]"));
   CHECK_THROWS_WITH(relu_backward(small, x, x), Catch::Contains("relu_backward"));
   CHECK_THROWS_AS(relu_backward(x, small, x), Error);
 }

@@ -1,6 +1,5 @@
-#include "ops_testing.hpp"
-
 #include "nn/total_variation.hpp"
+#include "ops_testing.hpp"
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
 

@@ -34,8 +34,8 @@ void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x) {
   const int64_t N = x.n(), C = x.c(), HW = x.h() * x.w();
   NST_CHECK(dout.shape() == (Shape{N, C, C}), "gram_backward: dout ", dout.shape().to_string(),
             " must be ", Shape{N, C, C}.to_string(), " for x ", x.shape().to_string());
-  NST_CHECK(dx.shape() == x.shape(), "gram_backward: dx ", dx.shape().to_string(),
-            " must match x ", x.shape().to_string());
+  NST_CHECK(dx.shape() == x.shape(), "gram_backward: dx ", dx.shape().to_string(), " must match x ",
+            x.shape().to_string());
   const float norm = 1.0f / static_cast<float>(C * HW);
   std::vector<float> sym(static_cast<size_t>(C * C));
   for (int64_t n = 0; n < N; ++n) {

@@ -48,8 +48,8 @@ void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Ten
       // y = (x - mean) * (scale * rstd) + shift, the mean split as hi + lo floats
       const float mu_hi = static_cast<float>(mu);
       const float mu_lo = static_cast<float>(mu - double(mu_hi));
-      kernels::normalize(out.data() + p * M, xp, mu_hi, mu_lo,
-                         static_cast<float>(scale[p % C] * r), shift[p % C], M);
+      kernels::normalize(out.data() + p * M, xp, mu_hi, mu_lo, static_cast<float>(scale[p % C] * r),
+                         shift[p % C], M);
     }
   });
 }
@@ -109,14 +109,14 @@ Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, 
   Tensor out = Tensor::empty(x.shape());
   Tensor rstd = Tensor::empty(Shape{x.shape()[0], x.shape()[1]});
   instance_norm_forward(out, rstd, x.value(), scale.value(), shift.value(), eps);
-  return tape.record(
-      "instance_norm", out, {x, scale, shift},
-      [x = x, scale = scale, shift = shift, rstd](const Tensor& dout) mutable {
-        Tensor dx = x.requires_grad() ? x.grad_accumulator() : Tensor();
-        Tensor dscale = scale.requires_grad() ? scale.grad_accumulator() : Tensor();
-        Tensor dshift = shift.requires_grad() ? shift.grad_accumulator() : Tensor();
-        instance_norm_backward(dx, dscale, dshift, dout, x.value(), rstd, scale.value());
-      });
+  return tape.record("instance_norm", out, {x, scale, shift},
+                     [x = x, scale = scale, shift = shift, rstd](const Tensor& dout) mutable {
+                       Tensor dx = x.requires_grad() ? x.grad_accumulator() : Tensor();
+                       Tensor dscale = scale.requires_grad() ? scale.grad_accumulator() : Tensor();
+                       Tensor dshift = shift.requires_grad() ? shift.grad_accumulator() : Tensor();
+                       instance_norm_backward(dx, dscale, dshift, dout, x.value(), rstd,
+                                              scale.value());
+                     });
 }
 
 }  // namespace nst

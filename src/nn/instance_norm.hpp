@@ -33,8 +33,8 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
 
 // Reference: plain loops, two passes per plane, any scalar type. x: N*C planes of M.
 template <class T>
-void instance_norm_reference_forward(T* out, const T* x, const T* scale, const T* shift,
-                                     int64_t N, int64_t C, int64_t M, T eps) {
+void instance_norm_reference_forward(T* out, const T* x, const T* scale, const T* shift, int64_t N,
+                                     int64_t C, int64_t M, T eps) {
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c) {
       const T* xp = x + (n * C + c) * M;

@@ -12,9 +12,9 @@ void relu_forward(Tensor& out, const Tensor& inp) {
 }
 
 void relu_backward(Tensor& dinp, const Tensor& dout, const Tensor& out) {
-  NST_CHECK(dinp.shape() == out.shape() && dout.shape() == out.shape(),
-            "relu_backward: dinp ", dinp.shape().to_string(), ", dout ", dout.shape().to_string(),
-            " and out ", out.shape().to_string(), " must match");
+  NST_CHECK(dinp.shape() == out.shape() && dout.shape() == out.shape(), "relu_backward: dinp ",
+            dinp.shape().to_string(), ", dout ", dout.shape().to_string(), " and out ",
+            out.shape().to_string(), " must match");
   kernels::relu_backward(dinp.data(), dout.data(), out.data(), out.numel());
 }
 

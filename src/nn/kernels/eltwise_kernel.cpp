@@ -1,10 +1,11 @@
 // Plain-loop (ScalarArch) bodies of the element-wise kernels, and the threaded
 // entry points of eltwise.hpp: fixed chunks of kEltwiseGrain, each dispatched
 // to the active SIMD level.
+#include "nn/kernels/eltwise_kernel.hpp"
+
 #include <cmath>
 
 #include "nn/kernels/eltwise.hpp"
-#include "nn/kernels/eltwise_kernel.hpp"
 #include "nn/kernels/parallel.hpp"
 
 namespace nst::kernels {

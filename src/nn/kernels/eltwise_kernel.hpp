@@ -58,10 +58,9 @@ NST_DECLARE_SIMD_KERNEL(TanhBackwardKernel, void, float*, const float*, const fl
 struct AddScaledDifferenceKernel {
   template <class Arch>
   void operator()(Arch, float* out, float k, const float* a, const float* b, int64_t n) const;
-  void operator()(ScalarArch, float* out, float k, const float* a, const float* b,
-                  int64_t n) const;
+  void operator()(ScalarArch, float* out, float k, const float* a, const float* b, int64_t n) const;
 };
-NST_DECLARE_SIMD_KERNEL(AddScaledDifferenceKernel, void, float*, float, const float*,
-                        const float*, int64_t)
+NST_DECLARE_SIMD_KERNEL(AddScaledDifferenceKernel, void, float*, float, const float*, const float*,
+                        int64_t)
 
 }  // namespace nst::kernels

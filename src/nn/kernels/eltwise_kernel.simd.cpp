@@ -2,9 +2,9 @@
 // NST_ARCH names it). Each kernel is one `step` on batches; map_batches runs it
 // over whole batches, then once more on a zero-padded partial batch, so every
 // element gets the same arithmetic wherever it sits in the array.
-#include <algorithm>
-
 #include "nn/kernels/eltwise_kernel.hpp"
+
+#include <algorithm>
 
 namespace nst::kernels {
 
@@ -65,8 +65,7 @@ void AxpyKernel::operator()(Arch, float* out, float a, const float* x, const flo
 }
 
 template <class Arch>
-void AffineKernel::operator()(Arch, float* out, const float* x, float a, float b,
-                              int64_t n) const {
+void AffineKernel::operator()(Arch, float* out, const float* x, float a, float b, int64_t n) const {
   using B = Batch<Arch>;
   const B va(a), vb(b);
   map_batches<Arch>(
@@ -74,8 +73,8 @@ void AffineKernel::operator()(Arch, float* out, const float* x, float a, float b
 }
 
 template <class Arch>
-void NormalizeKernel::operator()(Arch, float* out, const float* x, float m_hi, float m_lo,
-                                 float k, float t, int64_t n) const {
+void NormalizeKernel::operator()(Arch, float* out, const float* x, float m_hi, float m_lo, float k,
+                                 float t, int64_t n) const {
   using B = Batch<Arch>;
   const B vhi(m_hi), vlo(m_lo), vk(k), vt(t);
   map_batches<Arch>(
@@ -87,8 +86,7 @@ void TanhBackwardKernel::operator()(Arch, float* dinp, const float* dout, const 
                                     int64_t n) const {
   using B = Batch<Arch>;
   map_batches<Arch>(
-      dinp, n, [](B d, B dy, B y) { return xsimd::fma(dy, B(1.0f) - y * y, d); }, dinp, dout,
-      out);
+      dinp, n, [](B d, B dy, B y) { return xsimd::fma(dy, B(1.0f) - y * y, d); }, dinp, dout, out);
 }
 
 template <class Arch>
@@ -104,8 +102,8 @@ NST_INSTANTIATE_SIMD_KERNEL(ReluKernel, void, float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(ReluBackwardKernel, void, float*, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AxpyKernel, void, float*, float, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AffineKernel, void, float*, const float*, float, float, int64_t)
-NST_INSTANTIATE_SIMD_KERNEL(NormalizeKernel, void, float*, const float*, float, float, float,
-                            float, int64_t)
+NST_INSTANTIATE_SIMD_KERNEL(NormalizeKernel, void, float*, const float*, float, float, float, float,
+                            int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(TanhBackwardKernel, void, float*, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AddScaledDifferenceKernel, void, float*, float, const float*,
                             const float*, int64_t)
