@@ -11,13 +11,14 @@
 
 namespace nst::testing {
 
-// N = 2, C in {1, 3, 5, 13}, H and W in {1, 7, 9, 31}: every SIMD tail and
-// planes of one pixel, one row and one column.
+// N in {1, 2}, C in {1, 3, 5, 13}, H and W in {1, 7, 9, 31}: every SIMD tail
+// length, and planes of one pixel, one row and one column.
 inline std::vector<Shape> odd_shapes() {
   std::vector<Shape> shapes;
-  for (int64_t c : {1, 3, 5, 13})
-    for (int64_t h : {1, 7, 9, 31})
-      for (int64_t w : {1, 7, 9, 31}) shapes.push_back(Shape{2, c, h, w});
+  for (int64_t n : {1, 2})
+    for (int64_t c : {1, 3, 5, 13})
+      for (int64_t h : {1, 7, 9, 31})
+        for (int64_t w : {1, 7, 9, 31}) shapes.push_back(Shape{n, c, h, w});
   return shapes;
 }
 
