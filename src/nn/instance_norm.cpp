@@ -4,6 +4,7 @@
 
 #include "nn/kernels/eltwise.hpp"
 #include "nn/kernels/parallel.hpp"
+#include "nn/kernels/reduce.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -20,11 +21,7 @@ void check_inputs(const char* op, const Tensor& x, const Tensor& scale, const Te
             x.shape().to_string());
 }
 
-double plane_mean(const float* xp, int64_t M) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < M; ++i) sum += xp[i];
-  return sum / double(M);
-}
+double plane_mean(const float* xp, int64_t M) { return kernels::sum(xp, M) / double(M); }
 
 }  // namespace
 
@@ -41,8 +38,8 @@ void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Ten
     for (int64_t p = lo; p < hi; ++p) {
       const float* xp = x.data() + p * M;
       const double mu = plane_mean(xp, M);
-      double sq = 0.0;  // second pass: no cancellation between E[x^2] and E[x]^2
-      for (int64_t i = 0; i < M; ++i) sq += (xp[i] - mu) * (xp[i] - mu);
+      // Second pass: no cancellation between E[x^2] and E[x]^2.
+      const double sq = kernels::sum_squared_deviation(xp, mu, M);
       const double r = 1.0 / std::sqrt(sq / double(M) + double(eps));
       rstd[p] = static_cast<float>(r);
       // y = (x - mean) * (scale * rstd) + shift, the mean split as hi + lo floats
@@ -74,11 +71,8 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
       const float* xp = x.data() + p * M;
       const float* dy = dout.data() + p * M;
       const double mu = plane_mean(xp, M), r = rstd[p];
-      double s1 = 0.0, s2 = 0.0;
-      for (int64_t i = 0; i < M; ++i) {
-        s1 += dy[i];
-        s2 += dy[i] * ((xp[i] - mu) * r);
-      }
+      const double s1 = kernels::sum(dy, M);
+      const double s2 = kernels::sum_weighted_deviation(dy, xp, mu, M) * r;
       sum_dy[static_cast<size_t>(p)] = s1;
       sum_dy_xhat[static_cast<size_t>(p)] = s2;
       if (!dx.defined()) continue;

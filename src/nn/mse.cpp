@@ -4,6 +4,7 @@
 
 #include "nn/kernels/eltwise.hpp"
 #include "nn/kernels/parallel.hpp"
+#include "nn/kernels/reduce.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -19,12 +20,8 @@ void mse_forward(Tensor& out, const Tensor& a, const Tensor& b) {
   const float* pa = a.data();
   const float* pb = b.data();
   kernels::parallel_for(0, n, grain, [&](int64_t lo, int64_t hi) {
-    double sum = 0.0;
-    for (int64_t i = lo; i < hi; ++i) {
-      const double d = double(pa[i]) - double(pb[i]);
-      sum += d * d;
-    }
-    partial[static_cast<size_t>(lo / grain)] = sum;
+    partial[static_cast<size_t>(lo / grain)] =
+        kernels::sum_squared_difference(pa + lo, pb + lo, hi - lo);
   });
   double total = 0.0;
   for (double p : partial) total += p;

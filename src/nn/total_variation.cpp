@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "nn/kernels/parallel.hpp"
+#include "nn/kernels/reduce.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -24,19 +25,11 @@ void total_variation_forward(Tensor& out, const Tensor& x) {
   kernels::parallel_for(0, P, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const float* plane = x.data() + p * H * W;
-      double sum = 0.0;
-      for (int64_t h = 0; h < H; ++h) {
-        const float* row = plane + h * W;
-        for (int64_t w = 0; w + 1 < W; ++w) {
-          const double d = double(row[w + 1]) - double(row[w]);
-          sum += d * d;
-        }
-        if (h + 1 < H)
-          for (int64_t w = 0; w < W; ++w) {
-            const double d = double(row[w + W]) - double(row[w]);
-            sum += d * d;
-          }
-      }
+      // Vertical pairs: rows 1..H-1 against rows 0..H-2, one contiguous run.
+      double sum = kernels::sum_squared_difference(plane + W, plane, (H - 1) * W);
+      // Horizontal pairs: row by row, so no pair wraps from one row to the next.
+      for (int64_t h = 0; h < H && W > 1; ++h)
+        sum += kernels::sum_squared_difference(plane + h * W + 1, plane + h * W, W - 1);
       partial[static_cast<size_t>(p)] = sum;
     }
   });
