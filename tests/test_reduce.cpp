@@ -25,12 +25,3 @@ TEST_CASE("reduce: lane sums match one plain double loop for every tail length",
           Approx(wdev).margin(1e-12));
   }
 }
-
-TEST_CASE("reduce: the same bits at every SIMD level", "[reduce]") {
-  const Tensor x = random_tensor({1, 3, 17, 19}, 901);
-  std::vector<double> got;
-  for_each_simd_level([&](kernels::SimdLevel) {
-    got.push_back(kernels::sum_squared_deviation(x.data(), 0.1, x.numel()));
-  });
-  for (double g : got) CHECK(g == got.front());
-}

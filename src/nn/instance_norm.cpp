@@ -76,13 +76,15 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
       sum_dy[static_cast<size_t>(p)] = s1;
       sum_dy_xhat[static_cast<size_t>(p)] = s2;
       if (!dx.defined()) continue;
-      // dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
-      const double k = scale[p % C] * r, mean_dy = s1 / double(M), mean_dy_xhat = s2 / double(M);
-      float* dxp = dx.data() + p * M;
-      for (int64_t i = 0; i < M; ++i) {
-        const double xhat = (xp[i] - mu) * r;
-        dxp[i] += static_cast<float>(k * (dy[i] - mean_dy - xhat * mean_dy_xhat));
-      }
+      // dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), as
+      // dx += k * dy + c * (x - mean) + b with k = scale * rstd, c = -k * rstd * mean(dy * xhat),
+      // b = -k * mean(dy)
+      const double k = scale[p % C] * r;
+      const float mu_hi = static_cast<float>(mu);
+      const float mu_lo = static_cast<float>(mu - double(mu_hi));
+      kernels::normalize_backward(dx.data() + p * M, dy, xp, mu_hi, mu_lo, static_cast<float>(k),
+                                  static_cast<float>(-k * r * s2 / double(M)),
+                                  static_cast<float>(-k * s1 / double(M)), M);
     }
   });
   for (int64_t c = 0; c < C; ++c) {

@@ -29,6 +29,11 @@ void affine(float* out, const float* x, float a, float b, int64_t n);
 // pair m_hi + m_lo (x - m_hi is exact near the mean), then scale and shift.
 void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, int64_t n);
 
+// dx[i] += k * dy[i] + c * ((x[i] - m_hi) - m_lo) + b: the backward of normalize,
+// with k, c, b folded from the plane's statistics by the caller (instance_norm).
+void normalize_backward(float* dx, const float* dy, const float* x, float m_hi, float m_lo, float k,
+                        float c, float b, int64_t n);
+
 // out[i] = tanh(x[i]), with std::tanh at every SIMD level: it runs on a few
 // channels per image, and xsimd's tanh trips a GCC 12 false -Wmaybe-uninitialized.
 void tanh(float* out, const float* x, int64_t n);

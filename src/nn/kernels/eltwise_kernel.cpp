@@ -34,6 +34,12 @@ void NormalizeKernel::operator()(ScalarArch, float* out, const float* x, float m
   for (int64_t i = 0; i < n; ++i) out[i] = ((x[i] - m_hi) - m_lo) * k + t;
 }
 
+void NormalizeBackwardKernel::operator()(ScalarArch, float* dx, const float* dy, const float* x,
+                                         float m_hi, float m_lo, float k, float c, float b,
+                                         int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) dx[i] += k * dy[i] + (c * ((x[i] - m_hi) - m_lo) + b);
+}
+
 void TanhBackwardKernel::operator()(ScalarArch, float* dinp, const float* dout, const float* out,
                                     int64_t n) const {
   for (int64_t i = 0; i < n; ++i) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
@@ -71,6 +77,13 @@ void affine(float* out, const float* x, float a, float b, int64_t n) {
 void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, int64_t n) {
   parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
     dispatch(NormalizeKernel{}, out + lo, x + lo, m_hi, m_lo, k, t, hi - lo);
+  });
+}
+
+void normalize_backward(float* dx, const float* dy, const float* x, float m_hi, float m_lo, float k,
+                        float c, float b, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(NormalizeBackwardKernel{}, dx + lo, dy + lo, x + lo, m_hi, m_lo, k, c, b, hi - lo);
   });
 }
 

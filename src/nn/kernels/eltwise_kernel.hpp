@@ -48,6 +48,16 @@ struct NormalizeKernel {
 NST_DECLARE_SIMD_KERNEL(NormalizeKernel, void, float*, const float*, float, float, float, float,
                         int64_t)
 
+struct NormalizeBackwardKernel {
+  template <class Arch>
+  void operator()(Arch, float* dx, const float* dy, const float* x, float m_hi, float m_lo, float k,
+                  float c, float b, int64_t n) const;
+  void operator()(ScalarArch, float* dx, const float* dy, const float* x, float m_hi, float m_lo,
+                  float k, float c, float b, int64_t n) const;
+};
+NST_DECLARE_SIMD_KERNEL(NormalizeBackwardKernel, void, float*, const float*, const float*, float,
+                        float, float, float, float, int64_t)
+
 struct TanhBackwardKernel {
   template <class Arch>
   void operator()(Arch, float* dinp, const float* dout, const float* out, int64_t n) const;

@@ -82,6 +82,20 @@ void NormalizeKernel::operator()(Arch, float* out, const float* x, float m_hi, f
 }
 
 template <class Arch>
+void NormalizeBackwardKernel::operator()(Arch, float* dx, const float* dy, const float* x,
+                                         float m_hi, float m_lo, float k, float c, float b,
+                                         int64_t n) const {
+  using B = Batch<Arch>;
+  const B vhi(m_hi), vlo(m_lo), vk(k), vc(c), vb(b);
+  map_batches<Arch>(
+      dx, n,
+      [vhi, vlo, vk, vc, vb](B d, B vdy, B vx) {
+        return d + xsimd::fma(vk, vdy, xsimd::fma(vc, (vx - vhi) - vlo, vb));
+      },
+      dx, dy, x);
+}
+
+template <class Arch>
 void TanhBackwardKernel::operator()(Arch, float* dinp, const float* dout, const float* out,
                                     int64_t n) const {
   using B = Batch<Arch>;
@@ -104,6 +118,8 @@ NST_INSTANTIATE_SIMD_KERNEL(AxpyKernel, void, float*, float, const float*, const
 NST_INSTANTIATE_SIMD_KERNEL(AffineKernel, void, float*, const float*, float, float, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(NormalizeKernel, void, float*, const float*, float, float, float, float,
                             int64_t)
+NST_INSTANTIATE_SIMD_KERNEL(NormalizeBackwardKernel, void, float*, const float*, const float*,
+                            float, float, float, float, float, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(TanhBackwardKernel, void, float*, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AddScaledDifferenceKernel, void, float*, float, const float*,
                             const float*, int64_t)
