@@ -23,6 +23,15 @@ void check_inputs(const char* op, const Tensor& x, const Tensor& scale, const Te
 
 double plane_mean(const float* xp, int64_t M) { return kernels::sum(xp, M) / double(M); }
 
+// A double mean as two floats, hi + lo, so that (x - hi) - lo loses nothing near the mean.
+struct SplitMean {
+  float hi, lo;
+};
+SplitMean split(double mean) {
+  const float hi = static_cast<float>(mean);
+  return {hi, static_cast<float>(mean - double(hi))};
+}
+
 }  // namespace
 
 void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& scale,
@@ -42,10 +51,9 @@ void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Ten
       const double sq = kernels::sum_squared_deviation(xp, mu, M);
       const double r = 1.0 / std::sqrt(sq / double(M) + double(eps));
       rstd[p] = static_cast<float>(r);
-      // y = (x - mean) * (scale * rstd) + shift, the mean split as hi + lo floats
-      const float mu_hi = static_cast<float>(mu);
-      const float mu_lo = static_cast<float>(mu - double(mu_hi));
-      kernels::normalize(out.data() + p * M, xp, mu_hi, mu_lo, static_cast<float>(scale[p % C] * r),
+      // y = (x - mean) * (scale * rstd) + shift
+      const SplitMean m = split(mu);
+      kernels::normalize(out.data() + p * M, xp, m.hi, m.lo, static_cast<float>(scale[p % C] * r),
                          shift[p % C], M);
     }
   });
@@ -80,9 +88,8 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
       // dx += k * dy + c * (x - mean) + b with k = scale * rstd, c = -k * rstd * mean(dy * xhat),
       // b = -k * mean(dy)
       const double k = scale[p % C] * r;
-      const float mu_hi = static_cast<float>(mu);
-      const float mu_lo = static_cast<float>(mu - double(mu_hi));
-      kernels::normalize_backward(dx.data() + p * M, dy, xp, mu_hi, mu_lo, static_cast<float>(k),
+      const SplitMean m = split(mu);
+      kernels::normalize_backward(dx.data() + p * M, dy, xp, m.hi, m.lo, static_cast<float>(k),
                                   static_cast<float>(-k * r * s2 / double(M)),
                                   static_cast<float>(-k * s1 / double(M)), M);
     }
