@@ -1,0 +1,46 @@
+// Gram matrix of feature maps (Gatys et al. 2016, eq. 3), normalised by the
+// number of feature values:
+//
+//   per sample: F = x[n] viewed as C x (H*W),   G = F Fᵀ / (C*H*W)
+//
+//   x: [N, C, H, W]  ->  out: [N, C, C]
+//
+// The fast path is two calls of nst::gemm per sample (src/nn/gemm.hpp).
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/autograd.hpp"
+#include "tensor/tensor.hpp"
+
+namespace nst {
+
+void gram_forward(Tensor& out, const Tensor& x);
+// from `G = F Fᵀ / (C*H*W)`:  dF += (dG + dGᵀ) F / (C*H*W)
+void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x);
+
+// Reference: plain loops over one sample, F: C x HW, G: C x C, any scalar type.
+template <class T>
+void gram_reference_forward(T* G, const T* F, int64_t C, int64_t HW) {
+  const T norm = T(C * HW);
+  for (int64_t i = 0; i < C; ++i)
+    for (int64_t j = 0; j < C; ++j) {
+      T acc = 0;
+      for (int64_t k = 0; k < HW; ++k) acc += F[i * HW + k] * F[j * HW + k];
+      G[i * C + j] = acc / norm;
+    }
+}
+template <class T>
+void gram_reference_backward(T* dF, const T* dG, const T* F, int64_t C, int64_t HW) {
+  const T norm = T(C * HW);
+  for (int64_t i = 0; i < C; ++i)
+    for (int64_t k = 0; k < HW; ++k) {
+      T acc = 0;
+      for (int64_t j = 0; j < C; ++j) acc += (dG[i * C + j] + dG[j * C + i]) * F[j * HW + k];
+      dF[i * HW + k] += acc / norm;
+    }
+}
+
+Var gram(Tape& tape, const Var& x);
+
+}  // namespace nst

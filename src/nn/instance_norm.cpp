@@ -1,0 +1,125 @@
+#include "nn/instance_norm.hpp"
+
+#include <vector>
+
+#include "nn/kernels/eltwise.hpp"
+#include "nn/kernels/parallel.hpp"
+#include "nn/kernels/reduce.hpp"
+#include "tensor/check.hpp"
+
+namespace nst {
+
+namespace {
+
+void check_inputs(const char* op, const Tensor& x, const Tensor& scale, const Tensor& rstd) {
+  NST_CHECK(x.rank() == 4, op, ": x must be [N, C, H, W], got ", x.shape().to_string());
+  NST_CHECK(x.h() * x.w() > 0, op, ": x ", x.shape().to_string(), " has empty planes");
+  NST_CHECK(scale.shape() == Shape{x.c()}, op, ": scale ", scale.shape().to_string(),
+            " must be [C] = [", x.c(), "] for x ", x.shape().to_string());
+  NST_CHECK(rstd.shape() == (Shape{x.n(), x.c()}), op, ": rstd ", rstd.shape().to_string(),
+            " must be [N, C] = ", Shape{x.n(), x.c()}.to_string(), " for x ",
+            x.shape().to_string());
+}
+
+double plane_mean(const float* xp, int64_t M) { return kernels::sum(xp, M) / double(M); }
+
+// A double mean as two floats, hi + lo, so that (x - hi) - lo loses nothing near the mean.
+struct SplitMean {
+  float hi, lo;
+};
+SplitMean split(double mean) {
+  const float hi = static_cast<float>(mean);
+  return {hi, static_cast<float>(mean - double(hi))};
+}
+
+}  // namespace
+
+void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& scale,
+                           const Tensor& shift, float eps) {
+  check_inputs("instance_norm", x, scale, rstd);
+  NST_CHECK(shift.shape() == scale.shape(), "instance_norm: shift ", shift.shape().to_string(),
+            " must match scale ", scale.shape().to_string());
+  NST_CHECK(out.shape() == x.shape(), "instance_norm: out ", out.shape().to_string(),
+            " must match x ", x.shape().to_string());
+  NST_CHECK(eps > 0.0f && std::isfinite(eps), "instance_norm: eps must be positive, got ", eps);
+  const int64_t C = x.c(), M = x.h() * x.w();
+  kernels::parallel_for(0, x.n() * C, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      const float* xp = x.data() + p * M;
+      const double mu = plane_mean(xp, M);
+      // Second pass: no cancellation between E[x^2] and E[x]^2.
+      const double sq = kernels::sum_squared_deviation(xp, mu, M);
+      const double r = 1.0 / std::sqrt(sq / double(M) + double(eps));
+      rstd[p] = static_cast<float>(r);
+      // y = (x - mean) * (scale * rstd) + shift
+      const SplitMean m = split(mu);
+      kernels::normalize(out.data() + p * M, xp, m.hi, m.lo, static_cast<float>(scale[p % C] * r),
+                         shift[p % C], M);
+    }
+  });
+}
+
+void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Tensor& dout,
+                            const Tensor& x, const Tensor& rstd, const Tensor& scale) {
+  const char* op = "instance_norm_backward";
+  check_inputs(op, x, scale, rstd);
+  NST_CHECK(dout.shape() == x.shape(), op, ": dout ", dout.shape().to_string(), " must match x ",
+            x.shape().to_string());
+  NST_CHECK(!dx.defined() || dx.shape() == x.shape(), op, ": dx ", dx.shape().to_string(),
+            " must match x ", x.shape().to_string());
+  NST_CHECK(!dscale.defined() || dscale.shape() == scale.shape(), op, ": dscale ",
+            dscale.shape().to_string(), " must match scale ", scale.shape().to_string());
+  NST_CHECK(!dshift.defined() || dshift.shape() == scale.shape(), op, ": dshift ",
+            dshift.shape().to_string(), " must match scale ", scale.shape().to_string());
+  const int64_t N = x.n(), C = x.c(), M = x.h() * x.w();
+  // Per plane: sum dy and sum dy * xhat, kept for dshift / dscale.
+  std::vector<double> sum_dy(static_cast<size_t>(N * C)), sum_dy_xhat(static_cast<size_t>(N * C));
+  kernels::parallel_for(0, N * C, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      const float* xp = x.data() + p * M;
+      const float* dy = dout.data() + p * M;
+      const double mu = plane_mean(xp, M), r = rstd[p];
+      const double s1 = kernels::sum(dy, M);
+      const double s2 = kernels::sum_weighted_deviation(dy, xp, mu, M) * r;
+      sum_dy[static_cast<size_t>(p)] = s1;
+      sum_dy_xhat[static_cast<size_t>(p)] = s2;
+      if (!dx.defined()) continue;
+      // dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), as
+      // dx += k * dy + c * (x - mean) + b with k = scale * rstd, c = -k * rstd * mean(dy * xhat),
+      // b = -k * mean(dy)
+      const double k = scale[p % C] * r;
+      const SplitMean m = split(mu);
+      kernels::normalize_backward(dx.data() + p * M, dy, xp, m.hi, m.lo, static_cast<float>(k),
+                                  static_cast<float>(-k * r * s2 / double(M)),
+                                  static_cast<float>(-k * s1 / double(M)), M);
+    }
+  });
+  for (int64_t c = 0; c < C; ++c) {
+    double ds = 0.0, dt = 0.0;
+    for (int64_t n = 0; n < N; ++n) {
+      ds += sum_dy_xhat[static_cast<size_t>(n * C + c)];
+      dt += sum_dy[static_cast<size_t>(n * C + c)];
+    }
+    if (dscale.defined()) dscale[c] += static_cast<float>(ds);
+    if (dshift.defined()) dshift[c] += static_cast<float>(dt);
+  }
+}
+
+Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps) {
+  NST_CHECK(x.defined() && scale.defined() && shift.defined(), "instance_norm: undefined input");
+  NST_CHECK(x.shape().rank() == 4, "instance_norm: x must be [N, C, H, W], got ",
+            x.shape().to_string());
+  Tensor out = Tensor::empty(x.shape());
+  Tensor rstd = Tensor::empty(Shape{x.shape()[0], x.shape()[1]});
+  instance_norm_forward(out, rstd, x.value(), scale.value(), shift.value(), eps);
+  return tape.record("instance_norm", out, {x, scale, shift},
+                     [x = x, scale = scale, shift = shift, rstd](const Tensor& dout) mutable {
+                       Tensor dx = x.requires_grad() ? x.grad_accumulator() : Tensor();
+                       Tensor dscale = scale.requires_grad() ? scale.grad_accumulator() : Tensor();
+                       Tensor dshift = shift.requires_grad() ? shift.grad_accumulator() : Tensor();
+                       instance_norm_backward(dx, dscale, dshift, dout, x.value(), rstd,
+                                              scale.value());
+                     });
+}
+
+}  // namespace nst

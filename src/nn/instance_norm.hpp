@@ -1,0 +1,83 @@
+// Instance normalisation (Ulyanov et al. 2016), as in the fast style-transfer
+// networks: each (sample, channel) plane is normalised over H, W with its own
+// mean and population variance, then scaled and shifted per channel:
+//
+//   y = scale[c] * (x - mean) / sqrt(var + eps) + shift[c]
+//
+//   x, out: [N, C, H, W]   scale, shift: [C]   rstd = 1 / sqrt(var + eps): [N, C]
+//
+// The fast path gives each plane to one task; means, variances (two passes) and
+// gradient sums are taken in double, and x - mean is formed without rounding the
+// mean to float first, so planes whose mean dwarfs their spread stay accurate.
+// The per-channel gradients of scale and shift keep one partial per plane,
+// added in sample order. Backward recomputes the plane means (one pass over x).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "tensor/autograd.hpp"
+#include "tensor/tensor.hpp"
+
+namespace nst {
+
+// rstd: [N, C], written (saved for backward). eps > 0.
+void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& scale,
+                           const Tensor& shift, float eps);
+// from `y = scale * xhat + shift`, xhat = (x - mean) * rstd, per plane of M = H*W:
+//   dshift += sum dy,   dscale += sum dy * xhat,
+//   dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
+// Any of dx, dscale, dshift may be undefined (skipped).
+void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Tensor& dout,
+                            const Tensor& x, const Tensor& rstd, const Tensor& scale);
+
+// Reference: plain loops, two passes per plane, any scalar type. x: N*C planes of M.
+template <class T>
+void instance_norm_reference_forward(T* out, const T* x, const T* scale, const T* shift, int64_t N,
+                                     int64_t C, int64_t M, T eps) {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      const T* xp = x + (n * C + c) * M;
+      T* yp = out + (n * C + c) * M;
+      T mean = 0, var = 0;
+      for (int64_t i = 0; i < M; ++i) mean += xp[i];
+      mean /= T(M);
+      for (int64_t i = 0; i < M; ++i) var += (xp[i] - mean) * (xp[i] - mean);
+      var /= T(M);
+      const T rstd = T(1) / std::sqrt(var + eps);
+      for (int64_t i = 0; i < M; ++i) yp[i] = scale[c] * (xp[i] - mean) * rstd + shift[c];
+    }
+}
+// dx, dscale, dshift may be null.
+template <class T>
+void instance_norm_reference_backward(T* dx, T* dscale, T* dshift, const T* dout, const T* x,
+                                      const T* scale, int64_t N, int64_t C, int64_t M, T eps) {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      const T* xp = x + (n * C + c) * M;
+      const T* dy = dout + (n * C + c) * M;
+      T mean = 0, var = 0;
+      for (int64_t i = 0; i < M; ++i) mean += xp[i];
+      mean /= T(M);
+      for (int64_t i = 0; i < M; ++i) var += (xp[i] - mean) * (xp[i] - mean);
+      var /= T(M);
+      const T rstd = T(1) / std::sqrt(var + eps);
+      T sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t i = 0; i < M; ++i) {
+        sum_dy += dy[i];
+        sum_dy_xhat += dy[i] * (xp[i] - mean) * rstd;
+      }
+      if (dshift) dshift[c] += sum_dy;
+      if (dscale) dscale[c] += sum_dy_xhat;
+      if (dx)
+        for (int64_t i = 0; i < M; ++i) {
+          const T xhat = (xp[i] - mean) * rstd;
+          dx[(n * C + c) * M + i] +=
+              scale[c] * rstd * (dy[i] - sum_dy / T(M) - xhat * sum_dy_xhat / T(M));
+        }
+    }
+}
+
+Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps);
+
+}  // namespace nst

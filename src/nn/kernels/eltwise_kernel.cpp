@@ -1,0 +1,108 @@
+// Plain-loop (ScalarArch) bodies of the element-wise kernels, and the threaded
+// entry points of eltwise.hpp: fixed chunks of kEltwiseGrain, each dispatched
+// to the active SIMD level.
+#include "nn/kernels/eltwise_kernel.hpp"
+
+#include <cmath>
+
+#include "nn/kernels/eltwise.hpp"
+#include "nn/kernels/parallel.hpp"
+
+namespace nst::kernels {
+
+void ReluKernel::operator()(ScalarArch, float* out, const float* inp, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+void ReluBackwardKernel::operator()(ScalarArch, float* dinp, const float* dout, const float* out,
+                                    int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void AxpyKernel::operator()(ScalarArch, float* out, float a, const float* x, const float* y,
+                            int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) out[i] = a * x[i] + y[i];
+}
+
+void AffineKernel::operator()(ScalarArch, float* out, const float* x, float a, float b,
+                              int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) out[i] = a * x[i] + b;
+}
+
+void NormalizeKernel::operator()(ScalarArch, float* out, const float* x, float m_hi, float m_lo,
+                                 float k, float t, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) out[i] = ((x[i] - m_hi) - m_lo) * k + t;
+}
+
+void NormalizeBackwardKernel::operator()(ScalarArch, float* dx, const float* dy, const float* x,
+                                         float m_hi, float m_lo, float k, float c, float b,
+                                         int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) dx[i] += k * dy[i] + (c * ((x[i] - m_hi) - m_lo) + b);
+}
+
+void TanhBackwardKernel::operator()(ScalarArch, float* dinp, const float* dout, const float* out,
+                                    int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+}
+
+void AddScaledDifferenceKernel::operator()(ScalarArch, float* out, float k, const float* a,
+                                           const float* b, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) out[i] += k * (a[i] - b[i]);
+}
+
+void relu(float* out, const float* inp, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(ReluKernel{}, out + lo, inp + lo, hi - lo);
+  });
+}
+
+void relu_backward(float* dinp, const float* dout, const float* out, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(ReluBackwardKernel{}, dinp + lo, dout + lo, out + lo, hi - lo);
+  });
+}
+
+void axpy(float* out, float a, const float* x, const float* y, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(AxpyKernel{}, out + lo, a, x + lo, y + lo, hi - lo);
+  });
+}
+
+void affine(float* out, const float* x, float a, float b, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(AffineKernel{}, out + lo, x + lo, a, b, hi - lo);
+  });
+}
+
+void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(NormalizeKernel{}, out + lo, x + lo, m_hi, m_lo, k, t, hi - lo);
+  });
+}
+
+void normalize_backward(float* dx, const float* dy, const float* x, float m_hi, float m_lo, float k,
+                        float c, float b, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(NormalizeBackwardKernel{}, dx + lo, dy + lo, x + lo, m_hi, m_lo, k, c, b, hi - lo);
+  });
+}
+
+void tanh(float* out, const float* x, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) out[i] = std::tanh(x[i]);
+  });
+}
+
+void tanh_backward(float* dinp, const float* dout, const float* out, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(TanhBackwardKernel{}, dinp + lo, dout + lo, out + lo, hi - lo);
+  });
+}
+
+void add_scaled_difference(float* out, float k, const float* a, const float* b, int64_t n) {
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(AddScaledDifferenceKernel{}, out + lo, k, a + lo, b + lo, hi - lo);
+  });
+}
+
+}  // namespace nst::kernels
