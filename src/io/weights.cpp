@@ -197,6 +197,17 @@ WeightFile WeightFile::open(const std::string& path) {
     f->tensors.push_back(std::move(t));
   }
   if (c.remaining() != 0) f->bad("index has ", c.remaining(), " unexpected trailing bytes");
+  // Padding must be zero, so that every byte of the file is checked.
+  uint64_t pad_start = kHeaderSize + index_size;
+  auto check_padding = [&](uint64_t pad_end) {
+    for (uint64_t k = pad_start; k < pad_end; ++k)
+      if (f->base[k] != 0) f->bad("non-zero padding at byte ", k, " (corrupted)");
+  };
+  for (const TensorInfo& t : f->tensors) {
+    check_padding(t.offset);
+    pad_start = t.offset + t.size;
+  }
+  check_padding(f->size);
   for (const TensorInfo& t : f->tensors)
     if (fnv1a64(f->base + t.offset, t.size) != t.checksum)
       f->bad("tensor ", t.name, ": checksum mismatch (data corrupted)");

@@ -9,7 +9,9 @@ The outputs are committed, so the tests need no PyTorch.
   k * 0.001 + tensor_index so tests can recompute every element.
 - tiny_vgg_legacy.pth: the same dict in the pre-1.6 (non-zip) torch.save format.
 - odd_tensors.pth: a non-contiguous (transposed) tensor, a view at a storage offset,
-  a scalar-free 1-D tensor and two tensors sharing one storage.
+  a 1-D tensor and two tensors sharing one storage.
+- Files the reader must reject: not_state_dict.pth (a checkpoint dict holding a dict),
+  half.pth (a float16 tensor), evil.pth (a pickle calling os.system).
 """
 import collections
 import os
@@ -57,11 +59,20 @@ def odd_tensors():
     return sd
 
 
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("echo this must never run",))
+
+
 def main():
     torch.save(tiny_vgg(), os.path.join(HERE, "tiny_vgg.pth"))
     torch.save(tiny_vgg(), os.path.join(HERE, "tiny_vgg_legacy.pth"),
                _use_new_zipfile_serialization=False)
     torch.save(odd_tensors(), os.path.join(HERE, "odd_tensors.pth"))
+    torch.save({"model": {"w": torch.zeros(2)}, "epoch": 3},
+               os.path.join(HERE, "not_state_dict.pth"))
+    torch.save({"w": torch.zeros(3, dtype=torch.float16)}, os.path.join(HERE, "half.pth"))
+    torch.save({"x": Evil()}, os.path.join(HERE, "evil.pth"))
 
 
 if __name__ == "__main__":
