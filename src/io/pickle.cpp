@@ -160,7 +160,8 @@ class Machine {
   }
 
   void global(size_t at) {
-    const std::string name = line() + "." + line();
+    const std::string module = line();  // two statements: evaluation order matters
+    const std::string name = module + "." + line();
     static const char* allowed[] = {"collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
                                     "torch._utils._rebuild_parameter"};
     bool ok = name.rfind("torch.", 0) == 0 && name.size() > 13 &&

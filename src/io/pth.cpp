@@ -129,6 +129,8 @@ WeightEntry gather(const std::string& name, const Object& t, const Storage& st,
               where, "size or stride out of range");
     shape.push_back(t.sizes[k]);
     last += (t.sizes[k] - 1) * t.strides[k];
+    // A view has at most as many elements as its storage (no stride-0 expansion).
+    NST_CHECK(shape.numel() <= st.numel, where, "has more elements than storage ", st.key);
   }
   NST_CHECK(last < st.numel, where, "reads past the end of storage ", st.key);
   WeightEntry e{name, DType::Float32, shape, 1.0, 0.0, {}};
