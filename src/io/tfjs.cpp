@@ -123,22 +123,37 @@ TfjsModel read_tfjs(const std::string& path) {
 
 // ---------------------------------------------------------------- layouts
 
+namespace {
+// Calls permute(dst, src) with typed pointers into out's and e's bytes (uint8_t
+// for uint8; uint32_t for float32: the values are moved, not computed on).
+template <class F>
+void with_element_type(const WeightEntry& e, WeightEntry& out, F&& permute) {
+  if (e.dtype == DType::UInt8) {
+    permute(out.bytes.data(), e.bytes.data());
+  } else {
+    std::vector<uint32_t> src(e.bytes.size() / 4), dst(src.size());
+    std::memcpy(src.data(), e.bytes.data(), e.bytes.size());
+    permute(dst.data(), static_cast<const uint32_t*>(src.data()));
+    std::memcpy(out.bytes.data(), dst.data(), out.bytes.size());
+  }
+}
+}  // namespace
+
 WeightEntry hwio_to_oihw(const WeightEntry& e, const std::string& new_name) {
   NST_CHECK(e.shape.rank() == 4, "hwio_to_oihw: ", e.name, " has shape ", e.shape.to_string(),
             ", expected [KH][KW][C][OC]");
   const int64_t KH = e.shape[0], KW = e.shape[1], C = e.shape[2], OC = e.shape[3];
-  const size_t es = size_t(dtype_size(e.dtype));
   WeightEntry out{new_name, e.dtype, Shape{OC, C, KH, KW}, e.scale, e.min, {}};
   out.bytes.resize(e.bytes.size());
-  // out[oc][c][kh][kw] = in[kh][kw][c][oc]
-  for (int64_t oc = 0; oc < OC; ++oc)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t kh = 0; kh < KH; ++kh)
-        for (int64_t kw = 0; kw < KW; ++kw) {
-          const size_t dst = size_t(((oc * C + c) * KH + kh) * KW + kw);
-          const size_t src = size_t(((kh * KW + kw) * C + c) * OC + oc);
-          std::memcpy(&out.bytes[dst * es], &e.bytes[src * es], es);
-        }
+  auto permute = [&](auto* dst, const auto* src) {
+    // out[oc][c][kh][kw] = in[kh][kw][c][oc]
+    for (int64_t oc = 0; oc < OC; ++oc)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw)
+            dst[((oc * C + c) * KH + kh) * KW + kw] = src[((kh * KW + kw) * C + c) * OC + oc];
+  };
+  with_element_type(e, out, permute);
   return out;
 }
 
@@ -153,20 +168,21 @@ WeightEntry dense_to_out_in(const WeightEntry& e, const std::string& new_name,
               ": input ", IN, " is not H*W*C of the given feature map");
     H = hwc[0], W = hwc[1], C = hwc[2];
   }
-  const size_t es = size_t(dtype_size(e.dtype));
   WeightEntry out{new_name, e.dtype, Shape{OUT, IN}, e.scale, e.min, {}};
   out.bytes.resize(e.bytes.size());
-  // out[o][(c*H + h)*W + w] = in[(h*W + w)*C + c][o]; blocked over o for locality.
-  constexpr int64_t kBlock = 64;
-  for (int64_t o0 = 0; o0 < OUT; o0 += kBlock)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t w = 0; w < W; ++w)
-        for (int64_t c = 0; c < C; ++c) {
-          const int64_t i_src = (h * W + w) * C + c, i_dst = (c * H + h) * W + w;
-          for (int64_t o = o0; o < std::min(OUT, o0 + kBlock); ++o)
-            std::memcpy(&out.bytes[size_t(o * IN + i_dst) * es],
-                        &e.bytes[size_t(i_src * OUT + o) * es], es);
-        }
+  auto permute = [&](auto* dst, const auto* src) {
+    // out[o][(c*H + h)*W + w] = in[(h*W + w)*C + c][o]; blocked over o for locality.
+    constexpr int64_t kBlock = 64;
+    for (int64_t o0 = 0; o0 < OUT; o0 += kBlock)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w)
+          for (int64_t c = 0; c < C; ++c) {
+            const int64_t i_src = (h * W + w) * C + c, i_dst = (c * H + h) * W + w;
+            for (int64_t o = o0; o < std::min(OUT, o0 + kBlock); ++o)
+              dst[o * IN + i_dst] = src[i_src * OUT + o];
+          }
+  };
+  with_element_type(e, out, permute);
   return out;
 }
 
