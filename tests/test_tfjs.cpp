@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 
 #include "io/json.hpp"
 #include "io/tfjs.hpp"
@@ -221,4 +222,48 @@ TEST_CASE("tfjs: the shared VGG-19 converts with the right layouts and values", 
   CHECK(conv_only.conv.size() == 16);
   CHECK(conv_only.fc.empty());
   CHECK(conv_only.layer("conv4_2").bias.shape() == Shape{512});
+}
+
+TEST_CASE("json: random byte changes give a document or nst::Error, never a crash", "[tfjs][json]") {
+  const std::string ok =
+      R"({"weightsManifest": [{"paths": ["a.bin"], "weights": [{"name": "k\u00e9",
+          "shape": [3, 3, 1, 2], "dtype": "float32", "quantization": {"dtype": "uint8",
+          "scale": 0.0047, "min": -0.65}}]}], "x": [true, false, null, -1.5e-3]})";
+  std::mt19937 rng(5);
+  int errors = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string s = ok;
+    for (int k = 0; k < 1 + int(rng() % 3); ++k) s[rng() % s.size()] = char(rng() % 256);
+    try {
+      parse_json(s, "fuzz");
+    } catch (const Error&) {
+      ++errors;
+    }
+  }
+  CHECK(errors > 1000);  // most changes break the document
+}
+
+TEST_CASE("nst convert: bad options fail with a message and a non-zero status", "[tfjs][cli]") {
+  ScratchDir dir("cli");
+  const std::string nst = NST_BINARY_PATH, log = dir.file("log.txt");
+  auto run = [&](const std::string& args) {
+    const int status = std::system((nst + " convert " + args + " > '" + log + "' 2>&1").c_str());
+    std::ifstream is(log);
+    return std::make_pair(status, std::string(std::istreambuf_iterator<char>(is), {}));
+  };
+  auto [s1, m1] = run("--from onnx --input x --output y");
+  CHECK(s1 != 0);
+  CHECK_THAT(m1, Catch::Contains("--from must be tfjs or pth"));
+  auto [s2, m2] = run("--from tfjs --input '" + dir.file("none") + "' --output '" +
+                      dir.file("o.nstw") + "'");
+  CHECK(s2 != 0);
+  CHECK_THAT(m2, Catch::Contains("cannot read"));
+  auto [s3, m3] = run("--from pth --input '" + nst::testing::fixture("tiny_vgg.pth") +
+                      "' --output '" + dir.file("o.nstw") + "' --convention caffe");
+  CHECK(s3 != 0);
+  CHECK_THAT(m3, Catch::Contains("tensor conv1_1.weight has shape [2, 3, 3, 3]"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("o.nstw")));
+  auto [s4, m4] = run("--help");
+  CHECK(s4 == 0);
+  CHECK_THAT(m4, Catch::Contains("--dtype"));
 }
