@@ -1,5 +1,6 @@
 // The JSON parser, the TF.js layers-model reader and the Keras -> nst layouts,
 // on tiny models written here and on the real VGG-19 in ../shared.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -218,6 +219,28 @@ TEST_CASE("tfjs: the shared VGG-19 converts with the right layouts and values", 
     const uint8_t qv = shard1[size_t(((h * 3 + x) * 3 + i) * 64 + o)];
     CHECK(w[((o * 3 + i) * 3 + h) * 3 + x] == float(double(qv) * scale + min));
   }
+  // fc6: Keras fc1 [25088][4096] with input (h, w, c) -> ours [4096][25088] with (c, h, w).
+  // fc1's bytes follow the 20,024,384 bytes of the convolutions in the shard stream.
+  std::vector<uint64_t> shard_start{0};
+  for (int k = 1; k <= 138; ++k)
+    shard_start.push_back(shard_start.back() +
+                          std::filesystem::file_size(src + "/group1-shard" + std::to_string(k) +
+                                                     "of138.bin"));
+  auto stream_byte = [&](uint64_t at) {
+    const auto k = size_t(std::upper_bound(shard_start.begin(), shard_start.end(), at) -
+                          shard_start.begin());
+    std::ifstream is(src + "/group1-shard" + std::to_string(k) + "of138.bin", std::ios::binary);
+    is.seekg(std::streamoff(at - shard_start[k - 1]));
+    return uint8_t(is.get());
+  };
+  REQUIRE(f.info("fc6.weight").dtype == DType::UInt8);
+  const uint8_t* fc6 = f.raw("fc6.weight");
+  for (int s = 0; s < 20; ++s) {
+    const int64_t o = (s * 977) % 4096, c = (s * 131) % 512, h = s % 7, x = (s * 3) % 7;
+    const uint64_t keras = 20024384 + uint64_t(((h * 7 + x) * 512 + c) * 4096 + o);
+    CHECK(fc6[o * 25088 + c * 49 + h * 7 + x] == stream_byte(keras));
+  }
+
   const Vgg19Weights conv_only = load_vgg19(out);
   CHECK(conv_only.conv.size() == 16);
   CHECK(conv_only.fc.empty());
