@@ -53,6 +53,11 @@ fuzz:
 bench: all
 	$(BUILD)/nst_bench
 
+# The default VGG-19 weight file, build/vgg19.nstw: from $VGG19_SOURCE, else
+# $NST_SHARED/weights/vgg19-imagenet-uint8 (NST_SHARED=../shared), else a download.
+weights: all
+	bash weights/make_weights.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
 
