@@ -1,0 +1,150 @@
+#include "nst/checkpoint.hpp"
+
+#include <cstring>
+
+#include "io/file_util.hpp"
+#include "tensor/check.hpp"
+
+namespace nst {
+
+namespace {
+
+constexpr char kMagic[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '1'};
+
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= uint8_t(p[i]);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+class Writer {
+ public:
+  template <class T>
+  void pod(const T& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void str(const std::string& s) {
+    pod(uint64_t(s.size()));
+    out += s;
+  }
+  template <class T>
+  void vec(const std::vector<T>& v) {
+    pod(uint64_t(v.size()));
+    out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  std::string out;
+};
+
+class Reader {
+ public:
+  Reader(const std::string& bytes, const std::string& path) : b(bytes), file(path) {}
+  template <class T>
+  T pod() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, b.data() + pos, sizeof v);
+    pos += sizeof v;
+    return v;
+  }
+  std::string str() {
+    const uint64_t n = pod<uint64_t>();
+    need(n);
+    std::string s = b.substr(pos, size_t(n));
+    pos += size_t(n);
+    return s;
+  }
+  template <class T>
+  std::vector<T> vec() {
+    const uint64_t n = pod<uint64_t>();
+    NST_CHECK(n <= (b.size() - pos) / sizeof(T), "checkpoint '", file, "': truncated or corrupt");
+    std::vector<T> v(static_cast<size_t>(n));
+    std::memcpy(v.data(), b.data() + pos, size_t(n) * sizeof(T));
+    pos += size_t(n) * sizeof(T);
+    return v;
+  }
+  void need(uint64_t n) const {
+    NST_CHECK(n <= b.size() - pos, "checkpoint '", file, "': truncated or corrupt");
+  }
+  const std::string& b;
+  std::string file;
+  size_t pos = 0;
+};
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Checkpoint& c) {
+  Writer w;
+  w.out.append(kMagic, 8);
+  w.pod(uint64_t(c.args.size()));
+  for (const std::string& a : c.args) w.str(a);
+  const RunState& s = c.state;
+  w.pod(uint64_t(s.scale));
+  w.pod(s.iteration);
+  w.pod(s.done);
+  w.pod(uint64_t(s.scales.size()));
+  for (const ScaleRecord& r : s.scales) {
+    w.pod(r.height);
+    w.pod(r.width);
+    w.pod(r.iterations);
+    w.pod(r.evaluations);
+    w.pod(r.seconds);
+    w.str(r.stop_reason);
+    w.vec(r.loss_trace);
+  }
+  w.pod(uint64_t(s.x.rank()));
+  for (int64_t d : s.x.shape()) w.pod(d);
+  w.out.append(reinterpret_cast<const char*>(s.x.data()), size_t(s.x.numel()) * sizeof(float));
+  w.str(s.optimizer_state);
+  w.pod(fnv1a(w.out.data(), w.out.size()));
+  write_file_atomically(path, w.out);
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  const std::string bytes = read_file(path, "checkpoint");
+  NST_CHECK(bytes.size() >= 16 && std::memcmp(bytes.data(), kMagic, 8) == 0, "checkpoint '", path,
+            "': not an nst checkpoint (bad magic)");
+  uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+  NST_CHECK(stored == fnv1a(bytes.data(), bytes.size() - 8), "checkpoint '", path,
+            "': checksum mismatch (truncated or corrupted)");
+  Reader r(bytes, path);
+  r.pos = 8;
+  Checkpoint c;
+  const uint64_t nargs = r.pod<uint64_t>();
+  NST_CHECK(nargs < 10000, "checkpoint '", path, "': corrupt argument list");
+  for (uint64_t i = 0; i < nargs; ++i) c.args.push_back(r.str());
+  RunState& s = c.state;
+  s.scale = size_t(r.pod<uint64_t>());
+  s.iteration = r.pod<int64_t>();
+  s.done = r.pod<int64_t>();
+  const uint64_t nscales = r.pod<uint64_t>();
+  NST_CHECK(nscales < 1000, "checkpoint '", path, "': corrupt scale list");
+  for (uint64_t i = 0; i < nscales; ++i) {
+    ScaleRecord rec;
+    rec.height = r.pod<int64_t>();
+    rec.width = r.pod<int64_t>();
+    rec.iterations = r.pod<int64_t>();
+    rec.evaluations = r.pod<int64_t>();
+    rec.seconds = r.pod<double>();
+    rec.stop_reason = r.str();
+    rec.loss_trace = r.vec<double>();
+    s.scales.push_back(rec);
+  }
+  const uint64_t rank = r.pod<uint64_t>();
+  NST_CHECK(rank == 4, "checkpoint '", path, "': the image is not [1, 3, H, W]");
+  Shape shape;
+  for (uint64_t i = 0; i < rank; ++i) {
+    const int64_t d = r.pod<int64_t>();
+    NST_CHECK(d >= 1 && d <= 65536, "checkpoint '", path, "': bad image size");
+    shape.push_back(d);
+  }
+  r.need(uint64_t(shape.numel()) * sizeof(float));
+  s.x = Tensor::empty(shape);
+  std::memcpy(s.x.data(), bytes.data() + r.pos, size_t(shape.numel()) * sizeof(float));
+  r.pos += size_t(shape.numel()) * sizeof(float);
+  s.optimizer_state = r.str();
+  return c;
+}
+
+}  // namespace nst

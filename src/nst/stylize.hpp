@@ -1,0 +1,67 @@
+// The multi-scale style-transfer driver: coarse to fine, each scale optimised
+// with L-BFGS or Adam from the previous scale's result (upsampled), the first
+// from the content photo, noise or a given image.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nn/vgg19.hpp"
+#include "nst/config.hpp"
+#include "nst/style_objective.hpp"
+
+namespace nst {
+
+struct IterationInfo {
+  size_t scale = 0, scales = 1;     // index of the scale, number of scales
+  int64_t height = 0, width = 0;
+  int64_t iteration = 0;            // iterations done at this scale
+  int64_t iterations = 0;           // planned at this scale
+  int64_t done = 0, total = 0;      // over all scales
+  LossTerms loss;
+  double seconds = 0;               // since the start of the run
+};
+
+struct ScaleRecord {
+  int64_t height = 0, width = 0, iterations = 0, evaluations = 0;
+  double seconds = 0;
+  std::string stop_reason;
+  std::vector<double> loss_trace;  // total loss after each iteration
+};
+
+// Where a run stands between two iterations: enough to continue it exactly.
+struct RunState {
+  size_t scale = 0;        // the scale being optimised
+  int64_t iteration = 0;   // iterations done at that scale
+  int64_t done = 0;        // iterations done over all scales
+  Tensor x;                // the image, network input space
+  std::string optimizer_state;      // LbfgsState/AdamState::save_state bytes
+  std::vector<ScaleRecord> scales;  // finished scales, then the current one
+};
+
+struct StylizeResult {
+  Tensor image;  // RGB 0..255 [1, 3, H, W], original colours applied if asked
+  std::vector<ScaleRecord> scales;
+  LossTerms final_loss;
+  bool interrupted = false;  // stopped by the interrupt callback; `state` says where
+  RunState state;
+  bool diverged = false;     // NaN/Inf: image is the last good one
+  double seconds = 0;
+};
+
+struct StylizeCallbacks {
+  std::function<void(const IterationInfo&)> on_iteration;           // after every iteration
+  std::function<void(const Tensor& rgb, int64_t done)> on_snapshot;  // every save_every iterations
+  std::function<bool()> interrupted;                                // polled between iterations
+};
+
+// The long sides of the scales: config.scales, or {config.size}.
+std::vector<int64_t> scale_sizes(const StylizeConfig& config);
+
+// Runs the whole job on already loaded images (RGB 0..255).
+StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,
+                      const std::vector<Tensor>& styles, const StylizeCallbacks& callbacks,
+                      const Tensor& init_image = Tensor(), const RunState* resume = nullptr);
+
+}  // namespace nst

@@ -1,0 +1,63 @@
+// nst loss: evaluates the style-transfer objective at an image without
+// optimising, term by term, and can write its gradient for auditing.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "io/image.hpp"
+#include "io/json_writer.hpp"
+#include "io/npy.hpp"
+#include "nst/config.hpp"
+#include "nst/style_objective.hpp"
+
+namespace {
+
+int run(int argc, const char* const* argv) {
+  nst::LossConfig c;
+  if (!nst::parse_loss_args(argc, argv, c)) return 0;
+  nst::cli::apply_threads(c.threads);
+  nst::Tensor image = nst::load_image(c.image);
+  if (c.size > 0) {
+    int64_t h = 0, w = 0;
+    nst::fit_long_side(image.dim(2), image.dim(3), c.size, h, w);
+    image = nst::resize_image(image, h, w);  // unchanged when it already has the size
+  }
+  const int64_t h = image.dim(2), w = image.dim(3);
+  const nst::Tensor content = nst::resize_image(nst::load_image(c.content), h, w);
+  const nst::Vgg19 net = nst::Vgg19::load(nst::cli::resolve_weights(c.weights));
+  std::vector<nst::Tensor> styles;
+  for (const std::string& s : c.styles) {
+    const nst::Tensor st = nst::load_image(s);
+    int64_t sh = 0, sw = 0;
+    nst::fit_long_side(st.dim(2), st.dim(3), std::max<int64_t>(16, std::llround(c.style_scale * double(std::max(h, w)))), sh, sw);
+    styles.push_back(net.to_input(nst::resize_image(st, sh, sw)));
+  }
+  nst::StyleObjective objective(net, c.objective);
+  objective.set_content(net.to_input(content));
+  objective.set_styles(styles, c.style_blend);
+  nst::Tensor grad;
+  const nst::LossTerms l = objective.evaluate(net.to_input(image), c.dump_grad.empty() ? nullptr : &grad);
+  if (!c.dump_grad.empty()) nst::save_npy(c.dump_grad, grad, {3, h, w});
+  if (c.json) {
+    nst::JsonWriter j;
+    j.begin_object().key("total").value(l.total).key("content").value(l.content);
+    j.key("content_layers").array(l.content_layers).key("style").array(l.style_layers);
+    j.key("style_total").value(l.style).key("tv").value(l.tv).key("height").value(h).key("width").value(w);
+    j.end_object();
+    std::cout << j.str() << "\n";
+  } else {
+    std::printf("image %lldx%lld\ntotal    %.9g\n", (long long)w, (long long)h, l.total);
+    for (size_t i = 0; i < l.content_layers.size(); ++i)
+      std::printf("content  %-8s %.9g\n", c.objective.content_layers[i].c_str(), l.content_layers[i]);
+    for (size_t i = 0; i < l.style_layers.size(); ++i)
+      std::printf("style    %-8s %.9g\n", c.objective.style_layers[i].c_str(), l.style_layers[i]);
+    std::printf("tv       %.9g\n", l.tv);
+  }
+  return 0;
+}
+
+const nst::cli::Command command{"loss", "evaluate the objective at an image (and dump its gradient)", run};
+
+}  // namespace

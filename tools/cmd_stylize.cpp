@@ -1,0 +1,183 @@
+// nst stylize: paints a content photo in the style of one or more paintings.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "io/file_util.hpp"
+#include "io/image.hpp"
+#include "io/json_writer.hpp"
+#include "nn/kernels/parallel.hpp"
+#include "nn/kernels/simd.hpp"
+#include "nst/checkpoint.hpp"
+#include "nst/config.hpp"
+#include "nst/stylize.hpp"
+#include "tensor/check.hpp"
+
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+std::string format_duration(double s) {
+  char buf[32];
+  const long t = long(s + 0.5);
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  return buf;
+}
+
+std::string snapshot_path(const std::string& output, int64_t done) {
+  const std::filesystem::path p(output);
+  return (p.parent_path() / (p.stem().string() + "_" + std::to_string(done) + p.extension().string())).string();
+}
+
+void print_losses(const nst::IterationInfo& info) {
+  std::fprintf(stderr, "scale %zu/%zu (%lldx%lld) iteration %lld/%lld  total %.6g  content %.6g  style %.6g [",
+               info.scale + 1, info.scales, (long long)info.width, (long long)info.height,
+               (long long)info.iteration, (long long)info.iterations, info.loss.total,
+               info.loss.content, info.loss.style);
+  for (size_t i = 0; i < info.loss.style_layers.size(); ++i)
+    std::fprintf(stderr, "%s%.4g", i ? " " : "", info.loss.style_layers[i]);
+  std::fprintf(stderr, "]  tv %.4g  %.1fs\n", info.loss.tv, info.seconds);
+}
+
+void print_progress_bar(const nst::IterationInfo& info) {
+  const int width = 30;
+  const double frac = info.total ? double(info.done) / double(info.total) : 1.0;
+  const int filled = int(frac * width);
+  const double eta = info.done ? info.seconds / double(info.done) * double(info.total - info.done) : 0.0;
+  std::fprintf(stderr, "\r[%s%s] %3d%%  scale %zu/%zu  it %lld/%lld  loss %.4g  ETA %s ",
+               std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
+               int(frac * 100), info.scale + 1, info.scales, (long long)info.iteration,
+               (long long)info.iterations, info.loss.total, format_duration(eta).c_str());
+  if (info.done == info.total) std::fprintf(stderr, "\n");
+}
+
+void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
+                  const std::string& path) {
+  nst::JsonWriter j;
+  j.begin_object();
+  j.key("engine").value(std::string("nst ") + NST_VERSION);
+  j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
+  j.key("threads").value(int64_t(nst::kernels::num_threads()));
+  j.key("content").value(c.content).key("styles").array(c.styles);
+  j.key("style_blend").array(c.style_blend).key("output").value(c.output);
+  j.key("weights").value(net.path()).key("weights_checksum").value(net.checksum());
+  j.key("size").value(c.size).key("scales").array(nst::scale_sizes(c));
+  j.key("iterations").value(c.iterations).key("optimizer").value(c.optimizer);
+  j.key("learning_rate").value(c.learning_rate).key("lbfgs_history").value(c.lbfgs_history);
+  j.key("line_search").value(c.line_search).key("init").value(c.init);
+  j.key("style_scale").value(c.style_scale).key("original_colors").value(c.original_colors);
+  j.key("match_histogram").value(c.match_histogram).key("seed").value(int64_t(c.seed));
+  const auto& o = c.objective;
+  j.key("content_weight").value(o.content_weight).key("style_weight").value(o.style_weight);
+  j.key("tv_weight").value(o.tv_weight).key("content_layers").array(o.content_layers);
+  j.key("style_layers").array(o.style_layers).key("pooling").value(o.pooling);
+  j.key("style_layer_weights").array(o.style_layer_weights);
+  j.key("content_layer_weights").array(o.content_layer_weights);
+  j.key("result").begin_object();
+  j.key("interrupted").value(r.interrupted).key("diverged").value(r.diverged);
+  j.key("seconds").value(r.seconds).key("final_loss").value(r.final_loss.total);
+  j.key("scales").begin_array();
+  for (const auto& s : r.scales) {
+    j.begin_object().key("height").value(s.height).key("width").value(s.width);
+    j.key("iterations").value(s.iterations).key("evaluations").value(s.evaluations);
+    j.key("seconds").value(s.seconds).key("stop").value(s.stop_reason);
+    j.key("loss_trace").array(s.loss_trace).end_object();
+  }
+  j.end_array().end_object().end_object();
+  nst::write_file_atomically(path, j.str() + "\n");
+}
+
+int run(int argc, const char* const* argv) {
+  nst::StylizeConfig c;
+  if (!nst::parse_stylize_args(argc, argv, c)) return 0;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  nst::Checkpoint resume;
+  if (!c.resume.empty()) {
+    // Continue an interrupted run: its own arguments, its own state.
+    NST_CHECK(argc == 3 || (argc == 2 && std::string(argv[1]).rfind("--resume=", 0) == 0),
+              "nst stylize: --resume takes no other options (the run's own are in the checkpoint)");
+    resume = nst::load_checkpoint(c.resume);
+    args = resume.args;
+    std::vector<const char*> v{"stylize"};
+    for (const std::string& a : args) v.push_back(a.c_str());
+    c = nst::StylizeConfig();
+    NST_CHECK(nst::parse_stylize_args(int(v.size()), v.data(), c), "checkpoint: bad arguments");
+    std::fprintf(stderr, "nst stylize: resuming at scale %zu, iteration %lld\n", resume.state.scale + 1,
+                 (long long)resume.state.iteration);
+  }
+  // Check every output path before hours of work.
+  for (const std::string& in : [&] {
+         std::vector<std::string> v = c.styles;
+         v.push_back(c.content);
+         return v;
+       }())
+    NST_CHECK(!nst::same_file(in, c.output), "nst stylize: the output '", c.output,
+              "' is also an input: refusing to overwrite it");
+  const std::string ext = nst::file_extension(c.output);
+  NST_CHECK(ext == "png" || ext == "jpg" || ext == "jpeg", "nst stylize: output '", c.output,
+            "': unknown image type (use .png or .jpg)");
+  const std::filesystem::path out_dir = std::filesystem::path(c.output).parent_path();
+  NST_CHECK(out_dir.empty() || std::filesystem::is_directory(out_dir), "nst stylize: output folder '",
+            out_dir.string(), "' does not exist");
+
+  nst::cli::apply_threads(c.threads);
+  const nst::Tensor content = nst::load_image(c.content);
+  std::vector<nst::Tensor> styles;
+  for (const std::string& s : c.styles) styles.push_back(nst::load_image(s));
+  nst::Tensor init;
+  if (c.init != "content" && c.init != "noise") init = nst::load_image(c.init);
+  const nst::Vgg19 net = nst::Vgg19::load(nst::cli::resolve_weights(c.weights));
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const bool tty = ::isatty(STDERR_FILENO);
+  nst::StylizeCallbacks cb;
+  cb.interrupted = [] { return g_signal.load() != 0; };
+  cb.on_iteration = [&](const nst::IterationInfo& info) {
+    const bool print = c.print_every > 0 && info.iteration % c.print_every == 0;
+    if (tty) {
+      if (print) std::fprintf(stderr, "\n");
+      print_progress_bar(info);
+      if (print) print_losses(info);
+    } else if (print) {
+      print_losses(info);
+    }
+  };
+  cb.on_snapshot = [&](const nst::Tensor& rgb, int64_t done) {
+    nst::save_image(snapshot_path(c.output, done), rgb);
+  };
+  const nst::StylizeResult r =
+      nst::stylize(c, net, content, styles, cb, init, resume.state.x.defined() ? &resume.state : nullptr);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (tty) std::fprintf(stderr, "\n");
+  nst::save_image(c.output, r.image);
+  write_record(c, net, r, c.record);
+  std::fprintf(stderr, "nst stylize: wrote %s (%lldx%lld, final loss %.6g, %.1f s) and %s\n",
+               c.output.c_str(), (long long)r.image.dim(3), (long long)r.image.dim(2),
+               r.final_loss.total, r.seconds, c.record.c_str());
+  if (r.diverged) {
+    std::fprintf(stderr, "nst stylize: error: the loss became NaN or infinite; the last good image was kept\n");
+    return 1;
+  }
+  if (r.interrupted) {
+    nst::save_checkpoint(c.checkpoint, {args, r.state});
+    std::fprintf(stderr,
+                 "nst stylize: interrupted (signal %d) at iteration %lld: wrote the current image and "
+                 "the checkpoint %s; continue with: nst stylize --resume %s\n",
+                 g_signal.load(), (long long)r.state.done, c.checkpoint.c_str(), c.checkpoint.c_str());
+    return 130;
+  }
+  return 0;
+}
+
+const nst::cli::Command command{"stylize", "paint a photo in the style of a painting", run};
+
+}  // namespace
