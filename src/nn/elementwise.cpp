@@ -160,17 +160,13 @@ Var tanh(Tape& tape, const Var& x) {
 Var weighted_sum(Tape& tape, const std::vector<Var>& scalars, const std::vector<float>& weights) {
   NST_CHECK(!scalars.empty(), "weighted_sum: no terms");
   std::vector<Tensor> values;
-  const Var* needs_grad = &scalars[0];
   for (const Var& s : scalars) {
     NST_CHECK(s.defined(), "weighted_sum: undefined term");
     values.push_back(s.value());
-    if (s.requires_grad()) needs_grad = &s;
   }
   Tensor out = Tensor::empty(Shape{1});
   weighted_sum_forward(out, values, weights);
-  // Tape::record takes a fixed initializer_list and reads it only to learn
-  // whether any input needs a gradient: one term that does stands for all.
-  return tape.record("weighted_sum", out, {*needs_grad},
+  return tape.record("weighted_sum", out, scalars,
                      [scalars = scalars, weights](const Tensor& dout) mutable {
                        std::vector<Tensor> grads;
                        grads.reserve(scalars.size());

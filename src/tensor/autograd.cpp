@@ -25,6 +25,11 @@ Var Tape::variable(Tensor value) {
 
 Var Tape::record(const char* op, Tensor value, std::initializer_list<Var> inputs,
                  std::function<void(const Tensor& dout)> backward) {
+  return record(op, std::move(value), std::vector<Var>(inputs), std::move(backward));
+}
+
+Var Tape::record(const char* op, Tensor value, const std::vector<Var>& inputs,
+                 std::function<void(const Tensor& dout)> backward) {
   auto node = std::make_shared<Node>();
   node->value = std::move(value);
   node->op = op;

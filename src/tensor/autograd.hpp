@@ -70,6 +70,8 @@ class Tape {
   // capture the returned Var (that would be a cycle); capture Tensors instead.
   Var record(const char* op, Tensor value, std::initializer_list<Var> inputs,
              std::function<void(const Tensor& dout)> backward);
+  Var record(const char* op, Tensor value, const std::vector<Var>& inputs,
+             std::function<void(const Tensor& dout)> backward);
 
   // Seeds d(loss)/d(loss) = 1 and runs every recorded backward in reverse order.
   void backward(const Var& loss);
