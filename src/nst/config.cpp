@@ -166,7 +166,7 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
     NST_CHECK(c.scales.back() == c.size, "nst stylize: the last of --scales (", c.scales.back(),
               ") must equal --size (", c.size, ")");
   }
-  c.iterations = a.get_int("iterations", 0, 1000000);
+  c.iterations = a.get_int("iterations", 1, 1000000);
   c.optimizer = a.get("optimizer");
   NST_CHECK(c.optimizer == "lbfgs" || c.optimizer == "adam",
             "nst stylize: --optimizer must be lbfgs or adam, got '", c.optimizer, "'");
