@@ -41,6 +41,7 @@ struct CliRun {
 struct CliOptions {
   int timeout_seconds = 60;   // SIGALRM ends a hung process: the test then fails
   bool unprivileged = false;  // when run as root, drop to user "nobody" (permission tests)
+  std::vector<std::pair<std::string, std::string>> env;  // variables to set ("" value: unset)
 };
 
 // fork + exec of NST_BINARY_PATH; stdout and stderr go to temporary files.
@@ -60,6 +61,9 @@ inline CliRun run_nst(const std::vector<std::string>& args, const CliOptions& op
     if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
     if (opt.unprivileged && ::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0))
       ::_exit(126);
+    for (const auto& [name, value] : opt.env)
+      if (value.empty() ? ::unsetenv(name.c_str()) != 0 : ::setenv(name.c_str(), value.c_str(), 1) != 0)
+        ::_exit(126);
     ::alarm(unsigned(opt.timeout_seconds));  // survives exec
     ::execv(argv[0], argv.data());
     ::_exit(127);

@@ -2,6 +2,7 @@
 // optimising, term by term, and can write its gradient for auditing.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli.hpp"
@@ -11,12 +12,18 @@
 #include "io/npy.hpp"
 #include "nst/config.hpp"
 #include "nst/style_objective.hpp"
+#include "tensor/check.hpp"
 
 namespace {
 
 int run(int argc, const char* const* argv) {
   nst::LossConfig c;
   if (!nst::parse_loss_args(argc, argv, c)) return 0;
+  if (!c.dump_grad.empty()) {  // before the work, not after
+    const std::filesystem::path dir = std::filesystem::path(c.dump_grad).parent_path();
+    NST_CHECK(dir.empty() || std::filesystem::is_directory(dir), "nst loss: --dump-grad folder '",
+              dir.string(), "' does not exist");
+  }
   nst::cli::apply_threads(c.threads);
   nst::Tensor image = nst::load_image(c.image);
   if (c.size > 0) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <vector>
 
 #include <stb_image.h>
@@ -13,6 +14,12 @@
 namespace nst {
 
 Tensor load_image(const std::string& path, const ImageLimits& limits) {
+  // stb reads at most INT32_MAX bytes: refuse a bigger file before reading it.
+  std::error_code ec;
+  namespace fs = std::filesystem;
+  const uintmax_t size = fs::is_regular_file(path, ec) ? fs::file_size(path, ec) : 0;
+  NST_CHECK(ec || size <= uintmax_t{INT32_MAX}, "image '", path, "': the file is ", size,
+            " bytes, beyond the limit of ", INT32_MAX, " bytes");
   return load_image_from_memory(read_file(path, "image"), path, limits);
 }
 
@@ -20,16 +27,29 @@ Tensor load_image_from_memory(const std::string& bytes, const std::string& name,
                               const ImageLimits& limits) {
   NST_CHECK(!bytes.empty(), "image '", name, "': the file is empty");
   NST_CHECK(bytes.size() <= static_cast<size_t>(INT32_MAX), "image '", name, "': file too large");
+  const auto check_size = [&](int64_t w, int64_t h) {
+    NST_CHECK(w >= 1 && h >= 1, "image '", name, "': has no pixels (", w, " x ", h, ")");
+    NST_CHECK(w <= limits.max_side && h <= limits.max_side && w * h <= limits.max_pixels,
+              "image '", name, "': ", w, " x ", h, " pixels is beyond the limit of ",
+              limits.max_pixels, " pixels (", limits.max_side, " per side)");
+  };
+  // PNG: signature, then the IHDR chunk with big-endian width and height (RFC 2083).
+  // Read here because stb refuses a huge PNG header with a generic message.
+  if (bytes.size() >= 24 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 &&
+      bytes.compare(12, 4, "IHDR") == 0) {
+    const auto be32 = [&](size_t at) {
+      int64_t v = 0;
+      for (size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+      return v;
+    };
+    check_size(be32(16), be32(20));
+  }
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   NST_CHECK(stbi_info_from_memory(data, len, &w, &h, &channels), "image '", name,
             "': not a readable image (", stbi_failure_reason(), ")");
-  NST_CHECK(w >= 1 && h >= 1, "image '", name, "': has no pixels (", w, " x ", h, ")");
-  NST_CHECK(w <= limits.max_side && h <= limits.max_side &&
-                int64_t{w} * h <= limits.max_pixels,
-            "image '", name, "': ", w, " x ", h, " pixels is beyond the limit of ",
-            limits.max_pixels, " pixels (", limits.max_side, " per side)");
+  check_size(w, h);
   int w2 = 0, h2 = 0, c2 = 0;
   stbi_uc* px = stbi_load_from_memory(data, len, &w2, &h2, &c2, 0);
   NST_CHECK(px != nullptr, "image '", name, "': cannot decode (", stbi_failure_reason(), ")");

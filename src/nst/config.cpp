@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "io/args.hpp"
+#include "nn/vgg19.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -27,6 +28,11 @@ void read_objective_options(const Args& a, ObjectiveConfig& o) {
   o.tv_weight = a.get_double("tv-weight", 0, 1e12);
   o.content_layers = a.get_list("content-layers");
   o.style_layers = a.get_list("style-layers");
+  for (const auto* layers : {&o.content_layers, &o.style_layers})
+    for (const std::string& name : *layers)
+      NST_CHECK(Vgg19::is_activation(name), "--", layers == &o.style_layers ? "style" : "content",
+                "-layers: unknown layer '", name,
+                "' (layers are conv1_1..conv5_4, relu1_1..relu5_4, pool1..pool5)");
   if (a.has("style-layer-weights")) o.style_layer_weights = a.get_doubles("style-layer-weights");
   if (a.has("content-layer-weights"))
     o.content_layer_weights = a.get_doubles("content-layer-weights");
