@@ -10,6 +10,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <stb_image_write.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,8 +22,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <stb_image_write.h>
 
 #include "io/file_util.hpp"
 #include "io/image.hpp"
@@ -62,7 +61,8 @@ inline CliRun run_nst(const std::vector<std::string>& args, const CliOptions& op
     if (opt.unprivileged && ::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0))
       ::_exit(126);
     for (const auto& [name, value] : opt.env)
-      if (value.empty() ? ::unsetenv(name.c_str()) != 0 : ::setenv(name.c_str(), value.c_str(), 1) != 0)
+      if (value.empty() ? ::unsetenv(name.c_str()) != 0
+                        : ::setenv(name.c_str(), value.c_str(), 1) != 0)
         ::_exit(126);
     ::alarm(unsigned(opt.timeout_seconds));  // survives exec
     ::execv(argv[0], argv.data());
@@ -106,7 +106,9 @@ inline std::string default_weights() {
   return (std::filesystem::path(NST_BINARY_PATH).parent_path() / "vgg19.nstw").string();
 }
 
-inline std::string shared_image(const std::string& name) { return shared_dir() + "/images/" + name; }
+inline std::string shared_image(const std::string& name) {
+  return shared_dir() + "/images/" + name;
+}
 
 // Names of the entries of a folder (to check that nothing was left behind).
 inline std::set<std::string> list_dir(const std::string& dir) {
@@ -191,7 +193,8 @@ inline std::string zlib_stored(const std::string& raw) {
 
 // rows: h rows of already packed samples (without the filter byte).
 inline std::string png_bytes(uint32_t w, uint32_t h, int bit_depth, int colour_type,
-                             const std::vector<std::string>& rows, const std::string& palette = "") {
+                             const std::vector<std::string>& rows,
+                             const std::string& palette = "") {
   std::string ihdr;
   put_be32(ihdr, w);
   put_be32(ihdr, h);
@@ -248,10 +251,10 @@ inline void write_text(const std::string& path, const std::string& bytes) {
 }  // namespace nst::testing
 
 // Skips the rest of a test, loudly, when the default weight file has not been made.
-#define NST_REQUIRE_WEIGHTS()                                                               \
-  do {                                                                                      \
-    if (!std::filesystem::exists(::nst::testing::default_weights())) {                      \
+#define NST_REQUIRE_WEIGHTS()                                                                   \
+  do {                                                                                          \
+    if (!std::filesystem::exists(::nst::testing::default_weights())) {                          \
       WARN("SKIPPED: '" << ::nst::testing::default_weights() << "' is missing (make weights)"); \
-      return;                                                                               \
-    }                                                                                       \
+      return;                                                                                   \
+    }                                                                                           \
   } while (0)

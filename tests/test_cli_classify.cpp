@@ -13,8 +13,8 @@ struct Top1 {
 };
 
 Top1 classify_json(const std::string& image) {
-  const CliRun r = run_nst({"classify", shared_image("classify/" + image), "--json", "--weights",
-                            default_weights()});
+  const CliRun r = run_nst(
+      {"classify", shared_image("classify/" + image), "--json", "--weights", default_weights()});
   check_clean_exit(r);
   const io::Json j = io::parse_json(r.out, "nst classify --json");
   const auto& top = j.at("top").items();

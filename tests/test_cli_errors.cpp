@@ -28,8 +28,8 @@ struct Setup {
   std::vector<std::string> stylize(const std::vector<std::string>& more = {}) const {
     std::vector<std::string> a{"stylize", "--style", style};
     const std::vector<std::pair<std::string, std::string>> defaults{
-        {"--content", content}, {"--output", output},     {"--weights", default_weights()},
-        {"--size", "32"},       {"--iterations", "1"},    {"--print-every", "0"}};
+        {"--content", content}, {"--output", output},  {"--weights", default_weights()},
+        {"--size", "32"},       {"--iterations", "1"}, {"--print-every", "0"}};
     for (const auto& [name, value] : defaults)
       if (std::find(more.begin(), more.end(), name) == more.end()) a.insert(a.end(), {name, value});
     a.insert(a.end(), more.begin(), more.end());
@@ -39,8 +39,8 @@ struct Setup {
 
 // Runs nst and checks: normal exit, non-zero code, `message` on stderr, and the
 // scratch folder holds exactly what it held before (nothing written, nothing left).
-CliRun expect_error(const Setup& s, const std::vector<std::string>& args, const std::string& message,
-                    const CliOptions& opt = {}) {
+CliRun expect_error(const Setup& s, const std::vector<std::string>& args,
+                    const std::string& message, const CliOptions& opt = {}) {
   const std::set<std::string> before = list_dir(s.file(""));
   const CliRun r = run_nst(args, opt);
   check_error_exit(r, message);
@@ -83,7 +83,8 @@ void expect_loads_fine(const std::string& image) {
 
 TEST_CASE("cli errors: image missing", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--content", s.file("missing.png")}), "image '" + s.file("missing.png") + "': no such file");
+  expect_error(s, s.stylize({"--content", s.file("missing.png")}),
+               "image '" + s.file("missing.png") + "': no such file");
 }
 
 TEST_CASE("cli errors: image without read permission", "[cli][cli-errors]") {
@@ -105,14 +106,16 @@ TEST_CASE("cli errors: image is a folder", "[cli][cli-errors]") {
 TEST_CASE("cli errors: image empty", "[cli][cli-errors]") {
   const Setup s;
   write_text(s.file("empty.png"), "");
-  expect_error(s, s.stylize({"--content", s.file("empty.png")}), "image '" + s.file("empty.png") + "': the file is empty");
+  expect_error(s, s.stylize({"--content", s.file("empty.png")}),
+               "image '" + s.file("empty.png") + "': the file is empty");
 }
 
 TEST_CASE("cli errors: image truncated (PNG)", "[cli][cli-errors]") {
   const Setup s;
   const std::string bytes = read_file(s.content);
   write_text(s.file("cut.png"), bytes.substr(0, bytes.size() / 2));
-  expect_error(s, s.stylize({"--content", s.file("cut.png")}), "image '" + s.file("cut.png") + "': cannot decode");
+  expect_error(s, s.stylize({"--content", s.file("cut.png")}),
+               "image '" + s.file("cut.png") + "': cannot decode");
 }
 
 TEST_CASE("cli errors: image truncated (JPEG)", "[cli][cli-errors]") {
@@ -121,7 +124,8 @@ TEST_CASE("cli errors: image truncated (JPEG)", "[cli][cli-errors]") {
   const std::string bytes = read_file(s.file("full.jpg"));
   write_text(s.file("cut.jpg"), bytes.substr(0, bytes.size() / 2));
   std::filesystem::remove(s.file("full.jpg"));
-  expect_error(s, s.stylize({"--content", s.file("cut.jpg")}), "image '" + s.file("cut.jpg") + "': cannot decode");
+  expect_error(s, s.stylize({"--content", s.file("cut.jpg")}),
+               "image '" + s.file("cut.jpg") + "': cannot decode");
 }
 
 TEST_CASE("cli errors: not an image", "[cli][cli-errors]") {
@@ -144,7 +148,8 @@ TEST_CASE("cli errors: image file beyond 2 GiB", "[cli][cli-errors]") {
     f.write("\x89PNG", 4);
   }
   std::filesystem::resize_file(s.file("huge.png"), uintmax_t{3} << 30);
-  expect_error(s, s.stylize({"--content", s.file("huge.png")}), "': the file is 3221225472 bytes, beyond the limit");
+  expect_error(s, s.stylize({"--content", s.file("huge.png")}),
+               "': the file is 3221225472 bytes, beyond the limit");
 }
 
 TEST_CASE("cli errors: 1x1 image loads and is upsampled", "[cli][cli-errors]") {
@@ -184,8 +189,8 @@ TEST_CASE("cli errors: paletted image loads (expanded)", "[cli][cli-errors]") {
   NST_REQUIRE_WEIGHTS();
   const Setup s;
   write_text(s.file("palette.png"), png_paletted_bytes(16, 16));
-  const Tensor p = load_image(s.file("palette.png"));  // index (x + y) % 4
-  CHECK((p[0] == 255 && p[256] == 0 && p[512] == 0));      // (0, 0): red
+  const Tensor p = load_image(s.file("palette.png"));          // index (x + y) % 4
+  CHECK((p[0] == 255 && p[256] == 0 && p[512] == 0));          // (0, 0): red
   CHECK((p[1] == 0 && p[256 + 1] == 255 && p[512 + 1] == 0));  // (1, 0): green
   expect_loads_fine(s.file("palette.png"));
 }
@@ -224,7 +229,8 @@ TEST_CASE("cli errors: weights corrupted (a flipped data byte)", "[cli][cli-erro
   const Setup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
   const std::string bad = patched(s, good, "flip.nstw", [](auto& b) { b[b.size() - 300] ^= 0x10; });
-  expect_error(s, s.stylize({"--weights", bad}), "tensor conv1_1.weight: checksum mismatch (data corrupted)");
+  expect_error(s, s.stylize({"--weights", bad}),
+               "tensor conv1_1.weight: checksum mismatch (data corrupted)");
 }
 
 TEST_CASE("cli errors: weights with a wrong magic", "[cli][cli-errors]") {
@@ -243,7 +249,8 @@ TEST_CASE("cli errors: weights of an unknown format version", "[cli][cli-errors]
   const Setup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
   const std::string bad = patched(s, good, "v2.nstw", [](auto& b) { b[8] = 2; });
-  expect_error(s, s.stylize({"--weights", bad}), "unsupported format version 2 (this build reads version 1)");
+  expect_error(s, s.stylize({"--weights", bad}),
+               "unsupported format version 2 (this build reads version 1)");
 }
 
 TEST_CASE("cli errors: weights with a wrong shape", "[cli][cli-errors]") {
@@ -256,7 +263,8 @@ TEST_CASE("cli errors: weights with a wrong shape", "[cli][cli-errors]") {
 TEST_CASE("cli errors: weights without the VGG-19 layers", "[cli][cli-errors]") {
   const Setup s;
   const std::string w = small_weights(s, "partial.nstw", {64, 3, 3, 3});
-  expect_error(s, s.stylize({"--weights", w}), "tensor conv1_2.weight: missing (not a VGG-19 weight file)");
+  expect_error(s, s.stylize({"--weights", w}),
+               "tensor conv1_2.weight: missing (not a VGG-19 weight file)");
 }
 
 // ---------------------------------------------------------------- flags
@@ -269,7 +277,8 @@ TEST_CASE("cli errors: unknown command", "[cli][cli-errors]") {
 
 TEST_CASE("cli errors: unknown option", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--colour", "blue"}), "nst stylize: unknown option '--colour' (see nst stylize --help)");
+  expect_error(s, s.stylize({"--colour", "blue"}),
+               "nst stylize: unknown option '--colour' (see nst stylize --help)");
 }
 
 TEST_CASE("cli errors: option without its value", "[cli][cli-errors]") {
@@ -279,41 +288,51 @@ TEST_CASE("cli errors: option without its value", "[cli][cli-errors]") {
 
 TEST_CASE("cli errors: option given twice", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--seed", "1", "--seed", "2"}), "nst stylize: --seed given more than once");
+  expect_error(s, s.stylize({"--seed", "1", "--seed", "2"}),
+               "nst stylize: --seed given more than once");
 }
 
 TEST_CASE("cli errors: required option missing", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, {"stylize", "--style", s.style, "--output", s.output}, "nst stylize: --content is required");
-  expect_error(s, {"loss", "--content", s.content, "--style", s.style}, "nst loss: --image is required");
+  expect_error(s, {"stylize", "--style", s.style, "--output", s.output},
+               "nst stylize: --content is required");
+  expect_error(s, {"loss", "--content", s.content, "--style", s.style},
+               "nst loss: --image is required");
   expect_error(s, {"classify"}, "nst classify: missing IMAGE");
 }
 
 TEST_CASE("cli errors: not a number", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--size", "big"}), "nst stylize: --size expects a whole number, got 'big'");
-  expect_error(s, s.stylize({"--style-weight", "1e400"}), "nst stylize: --style-weight expects a number, got '1e400'");
+  expect_error(s, s.stylize({"--size", "big"}),
+               "nst stylize: --size expects a whole number, got 'big'");
+  expect_error(s, s.stylize({"--style-weight", "1e400"}),
+               "nst stylize: --style-weight expects a number, got '1e400'");
 }
 
 TEST_CASE("cli errors: negative weight", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--style-weight", "-1"}), "nst stylize: --style-weight must be from 0 to 1e+12, got -1");
-  expect_error(s, s.stylize({"--style-layer-weights", "1,-2,1,1,1"}), "--style-layer-weights: negative weight -2");
+  expect_error(s, s.stylize({"--style-weight", "-1"}),
+               "nst stylize: --style-weight must be from 0 to 1e+12, got -1");
+  expect_error(s, s.stylize({"--style-layer-weights", "1,-2,1,1,1"}),
+               "nst stylize: --style-layer-weights: negative weight -2");
 }
 
 TEST_CASE("cli errors: zero size", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--size", "0"}), "nst stylize: --size must be from 16 to 16384, got 0");
+  expect_error(s, s.stylize({"--size", "0"}),
+               "nst stylize: --size must be from 16 to 16384, got 0");
 }
 
 TEST_CASE("cli errors: size beyond the limit", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--size", "20000"}), "nst stylize: --size must be from 16 to 16384, got 20000");
+  expect_error(s, s.stylize({"--size", "20000"}),
+               "nst stylize: --size must be from 16 to 16384, got 20000");
 }
 
 TEST_CASE("cli errors: zero iterations", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--iterations", "0"}), "nst stylize: --iterations must be from 1 to 1000000, got 0");
+  expect_error(s, s.stylize({"--iterations", "0"}),
+               "nst stylize: --iterations must be from 1 to 1000000, got 0");
 }
 
 TEST_CASE("cli errors: scales that do not increase or end at --size", "[cli][cli-errors]") {
@@ -325,31 +344,36 @@ TEST_CASE("cli errors: scales that do not increase or end at --size", "[cli][cli
 
 TEST_CASE("cli errors: unknown optimiser or pooling", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--optimizer", "sgd"}), "nst stylize: --optimizer must be lbfgs or adam, got 'sgd'");
-  expect_error(s, s.stylize({"--pooling", "min"}), "--pooling must be max or avg, got 'min'");
+  expect_error(s, s.stylize({"--optimizer", "sgd"}),
+               "nst stylize: --optimizer must be lbfgs or adam, got 'sgd'");
+  expect_error(s, s.stylize({"--pooling", "min"}),
+               "nst stylize: --pooling must be max or avg, got 'min'");
 }
 
 TEST_CASE("cli errors: unknown layer", "[cli][cli-errors]") {
   const Setup s;
   expect_error(s, s.stylize({"--style-layers", "relu1_1,relu9_1"}),
-               "nst: error: --style-layers: unknown layer 'relu9_1' (layers are conv1_1..conv5_4, "
+               "nst: error: nst stylize: --style-layers: unknown layer 'relu9_1' (layers are "
+               "conv1_1..conv5_4, "
                "relu1_1..relu5_4, pool1..pool5)");
-  expect_error(s, {"loss", "--content", s.content, "--style", s.style, "--image", s.content,
-                   "--content-layers", "relu4-2"},
-               "--content-layers: unknown layer 'relu4-2'");
+  expect_error(s,
+               {"loss", "--content", s.content, "--style", s.style, "--image", s.content,
+                "--content-layers", "relu4-2"},
+               "nst loss: --content-layers: unknown layer 'relu4-2'");
 }
 
 TEST_CASE("cli errors: style blend count differs from the styles", "[cli][cli-errors]") {
   const Setup s;
   expect_error(s, s.stylize({"--style", s.content, "--style-blend", "0.5,0.3,0.2"}),
-               "--style-blend has 3 weights for 2 style images");
+               "nst stylize: --style-blend has 3 weights for 2 style images");
 }
 
 TEST_CASE("cli errors: style blend negative or all zero", "[cli][cli-errors]") {
   const Setup s;
   expect_error(s, s.stylize({"--style", s.content, "--style-blend", "1,-1"}),
-               "--style-blend weights must not be negative, got -1");
-  expect_error(s, s.stylize({"--style", s.content, "--style-blend", "0,0"}), "--style-blend weights sum to zero");
+               "nst stylize: --style-blend weights must not be negative, got -1");
+  expect_error(s, s.stylize({"--style", s.content, "--style-blend", "0,0"}),
+               "nst stylize: --style-blend weights sum to zero");
 }
 
 TEST_CASE("cli errors: output in a missing folder", "[cli][cli-errors]") {
@@ -364,15 +388,17 @@ TEST_CASE("cli errors: output equal to an input", "[cli][cli-errors]") {
   // Another spelling of the style's path.
   const std::string alias = s.file("sub/../style.png");
   std::filesystem::create_directory(s.file("sub"));
-  expect_error(s, s.stylize({"--output", alias}), "nst stylize: the output '" + alias +
-                                                      "' is also an input: refusing to overwrite it");
+  expect_error(
+      s, s.stylize({"--output", alias}),
+      "nst stylize: the output '" + alias + "' is also an input: refusing to overwrite it");
   CHECK(read_file(s.style) == before);
 }
 
 TEST_CASE("cli errors: output of an unknown type", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, s.stylize({"--output", s.file("out.gif")}),
-               "nst stylize: output '" + s.file("out.gif") + "': unknown image type (use .png or .jpg)");
+  expect_error(
+      s, s.stylize({"--output", s.file("out.gif")}),
+      "nst stylize: output '" + s.file("out.gif") + "': unknown image type (use .png or .jpg)");
 }
 
 TEST_CASE("cli errors: an image too small for the style layers", "[cli][cli-errors]") {
@@ -384,7 +410,8 @@ TEST_CASE("cli errors: an image too small for the style layers", "[cli][cli-erro
 
 TEST_CASE("cli errors: nst loss --dump-grad into a missing folder", "[cli][cli-errors]") {
   const Setup s;
-  expect_error(s, {"loss", "--content", s.content, "--style", s.style, "--image", s.content,
-                   "--weights", default_weights(), "--dump-grad", s.file("no/g.npy")},
+  expect_error(s,
+               {"loss", "--content", s.content, "--style", s.style, "--image", s.content,
+                "--weights", default_weights(), "--dump-grad", s.file("no/g.npy")},
                "nst loss: --dump-grad folder '" + s.file("no") + "' does not exist");
 }

@@ -24,8 +24,8 @@ struct LossInputs {
     save_image(image, random_pixels(24, 32, 13));
   }
   std::vector<std::string> args() const {
-    return {"loss", "--content", content, "--style", style, "--image", image, "--weights",
-            default_weights()};
+    return {"loss",    "--content", content,     "--style",        style,
+            "--image", image,       "--weights", default_weights()};
   }
 };
 
@@ -42,13 +42,15 @@ TEST_CASE("cli loss: --json has every term, per layer, and they add up", "[cli][
   const CliRun r = run_nst(plus(in.args(), {"--json", "--size", "24"}));
   check_clean_exit(r);
   const io::Json j = io::parse_json(r.out, "nst loss --json");
-  for (const char* key : {"total", "content", "content_layers", "style", "style_total", "tv", "height", "width"}) {
+  for (const char* key :
+       {"total", "content", "content_layers", "style", "style_total", "tv", "height", "width"}) {
     INFO("key " << key);
     CHECK(j.find(key) != nullptr);
   }
   CHECK(j.at("width").as_int() == 24);  // --size 24: long side 24
   CHECK(j.at("height").as_int() == 18);
-  const std::vector<double> style = numbers(j.at("style")), content = numbers(j.at("content_layers"));
+  const std::vector<double> style = numbers(j.at("style")),
+                            content = numbers(j.at("content_layers"));
   REQUIRE(style.size() == 5);
   REQUIRE(content.size() == 1);
   for (double s : style) CHECK(s > 0);
@@ -75,7 +77,8 @@ TEST_CASE("cli loss: text output names each layer", "[cli][cli-loss]") {
   CHECK(r.out.find("\ntv       0\n") != std::string::npos);
 }
 
-TEST_CASE("cli loss: --dump-grad writes the library's gradient as float32 (3, H, W)", "[cli][cli-loss]") {
+TEST_CASE("cli loss: --dump-grad writes the library's gradient as float32 (3, H, W)",
+          "[cli][cli-loss]") {
   NST_REQUIRE_WEIGHTS();
   const LossInputs in;
   const std::string npy = in.dir.file("grad.npy");
@@ -101,8 +104,8 @@ TEST_CASE("cli loss: --dump-grad writes the library's gradient as float32 (3, H,
   double norm = 0;
   for (int64_t i = 0; i < grad.numel(); ++i) norm += double(grad[i]) * grad[i];
   CHECK(norm > 0);
-  check_close(dumped.data(), grad.data(), grad.numel(), 1e-6, 1e-6 * std::sqrt(norm / double(grad.numel())),
-              "dumped vs in-process gradient");
+  check_close(dumped.data(), grad.data(), grad.numel(), 1e-6,
+              1e-6 * std::sqrt(norm / double(grad.numel())), "dumped vs in-process gradient");
   // Same SIMD level, 1 or 2 threads: the very same bits.
   CHECK(std::memcmp(dumped.data(), grad.data(), size_t(grad.numel()) * sizeof(float)) == 0);
   const io::Json j = io::parse_json(r.out, "nst loss --json");
@@ -111,5 +114,6 @@ TEST_CASE("cli loss: --dump-grad writes the library's gradient as float32 (3, H,
   CHECK(j.at("tv").as_number() == Approx(want.tv).epsilon(1e-7));
   const std::vector<double> style = numbers(j.at("style"));
   REQUIRE(style.size() == want.style_layers.size());
-  for (size_t l = 0; l < style.size(); ++l) CHECK(style[l] == Approx(want.style_layers[l]).epsilon(1e-7));
+  for (size_t l = 0; l < style.size(); ++l)
+    CHECK(style[l] == Approx(want.style_layers[l]).epsilon(1e-7));
 }

@@ -16,10 +16,21 @@ const std::string kPrefix = "nst stylize: ";
 
 // stylize on tubingen + starry_night at 32 px, 2 iterations, no printing.
 std::vector<std::string> base_args(const std::string& output) {
-  return {"stylize",      "--content",    shared_image("tubingen.jpg"),
-          "--style",      shared_image("starry_night.jpg"),
-          "--output",     output,         "--weights", default_weights(),
-          "--size",       "32",           "--iterations", "2", "--print-every", "0"};
+  return {"stylize",
+          "--content",
+          shared_image("tubingen.jpg"),
+          "--style",
+          shared_image("starry_night.jpg"),
+          "--output",
+          output,
+          "--weights",
+          default_weights(),
+          "--size",
+          "32",
+          "--iterations",
+          "2",
+          "--print-every",
+          "0"};
 }
 
 // args with `more` appended; an option already in args gets the new value instead.
@@ -74,13 +85,14 @@ Tensor smooth_pixels(int64_t h, int64_t w) {
 
 }  // namespace
 
-TEST_CASE("cli stylize: size, iterations, print-every, save-every and the run record", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: size, iterations, print-every, save-every and the run record",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/tubingen.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   const std::string out = dir.file("out.png");
-  const CliRun r = stylize_ok(with(base_args(out), {"--iterations", "3", "--print-every", "1",
-                                                    "--save-every", "1"}));
+  const CliRun r = stylize_ok(
+      with(base_args(out), {"--iterations", "3", "--print-every", "1", "--save-every", "1"}));
   // tubingen is 1024 x 768: long side 32 -> 32 x 24.
   CHECK(load_image(out).shape() == Shape({1, 3, 24, 32}));
   CHECK(count_lines_with(r.err, "iteration ") == 3);
@@ -88,7 +100,8 @@ TEST_CASE("cli stylize: size, iterations, print-every, save-every and the run re
   CHECK(r.err.find(kPrefix + "wrote " + out) != std::string::npos);
   for (int k = 1; k <= 3; ++k) {
     INFO("snapshot " << k);
-    CHECK(load_image(dir.file("out_" + std::to_string(k) + ".png")).shape() == Shape({1, 3, 24, 32}));
+    CHECK(load_image(dir.file("out_" + std::to_string(k) + ".png")).shape() ==
+          Shape({1, 3, 24, 32}));
   }
   CHECK(list_dir(dir.file("")) ==
         std::set<std::string>{"out.png", "out.png.json", "out_1.png", "out_2.png", "out_3.png"});
@@ -141,13 +154,14 @@ TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {
   CHECK(numbers(scales[1].at("loss_trace")).size() == 2);
 }
 
-TEST_CASE("cli stylize: adam, learning rate, noise init and seed determinism", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: adam, learning rate, noise init and seed determinism",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/tubingen.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   const auto args = [&](const std::string& out, const std::string& seed) {
-    return with(base_args(dir.file(out)), {"--optimizer", "adam", "--learning-rate", "4",
-                                           "--init", "noise", "--seed", seed});
+    return with(base_args(dir.file(out)),
+                {"--optimizer", "adam", "--learning-rate", "4", "--init", "noise", "--seed", seed});
   };
   stylize_ok(args("a.png", "7"));
   stylize_ok(args("b.png", "7"));
@@ -175,7 +189,8 @@ TEST_CASE("cli stylize: L-BFGS history and line search", "[cli][cli-stylize]") {
   const io::Json& scale = rec.at("result").at("scales").items().at(0);
   const std::vector<double> trace = numbers(scale.at("loss_trace"));
   REQUIRE(trace.size() == 4);
-  for (size_t i = 1; i < trace.size(); ++i) CHECK(trace[i] < trace[i - 1]);  // strong Wolfe: monotone
+  for (size_t i = 1; i < trace.size(); ++i)
+    CHECK(trace[i] < trace[i - 1]);  // strong Wolfe: monotone
   CHECK(scale.at("evaluations").as_int() >= 4);
 }
 
@@ -190,7 +205,8 @@ TEST_CASE("cli stylize: 1 and 2 threads give identical bytes", "[cli][cli-styliz
   CHECK(read_json(dir.file("t2.png.json")).at("threads").as_int() == 2);
 }
 
-TEST_CASE("cli stylize: an image of the requested size is not resampled; --init IMAGE", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: an image of the requested size is not resampled; --init IMAGE",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/starry_night.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
@@ -201,11 +217,25 @@ TEST_CASE("cli stylize: an image of the requested size is not resampled; --init 
   save_image(dir.file("content.png"), content);
   save_image(dir.file("init.png"), init);
   const auto args = [&](const std::string& out) {
-    return std::vector<std::string>{"stylize", "--content", dir.file("content.png"), "--style",
-                                    shared_image("starry_night.jpg"), "--output", dir.file(out),
-                                    "--weights", default_weights(), "--size", "40",
-                                    "--iterations", "1", "--optimizer", "adam",
-                                    "--learning-rate", "1e-9", "--print-every", "0"};
+    return std::vector<std::string>{"stylize",
+                                    "--content",
+                                    dir.file("content.png"),
+                                    "--style",
+                                    shared_image("starry_night.jpg"),
+                                    "--output",
+                                    dir.file(out),
+                                    "--weights",
+                                    default_weights(),
+                                    "--size",
+                                    "40",
+                                    "--iterations",
+                                    "1",
+                                    "--optimizer",
+                                    "adam",
+                                    "--learning-rate",
+                                    "1e-9",
+                                    "--print-every",
+                                    "0"};
   };
   stylize_ok(args("same.png"));
   CHECK(bit_identical(load_image(dir.file("same.png")), content));
@@ -214,24 +244,30 @@ TEST_CASE("cli stylize: an image of the requested size is not resampled; --init 
   CHECK(read_json(dir.file("from_init.png.json")).at("init").as_string() == dir.file("init.png"));
 }
 
-TEST_CASE("cli stylize: several styles with --style-blend and --style-scale", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: several styles with --style-blend and --style-scale",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/the_scream.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   // Blend 0,1 of (starry, scream) targets the scream's Grams exactly: same bytes
   // as the scream alone.
-  const std::vector<std::string> common{"--content", shared_image("tubingen.jpg"), "--weights",
-                                        default_weights(), "--size", "32", "--iterations", "2",
-                                        "--optimizer", "adam", "--print-every", "0",
+  const std::vector<std::string> common{"--content",     shared_image("tubingen.jpg"),
+                                        "--weights",     default_weights(),
+                                        "--size",        "32",
+                                        "--iterations",  "2",
+                                        "--optimizer",   "adam",
+                                        "--print-every", "0",
                                         "--style-scale", "1.5"};
-  stylize_ok(with(with({"stylize"}, common),
-                  {"--style", shared_image("starry_night.jpg"), "--style", shared_image("the_scream.jpg"),
-                   "--style-blend", "0,1", "--output", dir.file("blend.png")}));
+  stylize_ok(
+      with(with({"stylize"}, common),
+           {"--style", shared_image("starry_night.jpg"), "--style", shared_image("the_scream.jpg"),
+            "--style-blend", "0,1", "--output", dir.file("blend.png")}));
   stylize_ok(with(with({"stylize"}, common),
                   {"--style", shared_image("the_scream.jpg"), "--output", dir.file("scream.png")}));
-  stylize_ok(with(with({"stylize"}, common),
-                  {"--style", shared_image("starry_night.jpg") + "," + shared_image("the_scream.jpg"),
-                   "--style-blend", "0.7,0.3", "--output", dir.file("mix.png")}));
+  stylize_ok(
+      with(with({"stylize"}, common),
+           {"--style", shared_image("starry_night.jpg") + "," + shared_image("the_scream.jpg"),
+            "--style-blend", "0.7,0.3", "--output", dir.file("mix.png")}));
   CHECK(bytes_of(dir.file("blend.png")) == bytes_of(dir.file("scream.png")));
   CHECK(bytes_of(dir.file("mix.png")) != bytes_of(dir.file("scream.png")));
   const io::Json rec = read_json(dir.file("mix.png.json"));
@@ -240,17 +276,29 @@ TEST_CASE("cli stylize: several styles with --style-blend and --style-scale", "[
   CHECK(rec.at("style_scale").as_number() == 1.5);
 }
 
-TEST_CASE("cli stylize: --original-colors keeps the content's colours; --match-histogram", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: --original-colors keeps the content's colours; --match-histogram",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/starry_night.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   const Tensor content = smooth_pixels(24, 32);  // the output size: no resampling
   save_image(dir.file("content.png"), content);
   const auto args = [&](const std::string& out) {
-    return std::vector<std::string>{"stylize", "--content", dir.file("content.png"), "--style",
-                                    shared_image("starry_night.jpg"), "--output", dir.file(out),
-                                    "--weights", default_weights(), "--size", "32",
-                                    "--iterations", "3", "--print-every", "0"};
+    return std::vector<std::string>{"stylize",
+                                    "--content",
+                                    dir.file("content.png"),
+                                    "--style",
+                                    shared_image("starry_night.jpg"),
+                                    "--output",
+                                    dir.file(out),
+                                    "--weights",
+                                    default_weights(),
+                                    "--size",
+                                    "32",
+                                    "--iterations",
+                                    "3",
+                                    "--print-every",
+                                    "0"};
   };
   stylize_ok(args("plain.png"));
   stylize_ok(with(args("orig.png"), {"--original-colors"}));
@@ -265,16 +313,16 @@ TEST_CASE("cli stylize: --original-colors keeps the content's colours; --match-h
   CHECK(bytes_of(dir.file("hist.png")) != bytes_of(dir.file("plain.png")));
 }
 
-TEST_CASE("cli stylize: layers, layer weights, objective weights and average pooling", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: layers, layer weights, objective weights and average pooling",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/tubingen.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   const std::string out = dir.file("out.png");
-  const CliRun r = stylize_ok(with(base_args(out),
-                                   {"--content-layers", "relu3_2", "--style-layers", "relu1_1,relu2_1",
-                                    "--style-layer-weights", "1,0.5", "--content-weight", "2",
-                                    "--style-weight", "50", "--tv-weight", "0", "--pooling", "avg",
-                                    "--print-every", "2"}));
+  const CliRun r = stylize_ok(with(
+      base_args(out), {"--content-layers", "relu3_2", "--style-layers", "relu1_1,relu2_1",
+                       "--style-layer-weights", "1,0.5", "--content-weight", "2", "--style-weight",
+                       "50", "--tv-weight", "0", "--pooling", "avg", "--print-every", "2"}));
   // One printed line with two style terms: "[a b]".
   const size_t open = r.err.find('['), close = r.err.find(']');
   REQUIRE(open != std::string::npos);
@@ -296,15 +344,52 @@ TEST_CASE("cli stylize: the classic neural-style flag names", "[cli][cli-stylize
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   const std::string out = dir.file("classic.png");
-  const CliRun r = stylize_ok(
-      {"stylize", "-content_image", shared_image("tubingen.jpg"), "-style_image",
-       shared_image("starry_night.jpg") + "," + shared_image("the_scream.jpg"),
-       "-style_blend_weights", "3,1", "-output_image", out, "-model_file", default_weights(),
-       "-image_size", "32", "-num_iterations", "2", "-optimizer", "adam", "-learning_rate", "5",
-       "-init", "random", "-seed", "3", "-original_colors", "1", "-print_iter", "1", "-save_iter", "0",
-       "-content_weight", "2", "-style_weight", "50", "-tv_weight", "0.01", "-content_layers",
-       "relu4_2", "-style_layers", "relu1_1,relu2_1", "-pooling", "avg", "-style_scale", "1.5",
-       "-lbfgs_num_correction", "7"});
+  const CliRun r =
+      stylize_ok({"stylize",
+                  "-content_image",
+                  shared_image("tubingen.jpg"),
+                  "-style_image",
+                  shared_image("starry_night.jpg") + "," + shared_image("the_scream.jpg"),
+                  "-style_blend_weights",
+                  "3,1",
+                  "-output_image",
+                  out,
+                  "-model_file",
+                  default_weights(),
+                  "-image_size",
+                  "32",
+                  "-num_iterations",
+                  "2",
+                  "-optimizer",
+                  "adam",
+                  "-learning_rate",
+                  "5",
+                  "-init",
+                  "random",
+                  "-seed",
+                  "3",
+                  "-original_colors",
+                  "1",
+                  "-print_iter",
+                  "1",
+                  "-save_iter",
+                  "0",
+                  "-content_weight",
+                  "2",
+                  "-style_weight",
+                  "50",
+                  "-tv_weight",
+                  "0.01",
+                  "-content_layers",
+                  "relu4_2",
+                  "-style_layers",
+                  "relu1_1,relu2_1",
+                  "-pooling",
+                  "avg",
+                  "-style_scale",
+                  "1.5",
+                  "-lbfgs_num_correction",
+                  "7"});
   CHECK(count_lines_with(r.err, "iteration ") == 2);
   CHECK(load_image(out).shape() == Shape({1, 3, 24, 32}));
   const io::Json rec = read_json(out + ".json");
@@ -327,15 +412,26 @@ TEST_CASE("cli stylize: the classic neural-style flag names", "[cli][cli-stylize
   CHECK(rec.at("weights").as_string() == default_weights());
 }
 
-TEST_CASE("cli stylize: JPEG output, grey content, RGBA style; default weights", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: JPEG output, grey content, RGBA style; default weights",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   write_png_channels(dir.file("grey.png"), 20, 30, 1, 3);
   write_png_channels(dir.file("rgba.png"), 40, 33, 4, 4);
   const std::string out = dir.file("out.jpg");
-  std::vector<std::string> args{"stylize", "--content", dir.file("grey.png"), "--style",
-                                dir.file("rgba.png"), "--output", out, "--size", "30",
-                                "--iterations", "1", "--print-every", "0"};
+  std::vector<std::string> args{"stylize",
+                                "--content",
+                                dir.file("grey.png"),
+                                "--style",
+                                dir.file("rgba.png"),
+                                "--output",
+                                out,
+                                "--size",
+                                "30",
+                                "--iterations",
+                                "1",
+                                "--print-every",
+                                "0"};
   const bool env_weights = std::getenv("NST_WEIGHTS") != nullptr;
   if (env_weights) args = with(args, {"--weights", default_weights()});
   stylize_ok(args);

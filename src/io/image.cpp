@@ -29,9 +29,9 @@ Tensor load_image_from_memory(const std::string& bytes, const std::string& name,
   NST_CHECK(bytes.size() <= static_cast<size_t>(INT32_MAX), "image '", name, "': file too large");
   const auto check_size = [&](int64_t w, int64_t h) {
     NST_CHECK(w >= 1 && h >= 1, "image '", name, "': has no pixels (", w, " x ", h, ")");
-    NST_CHECK(w <= limits.max_side && h <= limits.max_side && w * h <= limits.max_pixels,
-              "image '", name, "': ", w, " x ", h, " pixels is beyond the limit of ",
-              limits.max_pixels, " pixels (", limits.max_side, " per side)");
+    NST_CHECK(w <= limits.max_side && h <= limits.max_side && w * h <= limits.max_pixels, "image '",
+              name, "': ", w, " x ", h, " pixels is beyond the limit of ", limits.max_pixels,
+              " pixels (", limits.max_side, " per side)");
   };
   // PNG: signature, then the IHDR chunk with big-endian width and height (RFC 2083).
   // Read here because stb refuses a huge PNG header with a generic message.

@@ -22,7 +22,8 @@ void declare_objective_options(ArgParser& p) {
   p.option("pooling", "max|avg", "pooling in the network", "max").alias("-pooling");
 }
 
-void read_objective_options(const Args& a, ObjectiveConfig& o) {
+// prog ("nst stylize", "nst loss") starts every message.
+void read_objective_options(const Args& a, ObjectiveConfig& o, const std::string& prog) {
   o.content_weight = a.get_double("content-weight", 0, 1e12);
   o.style_weight = a.get_double("style-weight", 0, 1e12);
   o.tv_weight = a.get_double("tv-weight", 0, 1e12);
@@ -30,28 +31,30 @@ void read_objective_options(const Args& a, ObjectiveConfig& o) {
   o.style_layers = a.get_list("style-layers");
   for (const auto* layers : {&o.content_layers, &o.style_layers})
     for (const std::string& name : *layers)
-      NST_CHECK(Vgg19::is_activation(name), "--", layers == &o.style_layers ? "style" : "content",
-                "-layers: unknown layer '", name,
+      NST_CHECK(Vgg19::is_activation(name), prog, ": --",
+                layers == &o.style_layers ? "style" : "content", "-layers: unknown layer '", name,
                 "' (layers are conv1_1..conv5_4, relu1_1..relu5_4, pool1..pool5)");
   if (a.has("style-layer-weights")) o.style_layer_weights = a.get_doubles("style-layer-weights");
   if (a.has("content-layer-weights"))
     o.content_layer_weights = a.get_doubles("content-layer-weights");
   NST_CHECK(o.style_layer_weights.empty() || o.style_layer_weights.size() == o.style_layers.size(),
-            "--style-layer-weights has ", o.style_layer_weights.size(), " values for ",
+            prog, ": --style-layer-weights has ", o.style_layer_weights.size(), " values for ",
             o.style_layers.size(), " style layers");
-  NST_CHECK(o.content_layer_weights.empty() ||
-                o.content_layer_weights.size() == o.content_layers.size(),
-            "--content-layer-weights has ", o.content_layer_weights.size(), " values for ",
-            o.content_layers.size(), " content layers");
-  for (double w : o.style_layer_weights) NST_CHECK(w >= 0, "--style-layer-weights: negative weight ", w);
+  NST_CHECK(
+      o.content_layer_weights.empty() || o.content_layer_weights.size() == o.content_layers.size(),
+      prog, ": --content-layer-weights has ", o.content_layer_weights.size(), " values for ",
+      o.content_layers.size(), " content layers");
+  for (double w : o.style_layer_weights)
+    NST_CHECK(w >= 0, prog, ": --style-layer-weights: negative weight ", w);
   for (double w : o.content_layer_weights)
-    NST_CHECK(w >= 0, "--content-layer-weights: negative weight ", w);
+    NST_CHECK(w >= 0, prog, ": --content-layer-weights: negative weight ", w);
   o.pooling = a.get("pooling");
-  NST_CHECK(o.pooling == "max" || o.pooling == "avg", "--pooling must be max or avg, got '",
+  NST_CHECK(o.pooling == "max" || o.pooling == "avg", prog, ": --pooling must be max or avg, got '",
             o.pooling, "'");
 }
 
-std::vector<std::string> split_styles(const std::vector<std::string>& given) {
+std::vector<std::string> split_styles(const std::vector<std::string>& given,
+                                      const std::string& prog) {
   std::vector<std::string> out;
   for (const std::string& s : given) {
     size_t start = 0;
@@ -59,7 +62,7 @@ std::vector<std::string> split_styles(const std::vector<std::string>& given) {
       const size_t comma = s.find(',', start);
       const std::string item =
           s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      NST_CHECK(!item.empty(), "--style has an empty item in '", s, "'");
+      NST_CHECK(!item.empty(), prog, ": --style has an empty item in '", s, "'");
       out.push_back(item);
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -68,17 +71,17 @@ std::vector<std::string> split_styles(const std::vector<std::string>& given) {
   return out;
 }
 
-std::vector<double> read_blend(const Args& a, size_t n_styles) {
+std::vector<double> read_blend(const Args& a, size_t n_styles, const std::string& prog) {
   if (!a.has("style-blend")) return {};
   std::vector<double> blend = a.get_doubles("style-blend");
-  NST_CHECK(blend.size() == n_styles, "--style-blend has ", blend.size(), " weights for ", n_styles,
-            " style images");
+  NST_CHECK(blend.size() == n_styles, prog, ": --style-blend has ", blend.size(), " weights for ",
+            n_styles, " style images");
   double sum = 0;
   for (double w : blend) {
-    NST_CHECK(w >= 0, "--style-blend weights must not be negative, got ", w);
+    NST_CHECK(w >= 0, prog, ": --style-blend weights must not be negative, got ", w);
     sum += w;
   }
-  NST_CHECK(sum > 0, "--style-blend weights sum to zero");
+  NST_CHECK(sum > 0, prog, ": --style-blend weights sum to zero");
   return blend;
 }
 
@@ -103,15 +106,15 @@ bool parse_loss_args(int argc, const char* const* argv, LossConfig& c) {
   const Args& a = *parsed;
   c.content = a.get("content");
   c.image = a.get("image");
-  c.styles = split_styles(a.get_all("style"));
-  c.style_blend = read_blend(a, c.styles.size());
+  c.styles = split_styles(a.get_all("style"), "nst loss");
+  c.style_blend = read_blend(a, c.styles.size(), "nst loss");
   c.weights = a.get("weights");
   c.size = a.has("size") ? a.get_int("size", 16, 16384) : 0;
   c.style_scale = a.get_double("style-scale", 0.01, 16);
   c.threads = a.get_int("threads", 0, 1024);
   c.dump_grad = a.get("dump-grad");
   c.json = a.flag("json");
-  read_objective_options(a, c.objective);
+  read_objective_options(a, c.objective, "nst loss");
   return true;
 }
 
@@ -154,8 +157,8 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
   NST_CHECK(a.has("content") || !c.resume.empty(), "nst stylize: --content is required");
   NST_CHECK(a.has("style") || !c.resume.empty(), "nst stylize: --style is required");
   c.content = a.get("content");
-  c.styles = split_styles(a.get_all("style"));
-  c.style_blend = read_blend(a, c.styles.size());
+  c.styles = split_styles(a.get_all("style"), "nst stylize");
+  c.style_blend = read_blend(a, c.styles.size(), "nst stylize");
   c.output = a.get("output");
   c.weights = a.get("weights");
   c.size = a.get_int("size", 16, 16384);
@@ -193,7 +196,7 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
   c.checkpoint = a.has("checkpoint") ? a.get("checkpoint") : c.output + ".ckpt";
   c.record = a.has("record") ? a.get("record") : c.output + ".json";
   c.max_memory_gb = a.has("max-memory") ? a.get_double("max-memory", 0.01, 1e6) : 0.0;
-  read_objective_options(a, c.objective);
+  read_objective_options(a, c.objective, "nst stylize");
   return true;
 }
 
