@@ -41,13 +41,14 @@ struct CliOptions {
   int timeout_seconds = 60;   // SIGALRM ends a hung process: the test then fails
   bool unprivileged = false;  // when run as root, drop to user "nobody" (permission tests)
   std::vector<std::pair<std::string, std::string>> env;  // variables to set ("" value: unset)
+  std::string binary = NST_BINARY_PATH;                   // another copy of nst
 };
 
 // fork + exec of NST_BINARY_PATH; stdout and stderr go to temporary files.
 inline CliRun run_nst(const std::vector<std::string>& args, const CliOptions& opt = {}) {
   const ScratchDir io("cli-io");
   const std::string out_path = io.file("stdout"), err_path = io.file("stderr");
-  std::vector<std::string> full{NST_BINARY_PATH};
+  std::vector<std::string> full{opt.binary};
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& a : full) argv.push_back(a.data());

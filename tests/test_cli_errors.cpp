@@ -211,6 +211,21 @@ TEST_CASE("cli errors: weights missing from NST_WEIGHTS", "[cli][cli-errors]") {
                "weights '" + s.file("env.nstw") + "': cannot open", opt);
 }
 
+TEST_CASE("cli errors: no weight file at all", "[cli][cli-errors]") {
+  const Setup s;
+  // A copy of nst in a folder without vgg19.nstw, and no $NST_WEIGHTS.
+  const ScratchDir bin("cli-bin");
+  std::filesystem::copy_file(NST_BINARY_PATH, bin.file("nst"));
+  CliOptions opt;
+  opt.binary = bin.file("nst");
+  opt.env = {{"NST_WEIGHTS", ""}};
+  expect_error(s, {"stylize", "--content", s.content, "--style", s.style, "--output", s.output},
+               "nst: error: no weight file given and '" + bin.file("vgg19.nstw") +
+                   "' does not exist: run `make weights`, or pass --weights FILE (or set "
+                   "NST_WEIGHTS)",
+               opt);
+}
+
 TEST_CASE("cli errors: weights truncated", "[cli][cli-errors]") {
   const Setup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
