@@ -141,9 +141,11 @@ TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   const std::string out = dir.file("out.png");
-  stylize_ok(with(base_args(out), {"--scales", "32,40", "--size", "40"}));
+  stylize_ok(with(base_args(out),
+                  {"--scales", "32,40", "--size", "40", "--record", dir.file("run.json")}));
   CHECK(load_image(out).shape() == Shape({1, 3, 30, 40}));
-  const io::Json rec = read_json(out + ".json");
+  CHECK_FALSE(std::filesystem::exists(out + ".json"));
+  const io::Json rec = read_json(dir.file("run.json"));
   CHECK(numbers(rec.at("scales")) == std::vector<double>{32, 40});
   const auto& scales = rec.at("result").at("scales").items();
   REQUIRE(scales.size() == 2);
@@ -205,7 +207,7 @@ TEST_CASE("cli stylize: 1 and 2 threads give identical bytes", "[cli][cli-styliz
   CHECK(read_json(dir.file("t2.png.json")).at("threads").as_int() == 2);
 }
 
-TEST_CASE("cli stylize: an image of the requested size is not resampled; --init IMAGE",
+TEST_CASE("cli stylize: an image of the requested size is not resampled; --init-image",
           "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/starry_night.jpg");
   NST_REQUIRE_WEIGHTS();
@@ -239,7 +241,7 @@ TEST_CASE("cli stylize: an image of the requested size is not resampled; --init 
   };
   stylize_ok(args("same.png"));
   CHECK(bit_identical(load_image(dir.file("same.png")), content));
-  stylize_ok(with(args("from_init.png"), {"--init", dir.file("init.png")}));
+  stylize_ok(with(args("from_init.png"), {"--init-image", dir.file("init.png")}));
   CHECK(bit_identical(load_image(dir.file("from_init.png")), init));
   CHECK(read_json(dir.file("from_init.png.json")).at("init").as_string() == dir.file("init.png"));
 }
@@ -319,10 +321,11 @@ TEST_CASE("cli stylize: layers, layer weights, objective weights and average poo
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
   const std::string out = dir.file("out.png");
-  const CliRun r = stylize_ok(with(
-      base_args(out), {"--content-layers", "relu3_2", "--style-layers", "relu1_1,relu2_1",
-                       "--style-layer-weights", "1,0.5", "--content-weight", "2", "--style-weight",
-                       "50", "--tv-weight", "0", "--pooling", "avg", "--print-every", "2"}));
+  const CliRun r = stylize_ok(
+      with(base_args(out),
+           {"--content-layers", "relu3_2", "--content-layer-weights", "3", "--style-layers",
+            "relu1_1,relu2_1", "--style-layer-weights", "1,0.5", "--content-weight", "2",
+            "--style-weight", "50", "--tv-weight", "0", "--pooling", "avg", "--print-every", "2"}));
   // One printed line with two style terms: "[a b]".
   const size_t open = r.err.find('['), close = r.err.find(']');
   REQUIRE(open != std::string::npos);
@@ -333,6 +336,7 @@ TEST_CASE("cli stylize: layers, layer weights, objective weights and average poo
   CHECK(rec.at("content_layers").items().at(0).as_string() == "relu3_2");
   CHECK(rec.at("style_layers").items().size() == 2);
   CHECK(numbers(rec.at("style_layer_weights")) == std::vector<double>{1, 0.5});
+  CHECK(numbers(rec.at("content_layer_weights")) == std::vector<double>{3});
   CHECK(rec.at("content_weight").as_number() == 2);
   CHECK(rec.at("style_weight").as_number() == 50);
   CHECK(rec.at("tv_weight").as_number() == 0);
