@@ -1,11 +1,12 @@
-// One test per row of docs/errors.md: each bad input, given to the real `nst`
-// binary, must end it normally (no signal, no hang) with a non-zero exit code and
-// the documented message, and leave no output, record or temporary file behind.
+// One test per row of docs/errors.md (images and weights here, flags in
+// test_cli_errors_flags.cpp): each bad input, given to the real `nst` binary, must
+// end it normally (no signal, no hang) with a non-zero exit code and the
+// documented message, and leave no output, record or temporary file behind.
 #include <sys/stat.h>
 
 #include <fstream>
 
-#include "cli_util.hpp"
+#include "cli_errors.hpp"
 #include "io/weights.hpp"
 
 using namespace nst;
@@ -13,43 +14,8 @@ using namespace nst::testing;
 
 namespace {
 
-// A scratch folder with a 32 x 24 content and a style image. stylize(more) is a
-// quick valid run into dir/out.png with `more` appended, which each row spoils;
-// an option in `more` replaces its default here (--style adds a style).
-struct Setup {
-  ScratchDir dir{"cli-errors"};
-  std::string content = dir.file("content.png"), style = dir.file("style.png"),
-              output = dir.file("out.png");
-  Setup() {
-    save_image(content, random_pixels(24, 32, 1));
-    save_image(style, random_pixels(24, 32, 2));
-  }
-  std::string file(const std::string& name) const { return dir.file(name); }
-  std::vector<std::string> stylize(const std::vector<std::string>& more = {}) const {
-    std::vector<std::string> a{"stylize", "--style", style};
-    const std::vector<std::pair<std::string, std::string>> defaults{
-        {"--content", content}, {"--output", output},  {"--weights", default_weights()},
-        {"--size", "32"},       {"--iterations", "1"}, {"--print-every", "0"}};
-    for (const auto& [name, value] : defaults)
-      if (std::find(more.begin(), more.end(), name) == more.end()) a.insert(a.end(), {name, value});
-    a.insert(a.end(), more.begin(), more.end());
-    return a;
-  }
-};
-
-// Runs nst and checks: normal exit, non-zero code, `message` on stderr, and the
-// scratch folder holds exactly what it held before (nothing written, nothing left).
-CliRun expect_error(const Setup& s, const std::vector<std::string>& args,
-                    const std::string& message, const CliOptions& opt = {}) {
-  const std::set<std::string> before = list_dir(s.file(""));
-  const CliRun r = run_nst(args, opt);
-  check_error_exit(r, message);
-  CHECK(list_dir(s.file("")) == before);
-  return r;
-}
-
 // A tiny, valid weight file: conv1_1 only, with the given weight shape.
-std::string small_weights(const Setup& s, const std::string& name, const Shape& weight_shape) {
+std::string small_weights(const ErrorSetup& s, const std::string& name, const Shape& weight_shape) {
   const std::string path = s.file(name);
   io::WeightMetadata meta;
   meta.input = io::caffe_convention();
@@ -61,7 +27,7 @@ std::string small_weights(const Setup& s, const std::string& name, const Shape& 
   return path;
 }
 
-std::string patched(const Setup& s, const std::string& from, const std::string& name,
+std::string patched(const ErrorSetup& s, const std::string& from, const std::string& name,
                     const std::function<void(std::vector<uint8_t>&)>& patch) {
   std::vector<uint8_t> bytes = read_bytes(from);
   patch(bytes);
@@ -82,13 +48,13 @@ void expect_loads_fine(const std::string& image) {
 // ---------------------------------------------------------------- images
 
 TEST_CASE("cli errors: image missing", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   expect_error(s, s.stylize({"--content", s.file("missing.png")}),
                "image '" + s.file("missing.png") + "': no such file");
 }
 
 TEST_CASE("cli errors: image without read permission", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   REQUIRE(::chmod(s.content.c_str(), 0) == 0);
   // Root reads any file: the run drops to user "nobody", who needs the folder.
   REQUIRE(::chmod(s.file("").c_str(), 0777) == 0);
@@ -98,20 +64,20 @@ TEST_CASE("cli errors: image without read permission", "[cli][cli-errors]") {
 }
 
 TEST_CASE("cli errors: image is a folder", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   std::filesystem::create_directory(s.file("folder.png"));
   expect_error(s, s.stylize({"--content", s.file("folder.png")}), "is a folder, not a file");
 }
 
 TEST_CASE("cli errors: image empty", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   write_text(s.file("empty.png"), "");
   expect_error(s, s.stylize({"--content", s.file("empty.png")}),
                "image '" + s.file("empty.png") + "': the file is empty");
 }
 
 TEST_CASE("cli errors: image truncated (PNG)", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string bytes = read_file(s.content);
   write_text(s.file("cut.png"), bytes.substr(0, bytes.size() / 2));
   expect_error(s, s.stylize({"--content", s.file("cut.png")}),
@@ -119,7 +85,7 @@ TEST_CASE("cli errors: image truncated (PNG)", "[cli][cli-errors]") {
 }
 
 TEST_CASE("cli errors: image truncated (JPEG)", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   save_image(s.file("full.jpg"), random_pixels(24, 32, 5));
   const std::string bytes = read_file(s.file("full.jpg"));
   write_text(s.file("cut.jpg"), bytes.substr(0, bytes.size() / 2));
@@ -129,20 +95,20 @@ TEST_CASE("cli errors: image truncated (JPEG)", "[cli][cli-errors]") {
 }
 
 TEST_CASE("cli errors: not an image", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   write_text(s.file("notes.png"), "these are my notes, not a picture\n");
   expect_error(s, s.stylize({"--content", s.file("notes.png")}), "': not a readable image");
 }
 
 TEST_CASE("cli errors: image header claims 100000 x 100000", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   write_text(s.file("liar.png"), png_lying_header_bytes(100000, 100000));
   expect_error(s, s.stylize({"--content", s.file("liar.png")}),
                "': 100000 x 100000 pixels is beyond the limit of 268435456 pixels");
 }
 
 TEST_CASE("cli errors: image file beyond 2 GiB", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   {  // sparse: takes no space
     std::ofstream f(s.file("huge.png"), std::ios::binary);
     f.write("\x89PNG", 4);
@@ -154,14 +120,14 @@ TEST_CASE("cli errors: image file beyond 2 GiB", "[cli][cli-errors]") {
 
 TEST_CASE("cli errors: 1x1 image loads and is upsampled", "[cli][cli-errors]") {
   NST_REQUIRE_WEIGHTS();
-  const Setup s;
+  const ErrorSetup s;
   write_png_channels(s.file("dot.png"), 1, 1, 3, 7);
   expect_loads_fine(s.file("dot.png"));
 }
 
 TEST_CASE("cli errors: grey image loads as RGB", "[cli][cli-errors]") {
   NST_REQUIRE_WEIGHTS();
-  const Setup s;
+  const ErrorSetup s;
   write_png_channels(s.file("grey.png"), 16, 16, 1, 8);
   const Tensor g = load_image(s.file("grey.png"));
   CHECK((g[0] == g[256] && g[0] == g[512]));
@@ -170,14 +136,14 @@ TEST_CASE("cli errors: grey image loads as RGB", "[cli][cli-errors]") {
 
 TEST_CASE("cli errors: RGBA image loads (alpha dropped)", "[cli][cli-errors]") {
   NST_REQUIRE_WEIGHTS();
-  const Setup s;
+  const ErrorSetup s;
   write_png_channels(s.file("rgba.png"), 16, 16, 4, 9);
   expect_loads_fine(s.file("rgba.png"));
 }
 
 TEST_CASE("cli errors: 16-bit image loads (reduced to 8 bits)", "[cli][cli-errors]") {
   NST_REQUIRE_WEIGHTS();
-  const Setup s;
+  const ErrorSetup s;
   write_text(s.file("deep.png"), png16_bytes(16, 16));
   const Tensor d = load_image(s.file("deep.png"));  // 257 v -> v
   CHECK(d[16 * 2 + 3] == float((3 * 40 + 2 * 20) % 256));
@@ -187,7 +153,7 @@ TEST_CASE("cli errors: 16-bit image loads (reduced to 8 bits)", "[cli][cli-error
 
 TEST_CASE("cli errors: paletted image loads (expanded)", "[cli][cli-errors]") {
   NST_REQUIRE_WEIGHTS();
-  const Setup s;
+  const ErrorSetup s;
   write_text(s.file("palette.png"), png_paletted_bytes(16, 16));
   const Tensor p = load_image(s.file("palette.png"));          // index (x + y) % 4
   CHECK((p[0] == 255 && p[256] == 0 && p[512] == 0));          // (0, 0): red
@@ -198,13 +164,13 @@ TEST_CASE("cli errors: paletted image loads (expanded)", "[cli][cli-errors]") {
 // ---------------------------------------------------------------- weights (--weights)
 
 TEST_CASE("cli errors: weights missing", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   expect_error(s, s.stylize({"--weights", s.file("none.nstw")}),
                "weights '" + s.file("none.nstw") + "': cannot open: No such file or directory");
 }
 
 TEST_CASE("cli errors: weights missing from NST_WEIGHTS", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   CliOptions opt;
   opt.env = {{"NST_WEIGHTS", s.file("env.nstw")}};
   expect_error(s, {"stylize", "--content", s.content, "--style", s.style, "--output", s.output},
@@ -212,7 +178,7 @@ TEST_CASE("cli errors: weights missing from NST_WEIGHTS", "[cli][cli-errors]") {
 }
 
 TEST_CASE("cli errors: no weight file at all", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   // A copy of nst in a folder without vgg19.nstw, and no $NST_WEIGHTS.
   const ScratchDir bin("cli-bin");
   std::filesystem::copy_file(NST_BINARY_PATH, bin.file("nst"));
@@ -227,21 +193,21 @@ TEST_CASE("cli errors: no weight file at all", "[cli][cli-errors]") {
 }
 
 TEST_CASE("cli errors: weights truncated", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
   const std::string cut = patched(s, good, "cut.nstw", [](auto& b) { b.resize(b.size() - 100); });
   expect_error(s, s.stylize({"--weights", cut}), "bytes but the file has");
 }
 
 TEST_CASE("cli errors: weights shorter than the header", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
   const std::string cut = patched(s, good, "stub.nstw", [](auto& b) { b.resize(20); });
   expect_error(s, s.stylize({"--weights", cut}), "shorter than the 64-byte header");
 }
 
 TEST_CASE("cli errors: weights corrupted (a flipped data byte)", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
   const std::string bad = patched(s, good, "flip.nstw", [](auto& b) { b[b.size() - 300] ^= 0x10; });
   expect_error(s, s.stylize({"--weights", bad}),
@@ -249,19 +215,19 @@ TEST_CASE("cli errors: weights corrupted (a flipped data byte)", "[cli][cli-erro
 }
 
 TEST_CASE("cli errors: weights with a wrong magic", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
   const std::string bad = patched(s, good, "magic.nstw", [](auto& b) { b[0] = 'X'; });
   expect_error(s, s.stylize({"--weights", bad}), "bad magic: not an nst weight file (.nstw)");
 }
 
 TEST_CASE("cli errors: weights that are an image", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   expect_error(s, s.stylize({"--weights", s.style}), "weights '" + s.style + "': bad magic");
 }
 
 TEST_CASE("cli errors: weights of an unknown format version", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
   const std::string bad = patched(s, good, "v2.nstw", [](auto& b) { b[8] = 2; });
   expect_error(s, s.stylize({"--weights", bad}),
@@ -269,164 +235,15 @@ TEST_CASE("cli errors: weights of an unknown format version", "[cli][cli-errors]
 }
 
 TEST_CASE("cli errors: weights with a wrong shape", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string w = small_weights(s, "shape.nstw", {64, 3, 5, 5});
   expect_error(s, s.stylize({"--weights", w}),
                "tensor conv1_1.weight: shape [64, 3, 5, 5] but VGG-19 expects [64, 3, 3, 3]");
 }
 
 TEST_CASE("cli errors: weights without the VGG-19 layers", "[cli][cli-errors]") {
-  const Setup s;
+  const ErrorSetup s;
   const std::string w = small_weights(s, "partial.nstw", {64, 3, 3, 3});
   expect_error(s, s.stylize({"--weights", w}),
                "tensor conv1_2.weight: missing (not a VGG-19 weight file)");
-}
-
-// ---------------------------------------------------------------- flags
-
-TEST_CASE("cli errors: unknown command", "[cli][cli-errors]") {
-  const Setup s;
-  const CliRun r = expect_error(s, {"paint"}, "nst: unknown command 'paint' (see nst --help)");
-  CHECK(r.exit_code == 2);
-}
-
-TEST_CASE("cli errors: unknown option", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--colour", "blue"}),
-               "nst stylize: unknown option '--colour' (see nst stylize --help)");
-}
-
-TEST_CASE("cli errors: option without its value", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--seed"}), "nst stylize: --seed needs a value (N)");
-}
-
-TEST_CASE("cli errors: option given twice", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--seed", "1", "--seed", "2"}),
-               "nst stylize: --seed given more than once");
-}
-
-TEST_CASE("cli errors: required option missing", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, {"stylize", "--style", s.style, "--output", s.output},
-               "nst stylize: --content is required");
-  expect_error(s, {"loss", "--content", s.content, "--style", s.style},
-               "nst loss: --image is required");
-  expect_error(s, {"classify"}, "nst classify: missing IMAGE");
-}
-
-TEST_CASE("cli errors: not a number", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--size", "big"}),
-               "nst stylize: --size expects a whole number, got 'big'");
-  expect_error(s, s.stylize({"--style-weight", "1e400"}),
-               "nst stylize: --style-weight expects a number, got '1e400'");
-}
-
-TEST_CASE("cli errors: negative weight", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--style-weight", "-1"}),
-               "nst stylize: --style-weight must be from 0 to 1e+12, got -1");
-  expect_error(s, s.stylize({"--style-layer-weights", "1,-2,1,1,1"}),
-               "nst stylize: --style-layer-weights: negative weight -2");
-}
-
-TEST_CASE("cli errors: zero size", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--size", "0"}),
-               "nst stylize: --size must be from 16 to 16384, got 0");
-}
-
-TEST_CASE("cli errors: size beyond the limit", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--size", "20000"}),
-               "nst stylize: --size must be from 16 to 16384, got 20000");
-}
-
-TEST_CASE("cli errors: zero iterations", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--iterations", "0"}),
-               "nst stylize: --iterations must be from 1 to 1000000, got 0");
-}
-
-TEST_CASE("cli errors: scales that do not increase or end at --size", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--scales", "64,32"}), "nst stylize: --scales must increase");
-  expect_error(s, s.stylize({"--scales", "16,24", "--size", "32"}),
-               "nst stylize: the last of --scales (24) must equal --size (32)");
-}
-
-TEST_CASE("cli errors: unknown optimiser or pooling", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--optimizer", "sgd"}),
-               "nst stylize: --optimizer must be lbfgs or adam, got 'sgd'");
-  expect_error(s, s.stylize({"--pooling", "min"}),
-               "nst stylize: --pooling must be max or avg, got 'min'");
-}
-
-TEST_CASE("cli errors: unknown layer", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--style-layers", "relu1_1,relu9_1"}),
-               "nst: error: nst stylize: --style-layers: unknown layer 'relu9_1' (layers are "
-               "conv1_1..conv5_4, "
-               "relu1_1..relu5_4, pool1..pool5)");
-  expect_error(s,
-               {"loss", "--content", s.content, "--style", s.style, "--image", s.content,
-                "--content-layers", "relu4-2"},
-               "nst loss: --content-layers: unknown layer 'relu4-2'");
-}
-
-TEST_CASE("cli errors: style blend count differs from the styles", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--style", s.content, "--style-blend", "0.5,0.3,0.2"}),
-               "nst stylize: --style-blend has 3 weights for 2 style images");
-}
-
-TEST_CASE("cli errors: style blend negative or all zero", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--style", s.content, "--style-blend", "1,-1"}),
-               "nst stylize: --style-blend weights must not be negative, got -1");
-  expect_error(s, s.stylize({"--style", s.content, "--style-blend", "0,0"}),
-               "nst stylize: --style-blend weights sum to zero");
-}
-
-TEST_CASE("cli errors: output in a missing folder", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s, s.stylize({"--output", s.file("no/such/out.png")}),
-               "nst stylize: output folder '" + s.file("no/such") + "' does not exist");
-}
-
-TEST_CASE("cli errors: output equal to an input", "[cli][cli-errors]") {
-  const Setup s;
-  const std::string before = read_file(s.style);
-  // Another spelling of the style's path.
-  const std::string alias = s.file("sub/../style.png");
-  std::filesystem::create_directory(s.file("sub"));
-  expect_error(
-      s, s.stylize({"--output", alias}),
-      "nst stylize: the output '" + alias + "' is also an input: refusing to overwrite it");
-  CHECK(read_file(s.style) == before);
-}
-
-TEST_CASE("cli errors: output of an unknown type", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(
-      s, s.stylize({"--output", s.file("out.gif")}),
-      "nst stylize: output '" + s.file("out.gif") + "': unknown image type (use .png or .jpg)");
-}
-
-TEST_CASE("cli errors: an image too small for the style layers", "[cli][cli-errors]") {
-  NST_REQUIRE_WEIGHTS();
-  const Setup s;
-  // 16 x 12: pool4 gets a 1-pixel-high map, too small for relu5_1.
-  expect_error(s, s.stylize({"--size", "16"}), "vgg19: the image is too small for pool4");
-}
-
-TEST_CASE("cli errors: nst loss --dump-grad into a missing folder", "[cli][cli-errors]") {
-  const Setup s;
-  expect_error(s,
-               {"loss", "--content", s.content, "--style", s.style, "--image", s.content,
-                "--weights", default_weights(), "--dump-grad", s.file("no/g.npy")},
-               "nst loss: --dump-grad folder '" + s.file("no") + "' does not exist");
 }
