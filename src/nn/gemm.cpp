@@ -82,11 +82,13 @@ void run_tiles(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const 
   float* pack_a =
       thread_workspace(kernels::gemm_pack_a_floats(plan) + kernels::gemm_pack_b_floats(plan));
   float* pack_b = pack_a + kernels::gemm_pack_a_floats(plan);
-  for (int64_t k = lo; k < hi; ++k) {
+  auto tile = [&](int64_t k) {
     const int64_t i0 = (k % t.tiles_m) * t.tile_m, j0 = (k / t.tiles_m) * t.tile_n;
-    kernels::dispatch(kernels::GemmTileKernel{}, g, plan, i0, std::min(t.tile_m, g.M - i0), j0,
-                      std::min(t.tile_n, g.N - j0), pack_a, pack_b);
-  }
+    return kernels::GemmTile{i0, std::min(t.tile_m, g.M - i0), j0, std::min(t.tile_n, g.N - j0)};
+  };
+  for (int64_t k = lo; k < hi; ++k)
+    kernels::dispatch(kernels::GemmTileKernel{}, g, plan, tile(k),
+                      k + 1 < hi ? tile(k + 1) : kernels::GemmTile{}, pack_a, pack_b);
 }
 
 // Split-K, for few tiles of C and a long K: the K blocks of a group run in

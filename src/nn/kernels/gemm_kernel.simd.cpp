@@ -79,16 +79,15 @@ GemmPlan GemmPlanKernel::operator()(Arch, int64_t K) const {
 }
 
 template <class Arch>
-void GemmTileKernel::operator()(Arch, const GemmArgs& g, const GemmPlan& plan, int64_t i0,
-                                int64_t m, int64_t j0, int64_t n, float* pack_a,
-                                float* pack_b) const {
+void GemmTileKernel::operator()(Arch, const GemmArgs& g, const GemmPlan& plan, const GemmTile& tile,
+                                const GemmTile& next, float* pack_a, float* pack_b) const {
   using T = SimdTile<Arch>;
-  gemm_detail::run_tile<Arch, T::mr, T::nr>(g, plan, i0, m, j0, n, pack_a, pack_b,
+  gemm_detail::run_tile<Arch, T::mr, T::nr>(g, plan, tile, next, pack_a, pack_b,
                                             SimdMicroKernel<Arch, T::mr, T::nv>{});
 }
 
 NST_INSTANTIATE_SIMD_KERNEL(GemmPlanKernel, GemmPlan, int64_t)
-NST_INSTANTIATE_SIMD_KERNEL(GemmTileKernel, void, const GemmArgs&, const GemmPlan&, int64_t,
-                            int64_t, int64_t, int64_t, float*, float*)
+NST_INSTANTIATE_SIMD_KERNEL(GemmTileKernel, void, const GemmArgs&, const GemmPlan&, const GemmTile&,
+                            const GemmTile&, float*, float*)
 
 }  // namespace nst::kernels
