@@ -11,6 +11,8 @@ namespace {
 
 // Register tile: mr rows of A times nv vectors of B. It uses mr*nv accumulators,
 // nv registers for B and one for the broadcast of A, out of 32 (AVX-512) or 16.
+// AVX-512: 8 x 48 (24 accumulators; M = 64, 256, 512 of VGG split without
+// edges); per k it loads 3 vectors and 8 scalars for 24 FMAs.
 template <class Arch>
 struct SimdTile {
   using Batch = xsimd::batch<float, Arch>;
@@ -70,8 +72,9 @@ struct SimdMicroKernel {
 
 // Cache blocks: the A micro-panel (kc x mr, 12 KB) stays in L1 while the packed
 // B block (kc x nc) streams from L2/L3; the packed A block (mc x kc) is reused
-// across the tile's columns. Sizes measured on Zen 4/5 (1 MB L2, 32 MB L3):
-// the wide mc and nc amortise packing, which costs more than cache misses here.
+// across the tile's columns. Sizes chosen by measuring on the project machine
+// (AVX-512, 1 MB L2, 32 MB L3): wide mc and nc amortise the packing, which cost
+// more than the cache misses of a B block larger than L2.
 template <class Arch>
 GemmPlan GemmPlanKernel::operator()(Arch, int64_t K) const {
   using T = SimdTile<Arch>;
