@@ -58,6 +58,15 @@ bench: all
 weights: all
 	bash weights/make_weights.sh $(BUILD)
 
+# The main job: Tubingen in the style of The Starry Night, coarse to fine.
+NST_SHARED ?= ../shared
+DEMO_FLAGS ?= --scales 192,384 --iterations 150 --print-every 25
+demo: all
+	@test -f $(BUILD)/vgg19.nstw || $(MAKE) --no-print-directory weights
+	@mkdir -p out
+	$(BUILD)/nst stylize --content $(NST_SHARED)/images/tubingen.jpg \
+	  --style $(NST_SHARED)/images/starry_night.jpg --output out/demo.png $(DEMO_FLAGS)
+
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
 
