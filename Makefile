@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test test-slow asan tsan fuzz bench weights demo clean format
+.PHONY: check-aarch64 all deps test test-slow asan tsan fuzz bench weights demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -66,6 +66,10 @@ demo: all
 	@mkdir -p out
 	$(BUILD)/nst stylize --content $(NST_SHARED)/images/tubingen.jpg \
 	  --style $(NST_SHARED)/images/starry_night.jpg --output out/demo.png $(DEMO_FLAGS)
+
+# The NEON build of every source, with Debian's aarch64 cross compiler.
+check-aarch64:
+	bash tools/check-aarch64.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
