@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test test-slow asan tsan fuzz bench weights demo clean format
+.PHONY: check-aarch64 all deps test test-slow asan tsan fuzz bench weights demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -57,6 +57,19 @@ bench: all
 # $NST_SHARED/weights/vgg19-imagenet-uint8 (NST_SHARED=../shared), else a download.
 weights: all
 	bash weights/make_weights.sh $(BUILD)
+
+# The main job: Tubingen in the style of The Starry Night, coarse to fine.
+NST_SHARED ?= ../shared
+DEMO_FLAGS ?= --scales 192,384 --iterations 150 --print-every 25
+demo: all
+	@test -f $(BUILD)/vgg19.nstw || $(MAKE) --no-print-directory weights
+	@mkdir -p out
+	$(BUILD)/nst stylize --content $(NST_SHARED)/images/tubingen.jpg \
+	  --style $(NST_SHARED)/images/starry_night.jpg --output out/demo.png $(DEMO_FLAGS)
+
+# The NEON build of every source, with Debian's aarch64 cross compiler.
+check-aarch64:
+	bash tools/check-aarch64.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

@@ -158,15 +158,18 @@ TEST_CASE("gemm gives the same bits on 1 and 2 threads", "[gemm][threads]") {
 
 TEST_CASE("gemm inside parallel_for and from several threads at once", "[gemm][threads]") {
   std::vector<Problem> problems;
-  for (int i = 0; i < 4; ++i)
-    problems.emplace_back(i & 1, i & 2, 64, 300, 200, 3, 1.0f, 0.0f, true, 300 + i);
+  // Many tiles of C, and few tiles with a long K (split-K, whose partials
+  // buffer an outer gemm on the same thread may be holding).
+  for (int i = 0; i < 8; ++i)
+    problems.emplace_back(i & 1, i & 2, i < 4 ? 64 : 40, i < 4 ? 300 : 60, i < 4 ? 200 : 3000, 3,
+                          1.0f, 0.0f, true, 300 + i);
   std::vector<std::vector<float>> serial;
   testing::with_threads(1, [&] {
     for (const Problem& p : problems) serial.push_back(p.run(true));
   });
   testing::with_threads(2, [&] {
     std::vector<std::vector<float>> nested(problems.size());
-    kernels::parallel_for(0, 4, 1, [&](int64_t lo, int64_t hi) {
+    kernels::parallel_for(0, 8, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i)
         nested[static_cast<size_t>(i)] = problems[static_cast<size_t>(i)].run(true);
     });

@@ -31,24 +31,60 @@ void check_gemm_args(const char* op, bool trans_a, bool trans_b, int64_t M, int6
             " N=", N, " K=", K, ")");
 }
 
+// A 64-byte aligned buffer that only grows.
+struct GrowingBuffer {
+  float* data = nullptr;
+  int64_t size = 0;
+  bool busy = false;  // held by a split-K call on this thread
+  ~GrowingBuffer() { std::free(data); }
+
+  float* reserve(int64_t floats) {
+    if (size < floats) {
+      std::free(data);
+      const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+      data = static_cast<float*>(std::aligned_alloc(64, bytes));
+      size = data ? floats : 0;
+      NST_CHECK(data != nullptr, "gemm: cannot allocate ", bytes, " bytes of workspace");
+    }
+    return data;
+  }
+};
+
 // Packing space of the calling thread: grows once, then is reused, so steady
 // state allocates nothing. A task holds it only while it runs (no nesting).
 float* thread_workspace(int64_t floats) {
-  struct Buffer {
-    float* data = nullptr;
-    int64_t size = 0;
-    ~Buffer() { std::free(data); }
-  };
-  thread_local Buffer buffer;
-  if (buffer.size < floats) {
-    std::free(buffer.data);
-    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-    buffer.data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    buffer.size = buffer.data ? floats : 0;
-    NST_CHECK(buffer.data != nullptr, "gemm: cannot allocate ", bytes, " bytes of packing space");
-  }
-  return buffer.data;
+  thread_local GrowingBuffer buffer;
+  return buffer.reserve(floats);
 }
+
+// Split-K partial sums: the calling thread's buffer, held across parallel_for.
+// While this thread waits there, TBB may run another task on it that calls
+// gemm again; that inner call finds the buffer busy and uses a pooled tensor.
+class PartialsBuffer {
+ public:
+  explicit PartialsBuffer(int64_t floats) {
+    thread_local GrowingBuffer buffer;
+    if (!buffer.busy) {
+      owned_ = &buffer;
+      buffer.busy = true;
+      data_ = buffer.reserve(floats);
+    } else {
+      fallback_ = Tensor::empty({floats});
+      data_ = fallback_.data();
+    }
+  }
+  ~PartialsBuffer() {
+    if (owned_) owned_->busy = false;
+  }
+  PartialsBuffer(const PartialsBuffer&) = delete;
+  PartialsBuffer& operator=(const PartialsBuffer&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  GrowingBuffer* owned_ = nullptr;
+  Tensor fallback_;
+  float* data_ = nullptr;
+};
 
 // Splits `extent` into `parts` tiles of equal size rounded up to `unit`.
 int64_t tile_size(int64_t extent, int64_t parts, int64_t unit) {
@@ -64,8 +100,8 @@ constexpr int64_t kSerialMacs = int64_t{1} << 21;
 // allowed), so that threads stay balanced when M x N is small and K large.
 // The tiling never changes the results: each element's sum over K is the same.
 constexpr int64_t kMinTilesPerThread = 4;
-// Most floats of partial products split-K may hold at once (64 MB).
-constexpr int64_t kMaxPartialFloats = int64_t{1} << 24;
+// Most floats of partial products split-K may hold at once (16 MB).
+constexpr int64_t kMaxPartialFloats = int64_t{1} << 22;
 
 // C cut into tiles_m x (tiles / tiles_m) tiles of tile_m x tile_n (edges smaller).
 struct Tiling {
@@ -82,48 +118,64 @@ void run_tiles(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const 
   float* pack_a =
       thread_workspace(kernels::gemm_pack_a_floats(plan) + kernels::gemm_pack_b_floats(plan));
   float* pack_b = pack_a + kernels::gemm_pack_a_floats(plan);
-  for (int64_t k = lo; k < hi; ++k) {
+  auto tile = [&](int64_t k) {
     const int64_t i0 = (k % t.tiles_m) * t.tile_m, j0 = (k / t.tiles_m) * t.tile_n;
-    kernels::dispatch(kernels::GemmTileKernel{}, g, plan, i0, std::min(t.tile_m, g.M - i0), j0,
-                      std::min(t.tile_n, g.N - j0), pack_a, pack_b);
-  }
+    return kernels::GemmTile{i0, std::min(t.tile_m, g.M - i0), j0, std::min(t.tile_n, g.N - j0)};
+  };
+  for (int64_t k = lo; k < hi; ++k)
+    kernels::dispatch(kernels::GemmTileKernel{}, g, plan, tile(k),
+                      k + 1 < hi ? tile(k + 1) : kernels::GemmTile{}, pack_a, pack_b);
 }
 
 // Split-K, for few tiles of C and a long K: the K blocks of a group run in
 // parallel, each into its own partial P_b = alpha * op(A)[:, block b] op(B)[block b, :],
 // and C takes them in block order, C = P_b + beta_b * C (beta_0 = beta, then 1),
 // exactly what the serial loop over K blocks computes: the same bits.
+struct SplitK {
+  const kernels::GemmArgs& g;
+  const kernels::GemmPlan& plan;
+  const Tiling& t;
+  float* partials;    // count partials of M x N
+  int64_t b0, count;  // the group: K blocks b0 .. b0+count-1
+
+  // Task = (block of the group, tile of C).
+  void compute(int64_t task) const {
+    const int64_t b = b0 + task / t.tiles, k0 = b * plan.kc;
+    kernels::GemmArgs part = g;  // block b only, into its partial (beta 0: not read)
+    part.K = std::min(plan.kc, g.K - k0);
+    part.A = g.trans_a ? g.A + k0 * g.lda : g.A + k0;
+    part.B = g.trans_b ? g.B + k0 : g.B + k0 * g.ldb;
+    part.beta = 0.0f;
+    part.C = partials + (b - b0) * g.M * g.N;
+    part.ldc = g.N;
+    run_tiles(part, plan, t, task % t.tiles, task % t.tiles + 1);
+  }
+
+  void reduce_rows(int64_t lo, int64_t hi) const {
+    for (int64_t i = lo; i < hi; ++i)
+      for (int64_t j = 0; j < g.N; ++j) {
+        float& out = g.C[i * g.ldc + j];
+        for (int64_t b = b0; b < b0 + count; ++b) {
+          const float v = partials[(b - b0) * g.M * g.N + i * g.N + j];
+          const float beta = b == 0 ? g.beta : 1.0f;
+          out = beta == 0.0f ? v : v + beta * out;
+        }
+      }
+  }
+};
+
 void gemm_split_k(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const Tiling& t,
                   int64_t group) {
-  const int64_t blocks = tiles_of(g.K, plan.kc), MN = g.M * g.N;
-  Tensor partials = Tensor::empty({group * MN});
+  const int64_t blocks = tiles_of(g.K, plan.kc);
+  const PartialsBuffer partials(group * g.M * g.N);
   for (int64_t b0 = 0; b0 < blocks; b0 += group) {
-    const int64_t count = std::min(group, blocks - b0);
-    kernels::parallel_for(0, count * t.tiles, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t task = lo; task < hi; ++task) {
-        const int64_t b = b0 + task / t.tiles, k0 = b * plan.kc;
-        kernels::GemmArgs part = g;  // block b only, into its partial (beta 0: not read)
-        part.K = std::min(plan.kc, g.K - k0);
-        part.A = g.trans_a ? g.A + k0 * g.lda : g.A + k0;
-        part.B = g.trans_b ? g.B + k0 : g.B + k0 * g.ldb;
-        part.beta = 0.0f;
-        part.C = partials.data() + (b - b0) * MN;
-        part.ldc = g.N;
-        run_tiles(part, plan, t, task % t.tiles, task % t.tiles + 1);
-      }
+    // The lambdas capture one reference, so std::function does not allocate.
+    const SplitK job{g, plan, t, partials.data(), b0, std::min(group, blocks - b0)};
+    kernels::parallel_for(0, job.count * t.tiles, 1, [&job](int64_t lo, int64_t hi) {
+      for (int64_t task = lo; task < hi; ++task) job.compute(task);
     });
-    const int64_t rows_grain = std::max<int64_t>(1, 16384 / g.N);
-    kernels::parallel_for(0, g.M, rows_grain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i)
-        for (int64_t j = 0; j < g.N; ++j) {
-          float& out = g.C[i * g.ldc + j];
-          for (int64_t b = b0; b < b0 + count; ++b) {
-            const float v = partials[(b - b0) * MN + i * g.N + j];
-            const float beta = b == 0 ? g.beta : 1.0f;
-            out = beta == 0.0f ? v : v + beta * out;
-          }
-        }
-    });
+    kernels::parallel_for(0, g.M, std::max<int64_t>(1, 16384 / g.N),
+                          [&job](int64_t lo, int64_t hi) { job.reduce_rows(lo, hi); });
   }
 }
 
@@ -189,9 +241,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     tile_n = tile_size(N, parts, plan.nr);
   for (int64_t parts = tiles_of(M, tile_m) + 1; unbalanced() && tile_m > plan.mr; ++parts)
     tile_m = tile_size(M, parts, plan.mr);
-  const Tiling tiling = make_tiling(M, N, tile_m, tile_n);
-  kernels::parallel_for(0, tiling.tiles, 1,
-                        [&](int64_t lo, int64_t hi) { run_tiles(args, plan, tiling, lo, hi); });
+  struct Job {
+    const kernels::GemmArgs& args;
+    const kernels::GemmPlan& plan;
+    Tiling tiling;
+  } job{args, plan, make_tiling(M, N, tile_m, tile_n)};
+  kernels::parallel_for(0, job.tiling.tiles, 1, [&job](int64_t lo, int64_t hi) {
+    run_tiles(job.args, job.plan, job.tiling, lo, hi);
+  });
 }
 
 }  // namespace nst

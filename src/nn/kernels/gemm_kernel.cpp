@@ -29,10 +29,10 @@ GemmPlan GemmPlanKernel::operator()(ScalarArch, int64_t K) const {
   return gemm_detail::make_plan<ScalarArch>(kScalarMr, kScalarNr, K, 256, 64, 256);
 }
 
-void GemmTileKernel::operator()(ScalarArch, const GemmArgs& g, const GemmPlan& plan, int64_t i0,
-                                int64_t m, int64_t j0, int64_t n, float* pack_a,
+void GemmTileKernel::operator()(ScalarArch, const GemmArgs& g, const GemmPlan& plan,
+                                const GemmTile& tile, const GemmTile& next, float* pack_a,
                                 float* pack_b) const {
-  gemm_detail::run_tile<ScalarArch, kScalarMr, kScalarNr>(g, plan, i0, m, j0, n, pack_a, pack_b,
+  gemm_detail::run_tile<ScalarArch, kScalarMr, kScalarNr>(g, plan, tile, next, pack_a, pack_b,
                                                           ScalarMicroKernel{});
 }
 

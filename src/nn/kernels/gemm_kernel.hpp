@@ -1,7 +1,8 @@
 // GEMM kernels: packing, register-blocked micro-kernel, one tile of C.
 //
 // C = alpha * op(A) * op(B) + beta * C is computed tile by tile (nst::gemm
-// splits C into tiles of at most mc x nc and runs them in parallel). For one
+// splits C into tiles of at most mc x nc and runs them in parallel, or runs
+// the K blocks in parallel when C has too few tiles). For one
 // tile, for each block of kc steps of K (Goto & van de Geijn, "Anatomy of
 // high-performance matrix multiplication", 2008):
 //
@@ -55,19 +56,26 @@ struct GemmPlanKernel {
   GemmPlan operator()(ScalarArch, int64_t K) const;
 };
 
-// C[i0 : i0+m, j0 : j0+n] for the whole K, with m <= plan.mc, n <= plan.nc.
+// The block C[i0 : i0+m, j0 : j0+n] of C.
+struct GemmTile {
+  int64_t i0 = 0, m = 0, j0 = 0, n = 0;
+};
+
+// `tile` of C for the whole K, with m <= plan.mc, n <= plan.nc. `next` is the
+// tile this thread does next, if any (m == 0: none): its first inputs are
+// fetched into the cache while this one computes.
 // pack_a / pack_b: 64-byte aligned, gemm_pack_a_floats / gemm_pack_b_floats long.
 struct GemmTileKernel {
   template <class Arch>
-  void operator()(Arch, const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, int64_t j0,
-                  int64_t n, float* pack_a, float* pack_b) const;
-  void operator()(ScalarArch, const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m,
-                  int64_t j0, int64_t n, float* pack_a, float* pack_b) const;
+  void operator()(Arch, const GemmArgs& g, const GemmPlan& plan, const GemmTile& tile,
+                  const GemmTile& next, float* pack_a, float* pack_b) const;
+  void operator()(ScalarArch, const GemmArgs& g, const GemmPlan& plan, const GemmTile& tile,
+                  const GemmTile& next, float* pack_a, float* pack_b) const;
 };
 
 }  // namespace nst::kernels
 
 NST_DECLARE_SIMD_KERNEL(nst::kernels::GemmPlanKernel, nst::kernels::GemmPlan, int64_t)
 NST_DECLARE_SIMD_KERNEL(nst::kernels::GemmTileKernel, void, const nst::kernels::GemmArgs&,
-                        const nst::kernels::GemmPlan&, int64_t, int64_t, int64_t, int64_t, float*,
-                        float*)
+                        const nst::kernels::GemmPlan&, const nst::kernels::GemmTile&,
+                        const nst::kernels::GemmTile&, float*, float*)

@@ -11,6 +11,8 @@ namespace {
 
 // Register tile: mr rows of A times nv vectors of B. It uses mr*nv accumulators,
 // nv registers for B and one for the broadcast of A, out of 32 (AVX-512) or 16.
+// AVX-512: 8 x 48 (24 accumulators; M = 64, 256, 512 of VGG split without
+// edges); per k it loads 3 vectors and 8 scalars for 24 FMAs.
 template <class Arch>
 struct SimdTile {
   using Batch = xsimd::batch<float, Arch>;
@@ -70,8 +72,9 @@ struct SimdMicroKernel {
 
 // Cache blocks: the A micro-panel (kc x mr, 12 KB) stays in L1 while the packed
 // B block (kc x nc) streams from L2/L3; the packed A block (mc x kc) is reused
-// across the tile's columns. Sizes measured on Zen 4/5 (1 MB L2, 32 MB L3):
-// the wide mc and nc amortise packing, which costs more than cache misses here.
+// across the tile's columns. Sizes chosen by measuring on the project machine
+// (AVX-512, 1 MB L2, 32 MB L3): wide mc and nc amortise the packing, which cost
+// more than the cache misses of a B block larger than L2.
 template <class Arch>
 GemmPlan GemmPlanKernel::operator()(Arch, int64_t K) const {
   using T = SimdTile<Arch>;
@@ -79,16 +82,15 @@ GemmPlan GemmPlanKernel::operator()(Arch, int64_t K) const {
 }
 
 template <class Arch>
-void GemmTileKernel::operator()(Arch, const GemmArgs& g, const GemmPlan& plan, int64_t i0,
-                                int64_t m, int64_t j0, int64_t n, float* pack_a,
-                                float* pack_b) const {
+void GemmTileKernel::operator()(Arch, const GemmArgs& g, const GemmPlan& plan, const GemmTile& tile,
+                                const GemmTile& next, float* pack_a, float* pack_b) const {
   using T = SimdTile<Arch>;
-  gemm_detail::run_tile<Arch, T::mr, T::nr>(g, plan, i0, m, j0, n, pack_a, pack_b,
+  gemm_detail::run_tile<Arch, T::mr, T::nr>(g, plan, tile, next, pack_a, pack_b,
                                             SimdMicroKernel<Arch, T::mr, T::nv>{});
 }
 
 NST_INSTANTIATE_SIMD_KERNEL(GemmPlanKernel, GemmPlan, int64_t)
-NST_INSTANTIATE_SIMD_KERNEL(GemmTileKernel, void, const GemmArgs&, const GemmPlan&, int64_t,
-                            int64_t, int64_t, int64_t, float*, float*)
+NST_INSTANTIATE_SIMD_KERNEL(GemmTileKernel, void, const GemmArgs&, const GemmPlan&, const GemmTile&,
+                            const GemmTile&, float*, float*)
 
 }  // namespace nst::kernels

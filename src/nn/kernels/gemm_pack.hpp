@@ -124,7 +124,7 @@ class RegionPrefetcher {
 
   void step() {
     for (const int64_t end = std::min(total_, done_ + per_step_); done_ < end; ++done_)
-      __builtin_prefetch(base_ + (done_ / row_lines_) * ld_ + (done_ % row_lines_) * 16);
+      __builtin_prefetch(base_ + (done_ / row_lines_) * ld_ + (done_ % row_lines_) * 16, 0, 1);
   }
 
  private:
@@ -132,12 +132,26 @@ class RegionPrefetcher {
   int64_t ld_ = 0, row_lines_ = 1, total_ = 0, per_step_ = 0, done_ = 0;
 };
 
-// One tile C[i0 : i0+m, j0 : j0+n] (m <= plan.mc, n <= plan.nc) for the whole K.
+// Prefetchers for the K block k1 of `tile` (op(A) rows, op(B) columns), spread
+// over `steps` calls.
+template <class Arch>
+void prefetch_block(RegionPrefetcher<Arch>& a, RegionPrefetcher<Arch>& b, const GemmArgs& g,
+                    const GemmPlan& plan, const GemmTile& tile, int64_t k1, int64_t steps) {
+  const int64_t kn = std::min(plan.kc, g.K - k1);
+  const int64_t i0 = tile.i0, m = tile.m, j0 = tile.j0, n = tile.n;
+  a = g.trans_a ? RegionPrefetcher<Arch>(g.A + k1 * g.lda + i0, g.lda, kn, m, steps)
+                : RegionPrefetcher<Arch>(g.A + i0 * g.lda + k1, g.lda, m, kn, steps);
+  b = g.trans_b ? RegionPrefetcher<Arch>(g.B + j0 * g.ldb + k1, g.ldb, n, kn, steps)
+                : RegionPrefetcher<Arch>(g.B + k1 * g.ldb + j0, g.ldb, kn, n, steps);
+}
+
+// One tile of C (m <= plan.mc, n <= plan.nc) for the whole K.
 // micro(kb, a_panel, b_panel, c, ldc, rows, cols, alpha, beta) does one MR x NR
 // sub-tile for one K block.
 template <class Arch, int MR, int NR, class Micro>
-void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, int64_t j0, int64_t n,
+void run_tile(const GemmArgs& g, const GemmPlan& plan, const GemmTile& tile, const GemmTile& next,
               float* packed_a, float* packed_b, const Micro& micro) {
+  const int64_t i0 = tile.i0, m = tile.m, j0 = tile.j0, n = tile.n;
   NST_CHECK(plan.mr == MR && plan.nr == NR && m <= plan.mc && n <= plan.nc, "gemm: tile ", m, " x ",
             n, " does not fit the plan (SIMD level changed during a gemm?)");
   NST_CHECK(reinterpret_cast<uintptr_t>(packed_a) % 64 == 0 &&
@@ -148,15 +162,13 @@ void run_tile(const GemmArgs& g, const GemmPlan& plan, int64_t i0, int64_t m, in
     const int64_t kb = std::min(plan.kc, g.K - k0);
     pack_a<Arch, MR>(packed_a, g, i0, m, k0, kb);
     pack_b<Arch, NR>(packed_b, g, k0, kb, j0, n);
-    // op(A) and op(B) of the next K block, fetched a little after each micro-kernel.
+    // The inputs of the next K block (or of the next tile's first one) are
+    // fetched a little after each micro-kernel.
     RegionPrefetcher<Arch> next_a, next_b;
-    if (const int64_t k1 = k0 + kb; k1 < g.K) {
-      const int64_t kn = std::min(plan.kc, g.K - k1);
-      next_a = g.trans_a ? RegionPrefetcher<Arch>(g.A + k1 * g.lda + i0, g.lda, kn, m, calls)
-                         : RegionPrefetcher<Arch>(g.A + i0 * g.lda + k1, g.lda, m, kn, calls);
-      next_b = g.trans_b ? RegionPrefetcher<Arch>(g.B + j0 * g.ldb + k1, g.ldb, n, kn, calls)
-                         : RegionPrefetcher<Arch>(g.B + k1 * g.ldb + j0, g.ldb, kn, n, calls);
-    }
+    if (k0 + kb < g.K)
+      prefetch_block(next_a, next_b, g, plan, tile, k0 + kb, calls);
+    else if (next.m > 0)
+      prefetch_block(next_a, next_b, g, plan, next, 0, calls);
     const float beta = k0 == 0 ? g.beta : 1.0f;  // later K blocks add to C
     // A micro-panel (kb x MR) stays in L1 while the B panels stream from L2/L3.
     for (int64_t ir = 0; ir < m; ir += MR)
