@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Draws seconds per objective evaluation against image size, nst and PyTorch.
 
-    /usr/bin/python3 bench/plot.py compare.json [docs/perf.png]
+    /usr/bin/python3 bench/plot.py compare.json [more.json ...] [docs/perf.png]
 
-compare.json is what `bench/compare_pytorch.py --json compare.json` writes.
+compare.json is what `bench/compare_pytorch.py --json compare.json` writes;
+the rows of several such files are drawn together.
 Log-log axes: a line of slope 2 is time proportional to the pixel count.
 """
 import json
@@ -19,10 +20,14 @@ def main():
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
-    with open(sys.argv[1]) as f:
-        data = json.load(f)
-    output = sys.argv[2] if len(sys.argv) > 2 else "docs/perf.png"
-    rows = data["rows"]
+    inputs = [a for a in sys.argv[1:] if a.endswith(".json")]
+    outputs = [a for a in sys.argv[1:] if not a.endswith(".json")]
+    output = outputs[0] if outputs else "docs/perf.png"
+    rows, data = [], {}
+    for path in inputs:
+        with open(path) as f:
+            data = json.load(f)
+        rows += data["rows"]
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
     for threads, style in ((1, "-"), (2, "--")):
         mine = sorted((r["size"], r["nst_s"]) for r in rows if r["threads"] == threads)
