@@ -8,6 +8,7 @@
 // The objective needs the weight file: $NST_WEIGHTS, default build/vgg19.nstw
 // (`make weights`). Layers whose shape repeats (conv3_3, conv3_4, conv4_3, conv4_4)
 // are timed once, as conv3_2 / conv4_2.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
@@ -32,9 +33,9 @@ struct VggConv {
 };
 
 const VggConv kConvs[] = {
-    {"conv1_1", 3, 64, 1, 1},     {"conv1_2", 64, 64, 1, 1},   {"conv2_1", 64, 128, 2, 1},
-    {"conv2_2", 128, 128, 2, 1},  {"conv3_1", 128, 256, 4, 1}, {"conv3_2", 256, 256, 4, 3},
-    {"conv4_1", 256, 512, 8, 1},  {"conv4_2", 512, 512, 8, 3}, {"conv5_1", 512, 512, 16, 1},
+    {"conv1_1", 3, 64, 1, 1},    {"conv1_2", 64, 64, 1, 1},   {"conv2_1", 64, 128, 2, 1},
+    {"conv2_2", 128, 128, 2, 1}, {"conv3_1", 128, 256, 4, 1}, {"conv3_2", 256, 256, 4, 3},
+    {"conv4_1", 256, 512, 8, 1}, {"conv4_2", 512, 512, 8, 3}, {"conv5_1", 512, 512, 16, 1},
 };
 
 Tensor random_tensor(const Shape& shape, uint64_t seed, float scale) {
@@ -90,8 +91,8 @@ Case layer_case(const VggConv& c, int64_t size, bool forward) {
   const int64_t h = size / c.scale;
   Case k;
   k.name = str("vgg", size, "_", c.name, forward ? "_fwd" : "_bwd_input");
-  k.params = {{"size", str(size)},         {"layer", c.name}, {"pass", forward ? "fwd" : "bwd_input"},
-              {"C", str(c.C)},             {"OC", str(c.OC)}, {"H", str(h)}};
+  k.params = {{"size", str(size)}, {"layer", c.name}, {"pass", forward ? "fwd" : "bwd_input"},
+              {"C", str(c.C)},     {"OC", str(c.OC)}, {"H", str(h)}};
   k.flops = conv_flops(c, h);
   struct Data {
     Tensor inp, weight, bias, out;
@@ -106,7 +107,9 @@ Case layer_case(const VggConv& c, int64_t size, bool forward) {
   };
   const Conv2dParams p = Conv2dParams::symmetric(1, 1);
   if (forward)
-    k.run = [d, p] { conv2d_forward(d->out, d->inp, d->weight, &d->bias, p, Conv2dEpilogue::relu); };
+    k.run = [d, p] {
+      conv2d_forward(d->out, d->inp, d->weight, &d->bias, p, Conv2dEpilogue::relu);
+    };
   else
     k.run = [d, p] { conv2d_backward_input(d->inp, d->out, d->weight, p); };  // inp += (no reset)
   k.release = [d] { *d = Data{}; };

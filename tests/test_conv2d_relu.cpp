@@ -77,9 +77,12 @@ TEST_CASE("conv2d_relu: gradients match finite differences in double", "[conv2d_
     return s;
   };
   const Grads got = run(true, xv, wv, bv, r, p);
-  const auto nx = testing::numeric_gradient([&](const std::vector<double>& v) { return loss(v, w, b); }, x);
-  const auto nw = testing::numeric_gradient([&](const std::vector<double>& v) { return loss(x, v, b); }, w);
-  const auto nb = testing::numeric_gradient([&](const std::vector<double>& v) { return loss(x, w, v); }, b);
+  const auto nx =
+      testing::numeric_gradient([&](const std::vector<double>& v) { return loss(v, w, b); }, x);
+  const auto nw =
+      testing::numeric_gradient([&](const std::vector<double>& v) { return loss(x, v, b); }, w);
+  const auto nb =
+      testing::numeric_gradient([&](const std::vector<double>& v) { return loss(x, w, v); }, b);
   testing::check_close(got.dx, nx, 1e-3, 1e-3);
   testing::check_close(got.dw, nw, 1e-3, 1e-3);
   testing::check_close(got.db, nb, 1e-3, 1e-3);
