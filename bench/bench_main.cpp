@@ -13,6 +13,8 @@
 #include <exception>
 #include <iostream>
 #include <string>
+
+#include <sys/resource.h>
 #include <vector>
 
 #include "bench.hpp"
@@ -29,6 +31,7 @@ using nst::bench::Case;
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (auto& c : nst::bench::gemm_cases()) cases.push_back(std::move(c));
+  for (auto& c : nst::bench::vgg_cases()) cases.push_back(std::move(c));
   return cases;
 }
 
@@ -36,6 +39,14 @@ struct Timing {
   double best = 0, median = 0;  // wall seconds per run
   double cpu_share = 0;  // process CPU time / (wall time x threads): < 1 when idle or crowded out
 };
+
+// Peak resident set of this process so far, MB (Linux ru_maxrss is in KB; it
+// never decreases, so it covers every case run before too).
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
 
 Timing time_case(const Case& c, int repeat, int threads) {
   c.run();  // warm-up: caches, thread pool, packing buffers
@@ -68,7 +79,8 @@ void print_json(const Case& c, int threads, const char* simd, const Timing& t, d
   for (const auto& [key, value] : c.params)
     std::cout << ", \"" << json_escape(key) << "\": \"" << json_escape(value) << "\"";
   std::cout << nst::str(", \"best_ms\": ", t.best * 1e3, ", \"median_ms\": ", t.median * 1e3,
-                        ", \"cpu_share\": ", t.cpu_share);
+                        ", \"cpu_share\": ", t.cpu_share,
+                        ", \"max_rss_mb\": ", peak_rss_mb());
   if (c.flops > 0) {
     const double gflops = c.flops / t.best * 1e-9;
     std::cout << nst::str(", \"gflops\": ", gflops, ", \"peak_gflops\": ", peak * threads,
@@ -81,12 +93,12 @@ void print_row(const Case& c, int threads, const Timing& t, double peak) {
   char line[256];
   if (c.flops > 0) {
     const double gflops = c.flops / t.best * 1e-9;
-    std::snprintf(line, sizeof line, "%-30s %7d %10.2f %10.2f %5.0f%% %9.1f %7.1f%%",
+    std::snprintf(line, sizeof line, "%-30s %7d %10.2f %10.2f %5.0f%% %7.0f %9.1f %7.1f%%",
                   c.name.c_str(), threads, t.best * 1e3, t.median * 1e3, 100.0 * t.cpu_share,
-                  gflops, 100.0 * gflops / (peak * threads));
+                  peak_rss_mb(), gflops, 100.0 * gflops / (peak * threads));
   } else {
-    std::snprintf(line, sizeof line, "%-30s %7d %10.2f %10.2f %5.0f%%", c.name.c_str(), threads,
-                  t.best * 1e3, t.median * 1e3, 100.0 * t.cpu_share);
+    std::snprintf(line, sizeof line, "%-30s %7d %10.2f %10.2f %5.0f%% %7.0f", c.name.c_str(),
+                  threads, t.best * 1e3, t.median * 1e3, 100.0 * t.cpu_share, peak_rss_mb());
   }
   std::cout << line << std::endl;
 }
@@ -116,11 +128,12 @@ int run(int argc, char** argv) {
   }
   if (!json) {
     std::cout << "SIMD level " << simd << "; % of peak assumes " << peak
-              << " GFLOP/s fp32 per core times the threads (--peak; default: AVX-512 FMA on Zen 5)"
+              << " GFLOP/s fp32 per core times the threads (--peak; default: measured FMA loop, this Zen 5)"
                  "\ncpu: process CPU time / (wall time x threads), low when other programs "
-                 "compete for the cores\n";
-    std::printf("%-30s %7s %10s %10s %6s %9s %8s\n", "case", "threads", "best ms", "median ms",
-                "cpu", "GFLOP/s", "peak");
+                 "compete for the cores\nrss MB: peak resident set of the whole process so far "
+                 "(getrusage ru_maxrss)\n";
+    std::printf("%-30s %7s %10s %10s %6s %7s %9s %8s\n", "case", "threads", "best ms",
+                "median ms", "cpu", "rss MB", "GFLOP/s", "peak");
   }
   int wrong = 0;
   for (const Case& c : cases)

@@ -58,7 +58,7 @@ TEST_CASE("vgg19: layer names, input conventions, errors", "[vgg19]") {
   Tape t2;
   Var v = t2.variable(x);
   net->forward(t2, v, {"relu1_1"});
-  CHECK(t2.size() == 2);  // conv1_1, relu1_1
+  CHECK(t2.size() == 1);  // conv1_1 and relu1_1 as one fused conv2d_relu node
 }
 
 TEST_CASE("vgg19: classifies the shared photos", "[vgg19][classify]") {

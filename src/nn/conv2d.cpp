@@ -1,7 +1,10 @@
 #include "nn/conv2d.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <utility>
 
+#include "nn/relu.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -113,21 +116,51 @@ void conv2d_backward_bias(Tensor& dbias, const Tensor& dout) {
                                    dout.dim(2) * dout.dim(3));
 }
 
+namespace {
+
+// The gradients of  out = conv2d(x, weight) + bias  for every input that needs one.
+void conv2d_backward_vars(Var& x, Var& weight, Var& bias, const Tensor& dout,
+                          const Conv2dParams& p) {
+  if (x.requires_grad()) conv2d_backward_input(x.grad_accumulator(), dout, weight.value(), p);
+  Tensor* dbias = bias.defined() && bias.requires_grad() ? &bias.grad_accumulator() : nullptr;
+  if (weight.requires_grad())
+    conv2d_backward_weight(weight.grad_accumulator(), dbias, dout, x.value(), p);
+  else if (dbias)
+    conv2d_backward_bias(*dbias, dout);
+}
+
+Var record_conv(Tape& tape, const char* op, const Tensor& out, const Var& x, const Var& weight,
+                const Var& bias, std::function<void(const Tensor&)> backward) {
+  if (bias.defined()) return tape.record(op, out, {x, weight, bias}, std::move(backward));
+  return tape.record(op, out, {x, weight}, std::move(backward));
+}
+
+}  // namespace
+
 Var conv2d(Tape& tape, const Var& x, const Var& weight, const Var& bias, const Conv2dParams& p) {
   NST_CHECK(x.defined() && weight.defined(), "conv2d: input and weight must be defined");
   Tensor out = Tensor::empty(conv2d_output_shape(x.shape(), weight.shape(), p));
   conv2d_forward(out, x.value(), weight.value(), bias.defined() ? &bias.value() : nullptr, p);
   // Captures copies of the input Vars (not the result: that would be a cycle).
   auto backward = [xv = x, wv = weight, bv = bias, p](const Tensor& dout) mutable {
-    if (xv.requires_grad()) conv2d_backward_input(xv.grad_accumulator(), dout, wv.value(), p);
-    Tensor* dbias = bv.defined() && bv.requires_grad() ? &bv.grad_accumulator() : nullptr;
-    if (wv.requires_grad())
-      conv2d_backward_weight(wv.grad_accumulator(), dbias, dout, xv.value(), p);
-    else if (dbias)
-      conv2d_backward_bias(*dbias, dout);
+    conv2d_backward_vars(xv, wv, bv, dout, p);
   };
-  if (bias.defined()) return tape.record("conv2d", out, {x, weight, bias}, std::move(backward));
-  return tape.record("conv2d", out, {x, weight}, std::move(backward));
+  return record_conv(tape, "conv2d", out, x, weight, bias, std::move(backward));
+}
+
+Var conv2d_relu(Tape& tape, const Var& x, const Var& weight, const Var& bias,
+                const Conv2dParams& p) {
+  NST_CHECK(x.defined() && weight.defined(), "conv2d_relu: input and weight must be defined");
+  Tensor out = Tensor::empty(conv2d_output_shape(x.shape(), weight.shape(), p));
+  conv2d_forward(out, x.value(), weight.value(), bias.defined() ? &bias.value() : nullptr, p,
+                 Conv2dEpilogue::relu);
+  auto backward = [xv = x, wv = weight, bv = bias, p, out](const Tensor& dout) mutable {
+    // from  out = max(conv2d(x) + bias, 0):  dconv = dout * (out > 0)
+    Tensor dconv = Tensor::zeros(out.shape());
+    relu_backward(dconv, dout, out);
+    conv2d_backward_vars(xv, wv, bv, dconv, p);
+  };
+  return record_conv(tape, "conv2d_relu", out, x, weight, bias, std::move(backward));
 }
 
 }  // namespace nst

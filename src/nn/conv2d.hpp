@@ -52,6 +52,11 @@ void conv2d_backward_bias(Tensor& dbias, const Tensor& dout);
 // Autograd: bias may be an undefined Var. Only the inputs that require a
 // gradient get one (a frozen weight costs no weight-gradient work).
 Var conv2d(Tape& tape, const Var& x, const Var& weight, const Var& bias, const Conv2dParams& p);
+// relu(conv2d(x) + bias) as one node: the ReLU runs in the GEMM epilogue and the
+// tape keeps one tensor (the output, whose sign is the ReLU mask) instead of two.
+// Same bits as relu(tape, conv2d(tape, ...)).
+Var conv2d_relu(Tape& tape, const Var& x, const Var& weight, const Var& bias,
+                const Conv2dParams& p);
 
 // ---- Reference kernels: plain loops on raw arrays of any scalar type ----
 

@@ -98,10 +98,19 @@ std::map<std::string, Var> Vgg19::forward(Tape& tape, const Var& x,
   for (size_t i = 0; i < convs_.size() && position <= deepest; ++i) {
     const Conv& c = convs_[i];
     const std::string suffix = c.name.substr(4);
-    h = conv2d(tape, h, tape.constant(c.weight), tape.constant(c.bias), Conv2dParams::symmetric(1, 1));
-    keep(c.name, h);
-    if (++position > deepest) break;
-    h = relu(tape, h);
+    const Var weight = tape.constant(c.weight), bias = tape.constant(c.bias);
+    const Conv2dParams p = Conv2dParams::symmetric(1, 1);
+    const bool conv_wanted =
+        std::find(wanted.begin(), wanted.end(), c.name) != wanted.end() || position == deepest;
+    if (conv_wanted) {  // the pre-activation is asked for (or is the last): two nodes
+      h = conv2d(tape, h, weight, bias, p);
+      keep(c.name, h);
+      if (++position > deepest) break;
+      h = relu(tape, h);
+    } else {  // one fused node: half the saved activations
+      ++position;
+      h = conv2d_relu(tape, h, weight, bias, p);
+    }
     keep("relu" + suffix, h);
     if (++position > deepest) break;
     if (ends_block(c.name)) {
