@@ -34,8 +34,9 @@ Grads run(bool fused, const Tensor& xv, const Tensor& wv, const Tensor& bv, cons
   Tape tape;
   Var x = tape.variable(xv), w = tape.variable(wv), b = tape.variable(bv);
   Var y = fused ? conv2d_relu(tape, x, w, b, p) : relu(tape, conv2d(tape, x, w, b, p));
+  const Tensor y_value = y.value();  // backward() releases recorded values
   tape.backward(dot_with(tape, y, r));
-  return {y.value(), x.grad(), w.grad(), b.grad()};
+  return {y_value, x.grad(), w.grad(), b.grad()};
 }
 
 }  // namespace

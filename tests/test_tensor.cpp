@@ -71,6 +71,10 @@ TEST_CASE("Autograd: gradients accumulate, frozen inputs get none", "[autograd]"
   CHECK(x.grad()[1] == Approx(4.0f + 4.0f));
   CHECK_FALSE(w.grad().defined());
   CHECK(tape.size() == 0);
+  // backward() released the intermediate values; leaves keep theirs.
+  CHECK_FALSE(y1.value().defined());
+  CHECK(x.value().defined());
+  CHECK(w.value().defined());
 
   // Ops on constants only record nothing.
   Var k = dot(w, w);

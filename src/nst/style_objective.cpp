@@ -33,6 +33,11 @@ void StyleObjective::set_content(const Tensor& content) {
   auto feats = net_.forward(tape, tape.constant(content), config_.content_layers, pooling_);
   content_targets_.clear();
   for (const std::string& l : config_.content_layers) content_targets_.push_back(feats.at(l).value());
+  feats.clear();
+  tape.clear();
+  // The content's activations are another size than the image's will be at
+  // other scales: give their cached buffers back to the system.
+  BufferPool::global().release_cached();
 }
 
 void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<double> blend) {
@@ -55,6 +60,8 @@ void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<d
       for (int64_t i = 0; i < g.numel(); ++i) a[i] += b * g[i];
     }
   }
+  // The style images' activations are of other sizes than the image's.
+  BufferPool::global().release_cached();
 }
 
 LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {

@@ -52,10 +52,13 @@ void Tape::backward(const Var& loss) {
   for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
     Node& node = **it;
     if (node.grad.defined() && node.backward) node.backward(node.grad);
-    // Release what this node held: its closure (captured activations) and its
-    // gradient. Leaves are not on the tape, so their gradients stay.
+    // Release what this node held: its closure (captured activations), its
+    // gradient and its value; every node that could read them (its consumers)
+    // is later on the tape and already done. Leaves are not on the tape, so
+    // their values and gradients stay.
     node.backward = nullptr;
     node.grad = Tensor();
+    node.value = Tensor();
   }
   nodes_.clear();
 }
