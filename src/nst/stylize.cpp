@@ -27,7 +27,11 @@ Tensor resized_to_long_side(const Tensor& img, int64_t long_side) {
   return resize_image(img, h, w);  // a copy when the size already matches
 }
 
-bool finite(const LossTerms& l) { return std::isfinite(l.total); }
+bool all_finite(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
 
 }  // namespace
 
@@ -96,6 +100,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     Tensor grad = Tensor::empty(x.shape());
     Tensor last_good = x.clone();
     LossTerms last_loss;
+    bool non_finite = false;  // some evaluation gave a NaN or infinite loss or gradient
     const Objective f = [&](const float* xp, float* gp) -> double {
       Tensor xt = x;
       if (xp != x.data()) {
@@ -105,6 +110,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
       Tensor g;
       last_loss = objective.evaluate(xt, &g);
       std::copy(g.data(), g.data() + g.numel(), gp);
+      if (!std::isfinite(last_loss.total) || !all_finite(gp, g.numel())) non_finite = true;
       return last_loss.total;
     };
 
@@ -152,10 +158,10 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
         loss = adam_step(adam, x.data(), f);
         record.evaluations = it + 1;
       }
-      if (!std::isfinite(loss) || !finite(last_loss)) {
+      if (non_finite || !std::isfinite(loss) || (use_lbfgs && lbfgs.stop == LbfgsStop::non_finite)) {
         result.diverged = true;
         x = last_good;
-        record.stop_reason = "loss became NaN or infinite";
+        record.stop_reason = "loss or gradient became NaN or infinite";
         break;
       }
       last_good.copy_from(x);
