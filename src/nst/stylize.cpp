@@ -94,11 +94,15 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
       x = net.to_input(resize_image(init_image, h, w));
     }
 
+    const bool use_lbfgs = config.optimizer == "lbfgs";
     ScaleRecord record = resuming ? resume->scales.back() : ScaleRecord();
     record.height = h;
     record.width = w;
     Tensor grad = Tensor::empty(x.shape());
+    // The newest image whose loss was finite: L-BFGS returns f at the new x,
+    // Adam f at the x before its update.
     Tensor last_good = x.clone();
+    Tensor before = use_lbfgs ? Tensor() : x.clone();
     LossTerms last_loss;
     bool non_finite = false;  // some evaluation gave a NaN or infinite loss or gradient
     const Objective f = [&](const float* xp, float* gp) -> double {
@@ -123,7 +127,6 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     lo.max_evaluations = config.iterations * 4;
     AdamOptions ao;
     ao.lr = config.learning_rate > 0 ? config.learning_rate : 10.0;
-    const bool use_lbfgs = config.optimizer == "lbfgs";
     LbfgsState lbfgs(use_lbfgs ? n : 1, lo);
     AdamState adam(use_lbfgs ? 1 : n, ao);
     int64_t it = 0;
@@ -155,6 +158,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
         loss = lbfgs_step(lbfgs, x.data(), f);
         record.evaluations = lbfgs.evaluations;
       } else {
+        before.copy_from(x);
         loss = adam_step(adam, x.data(), f);
         record.evaluations = it + 1;
       }
@@ -164,7 +168,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
         record.stop_reason = "loss or gradient became NaN or infinite";
         break;
       }
-      last_good.copy_from(x);
+      last_good.copy_from(use_lbfgs ? x : before);
       record.loss_trace.push_back(loss);
       ++record.iterations;
       ++done;
