@@ -140,9 +140,14 @@ int run(int argc, const char* const* argv) {
     if (s.dim(2) * s.dim(3) > style_h * style_w) style_h = s.dim(2), style_w = s.dim(3);
   const int64_t limit = c.max_memory_gb > 0 ? int64_t(c.max_memory_gb * double(int64_t(1) << 30))
                                             : nst::available_memory_bytes();
-  nst::check_memory_limit(c, nst::estimate_stylize_memory(c, content.dim(2), content.dim(3), style_h, style_w),
+  const std::string weights = nst::cli::resolve_weights(c.weights);
+  std::error_code ec;
+  const auto weight_bytes = std::filesystem::file_size(weights, ec);
+  nst::check_memory_limit(c,
+                          nst::estimate_stylize_memory(c, content.dim(2), content.dim(3), style_h, style_w,
+                                                       ec ? 0 : int64_t(weight_bytes)),
                           limit);
-  const nst::Vgg19 net = nst::Vgg19::load(nst::cli::resolve_weights(c.weights));
+  const nst::Vgg19 net = nst::Vgg19::load(weights);
 
   // From here to the last write, SIGINT and SIGTERM only set a flag: the driver
   // stops between two iterations, and a second signal cannot cut the writes short

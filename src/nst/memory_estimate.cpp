@@ -62,17 +62,20 @@ Activations vgg_activations(int64_t h, int64_t w, size_t deepest) {
 }  // namespace
 
 MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t content_h, int64_t content_w,
-                                       int64_t style_h, int64_t style_w) {
-  NST_CHECK(content_h > 0 && content_w > 0 && style_h > 0 && style_w > 0,
-            "estimate_stylize_memory: bad image sizes ", content_h, "x", content_w, ", ", style_h, "x",
-            style_w);
+                                       int64_t style_h, int64_t style_w, int64_t weight_file_bytes) {
+  NST_CHECK(content_h > 0 && content_w > 0 && style_h > 0 && style_w > 0 && weight_file_bytes >= 0,
+            "estimate_stylize_memory: bad sizes: content ", content_h, "x", content_w, ", style ", style_h,
+            "x", style_w, ", weight file ", weight_file_bytes, " bytes");
   MemoryEstimate e;
-  int64_t c_in = 3;
+  int64_t c_in = 3, conv_bytes = 0;
   for (int b = 0; b < 5; ++b)
     for (int i = 0; i < kBlockConvs[b]; ++i) {
-      e.weights += (c_in * 9 + 1) * kBlockChannels[b] * kFloat;
+      conv_bytes += (c_in * 9 + 1) * kBlockChannels[b] * kFloat;
       c_in = kBlockChannels[b];
     }
+  // The float copies, and the conv tensors' pages of the mapped file (read to
+  // verify their checksums; at most as large as floats).
+  e.weights = conv_bytes + std::min(conv_bytes, weight_file_bytes);
 
   const std::vector<int64_t> sizes = scale_sizes(config);
   const int64_t long_side = *std::max_element(sizes.begin(), sizes.end());
@@ -81,11 +84,12 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   const int64_t style_long = std::max<int64_t>(16, int64_t(config.style_scale * double(long_side) + 0.5));
   fit_long_side(style_h, style_w, style_long, sh, sw);
 
-  // The style images' forward passes (set_styles) end before x's begins: count the larger.
+  // The style images' forward passes (set_styles) end before x's begins, but the
+  // buffer pool keeps their (differently sized) buffers: count both.
   const size_t deepest = deepest_layer(config.objective);
   const Activations ax = vgg_activations(h, w, deepest);
   const Activations as = vgg_activations(sh, sw, deepest);
-  e.activations = std::max(ax.kept, as.kept) * kFloat;
+  e.activations = (ax.kept + as.kept) * kFloat;
   e.backward = 3 * ax.largest * kFloat;
 
   const int64_t n = 3 * h * w;
@@ -98,7 +102,8 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
     e.optimizer = lbfgs_memory_bytes(n, o);
   }
   const int64_t styles = std::max<size_t>(1, config.styles.size());
-  e.images = (8 * n + 2 * styles * 3 * sh * sw) * kFloat;
+  const int64_t loaded = 3 * (content_h * content_w + styles * style_h * style_w);
+  e.images = (2 * loaded + 8 * n + 2 * styles * 3 * sh * sw) * kFloat;
   e.baseline = int64_t(48) << 20;
   return e;
 }
@@ -136,7 +141,7 @@ void check_memory_limit(const StylizeConfig& config, const MemoryEstimate& e, in
   } else {
     hint << "; try a smaller --size";
   }
-  if (config.optimizer != "adam" && e.optimizer > e.activations)
+  if (config.optimizer != "adam" && 5 * e.optimizer > e.total())  // the history is over 20 %
     hint << ", a smaller --lbfgs-history (now " << config.lbfgs_history << ") or --optimizer adam";
   hint << ", or fewer / shallower layers";
   fail("nst stylize: this run needs about ", format_bytes(e.total()), " (activations ",

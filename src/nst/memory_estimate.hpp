@@ -3,12 +3,15 @@
 // being killed by the kernel an hour later.
 //
 // What is counted (float32, bytes), at the largest scale:
-//   weights      the 16 conv layers (20.0 M values, 80 MB)
+//   weights      the 16 conv layers (20.0 M values, 80 MB), plus their pages of
+//                the mapped weight file (read to verify checksums)
 //   activations  kept by the tape for backward: per conv layer up to the deepest
-//                one needed, its output and its ReLU output; each pool output
+//                one needed, its output and its ReLU output; each pool output;
+//                for x and for the style images (the buffer pool keeps both)
 //   backward     gradients alive at once: 3 of the largest activation
 //   optimiser    L-BFGS 2 m n + 4 n floats (lbfgs_memory_bytes), Adam 3 n
-//   images       content, styles, x, gradient, last good x, output: 8 n + styles
+//   images       the loaded photos at full size; at the working size content,
+//                styles, x, gradient, last good x, output: 8 n + 2 per style
 //   baseline     the process itself (code, TBB, allocator slack), 48 MB
 // The estimate is meant as an upper bound of the peak RSS within ~1.5x; see
 // tests/test_memory_estimate.cpp for the measured numbers it was checked against.
@@ -26,10 +29,10 @@ struct MemoryEstimate {
   int64_t total() const { return weights + activations + backward + optimizer + images + baseline; }
 };
 
-// content_h, content_w: the content photo's size (the scales keep its aspect);
-// style_h, style_w: the largest style image's size.
+// The sizes of the loaded images: content_h x content_w (the scales keep its
+// aspect), style_h x style_w the largest style; weight_file_bytes the .nstw size.
 MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t content_h, int64_t content_w,
-                                       int64_t style_h, int64_t style_w);
+                                       int64_t style_h, int64_t style_w, int64_t weight_file_bytes);
 
 // MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read.
 int64_t available_memory_bytes();
