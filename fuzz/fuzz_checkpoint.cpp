@@ -12,6 +12,7 @@
 #include "temp_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const nst::fuzz::ReleasePoolAtExit release;
   const std::string path = nst::fuzz::write_temp("c.ckpt", data, size);
   try {
     const nst::Checkpoint c = nst::load_checkpoint(path);

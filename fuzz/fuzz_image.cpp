@@ -5,6 +5,7 @@
 
 #include "io/image.hpp"
 #include "tensor/check.hpp"
+#include "tensor/tensor.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nst::ImageLimits limits;
@@ -13,5 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nst::load_image_from_memory(std::string(reinterpret_cast<const char*>(data), size), "fuzz", limits);
   } catch (const nst::Error&) {
   }
+  nst::BufferPool::global().release_cached();  // one idle buffer per size would pile up
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "temp_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const nst::fuzz::ReleasePoolAtExit release;
   const std::string path = nst::fuzz::write_temp("m.pth", data, size);
   try {
     const nst::io::PthStateDict d = nst::io::read_pth(path);

@@ -9,6 +9,7 @@
 #include "temp_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const nst::fuzz::ReleasePoolAtExit release;
   const auto* nul = static_cast<const uint8_t*>(std::memchr(data, 0, size));
   const size_t json_size = nul ? size_t(nul - data) : size;
   const size_t shard_at = nul ? json_size + 1 : size;

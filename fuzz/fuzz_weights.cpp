@@ -8,6 +8,7 @@
 #include "temp_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const nst::fuzz::ReleasePoolAtExit release;
   const std::string path = nst::fuzz::write_temp("w.nstw", data, size);
   try {
     const nst::io::WeightFile f = nst::io::WeightFile::open(path);

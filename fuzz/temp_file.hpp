@@ -10,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "tensor/tensor.hpp"
+
 namespace nst::fuzz {
 
 inline std::filesystem::path temp_dir() {
@@ -30,5 +32,11 @@ inline std::string write_temp(const std::string& name, const uint8_t* data, size
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
 }
+
+// Frees the buffer pool's idle buffers at the end of a run: the pool keeps one
+// per distinct size, and fuzzed shapes would otherwise grow it without bound.
+struct ReleasePoolAtExit {
+  ~ReleasePoolAtExit() { nst::BufferPool::global().release_cached(); }
+};
 
 }  // namespace nst::fuzz
