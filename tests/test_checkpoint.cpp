@@ -118,3 +118,20 @@ TEST_CASE("checkpoint: a wrong checksum-consistent field is still refused", "[ch
   require_error(path, "not [1, 3, H, W]");
   fs::remove(path);
 }
+
+TEST_CASE("checkpoint: an impossible position or an old format is refused", "[checkpoint]") {
+  const std::string path = temp_path("nst_ckpt_pos");
+  nst::Checkpoint c = sample_checkpoint();
+  c.state.iteration = -1;
+  nst::save_checkpoint(path, c);
+  require_error(path, "corrupt position");
+  c = sample_checkpoint();
+  c.state.done = 3;  // fewer than the iterations of the current scale
+  nst::save_checkpoint(path, c);
+  require_error(path, "corrupt position");
+  std::string old = nst::read_file(path);
+  old[7] = '1';
+  nst::write_file_atomically(path, old);
+  require_error(path, "older nst");
+  fs::remove(path);
+}

@@ -56,8 +56,11 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
   int64_t done = 0;
   size_t first_scale = 0;
   if (resume) {
-    NST_CHECK(resume->scale < sizes.size() && resume->scales.size() == resume->scale + 1,
-              "resume: the checkpoint does not match the scales of this run");
+    NST_CHECK(resume->scale < sizes.size() && resume->scales.size() == resume->scale + 1 &&
+                  resume->iteration >= 0 && resume->iteration <= config.iterations &&
+                  resume->done >= resume->iteration && resume->done <= total,
+              "resume: the checkpoint (scale ", resume->scale + 1, ", iteration ", resume->iteration,
+              ") does not match the scales and iterations of this run");
     first_scale = resume->scale;
     done = resume->done;
     result.scales.assign(resume->scales.begin(), resume->scales.end() - 1);
