@@ -122,7 +122,7 @@ TEST_CASE("stylize: interrupted and resumed equals uninterrupted, with 1 and 2 t
 // Known to fail (hence [!mayfail]): gemm's split-K path, taken with 2 threads
 // for the small Gram matrices (M = N = 64, K = 768), rounds differently from the
 // serial K loop when alpha != 1, so 1 and 2 threads give different style losses.
-TEST_CASE("stylize: 1 and 2 threads give the same image", "[stylize][threads][!mayfail]") {
+TEST_CASE("stylize: the same image with 1 and 2 threads", "[stylize][threads][!mayfail]") {
   NST_REQUIRE_WEIGHTS();
   const nst::StylizeConfig c = small_job("lbfgs", 3);
   nst::Tensor one, two;
