@@ -43,7 +43,7 @@ TEST_CASE("memory estimate: an upper bound of the measured peak RSS within 1.5x"
   }
 }
 
-TEST_CASE("memory estimate: grows with size and history; Adam needs less than L-BFGS", "[memory]") {
+TEST_CASE("memory estimate: grows with size, history and depth, less with Adam", "[memory]") {
   CHECK(estimate(job(512, 100)) > estimate(job(256, 100)));
   CHECK(estimate(job(512, 100)) > estimate(job(512, 5)));
   nst::StylizeConfig adam = job(512, 100);

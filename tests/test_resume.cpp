@@ -94,40 +94,43 @@ bool weights_available() {
   return fs::exists(fs::path(NST_BINARY_PATH).parent_path() / "vgg19.nstw");
 }
 
-// Interrupts a run after `wait_text` appears, checks what it left, resumes it and
-// compares the final image with an uninterrupted run's.
-void interrupt_and_resume(const std::vector<std::string>& extra, const std::string& wait_text,
+// Runs the job uninterrupted, then once per text in `cut_after`: interrupts it
+// once that text is on stderr, checks what it left, resumes it and compares the
+// final image with the uninterrupted run's.
+void interrupt_and_resume(const std::vector<std::string>& extra, const std::vector<std::string>& cut_after,
                           int sig, bool second_signal) {
   const fs::path dir = fs::temp_directory_path() / ("nst_resume_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string err = (dir / "err.txt").string();
-
   REQUIRE(run_nst(job(dir, "full.png", extra), err) == 0);
-
-  Child c = spawn_nst(job(dir, "cut.png", extra), err);
-  wait_for_text(c, wait_text);
-  REQUIRE(::kill(c.pid, sig) == 0);
-  if (second_signal) REQUIRE(::kill(c.pid, sig) == 0);  // must not cut the writes short
-  const int code = wait_exit_code(c);
-  const std::string log = slurp(err);
-  INFO(log);
-  REQUIRE(code == 130);
-  CHECK(log.find("interrupted (signal " + std::to_string(sig) + ")") != std::string::npos);
-  CHECK(log.find("nst stylize --resume " + (dir / "cut.png.ckpt").string()) != std::string::npos);
-  REQUIRE(fs::exists(dir / "cut.png"));
-  REQUIRE(fs::exists(dir / "cut.png.json"));
-  const nst::Checkpoint ckpt = nst::load_checkpoint((dir / "cut.png.ckpt").string());
-  CHECK(ckpt.state.done >= 1);
-  CHECK(slurp((dir / "cut.png").string()) != slurp((dir / "full.png").string()));
-  for (const auto& e : fs::directory_iterator(dir))  // no temporary left behind
-    CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
-
-  REQUIRE(run_nst({"stylize", "--resume", (dir / "cut.png.ckpt").string()}, err) == 0);
-  CHECK(slurp(err).find("resuming at scale") != std::string::npos);
   const std::string full = slurp((dir / "full.png").string());
   REQUIRE(!full.empty());
-  CHECK(slurp((dir / "cut.png").string()) == full);  // bit-identical
+
+  for (const std::string& wait_text : cut_after) {
+    INFO("interrupted after '" << wait_text << "'");
+    Child c = spawn_nst(job(dir, "cut.png", extra), err);
+    wait_for_text(c, wait_text);
+    REQUIRE(::kill(c.pid, sig) == 0);
+    if (second_signal) REQUIRE(::kill(c.pid, sig) == 0);  // must not cut the writes short
+    const int code = wait_exit_code(c);
+    const std::string log = slurp(err);
+    INFO(log);
+    REQUIRE(code == 130);
+    CHECK(log.find("interrupted (signal " + std::to_string(sig) + ")") != std::string::npos);
+    CHECK(log.find("nst stylize --resume " + (dir / "cut.png.ckpt").string()) != std::string::npos);
+    REQUIRE(fs::exists(dir / "cut.png"));
+    REQUIRE(fs::exists(dir / "cut.png.json"));
+    const nst::Checkpoint ckpt = nst::load_checkpoint((dir / "cut.png.ckpt").string());
+    CHECK(ckpt.state.done >= 1);
+    CHECK(slurp((dir / "cut.png").string()) != full);
+    for (const auto& e : fs::directory_iterator(dir))  // no temporary left behind
+      CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+
+    REQUIRE(run_nst({"stylize", "--resume", (dir / "cut.png.ckpt").string()}, err) == 0);
+    CHECK(slurp(err).find("resuming at scale") != std::string::npos);
+    CHECK(slurp((dir / "cut.png").string()) == full);  // bit-identical
+  }
   fs::remove_all(dir);
 }
 
@@ -139,7 +142,7 @@ TEST_CASE("resume: SIGINT mid-run, L-BFGS, resumed bit-identical", "[resume][cli
     WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
     return;
   }
-  interrupt_and_resume({"--size", "32", "--iterations", "40"}, "iteration 1/40", SIGINT, false);
+  interrupt_and_resume({"--size", "32", "--iterations", "60"}, {"iteration 1/60"}, SIGINT, false);
 }
 
 TEST_CASE("resume: SIGTERM twice, Adam, resumed bit-identical", "[resume][cli]") {
@@ -148,7 +151,7 @@ TEST_CASE("resume: SIGTERM twice, Adam, resumed bit-identical", "[resume][cli]")
     WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
     return;
   }
-  interrupt_and_resume({"--size", "32", "--iterations", "40", "--optimizer", "adam"}, "iteration 2/40",
+  interrupt_and_resume({"--size", "32", "--iterations", "60", "--optimizer", "adam"}, {"iteration 2/60"},
                        SIGTERM, true);
 }
 
@@ -158,10 +161,8 @@ TEST_CASE("resume: across a scale boundary and within the second scale", "[resum
     WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
     return;
   }
-  // Cut in the first scale: the resumed run crosses into the second.
-  interrupt_and_resume({"--scales", "24,40", "--iterations", "30", "--line-search"}, "scale 1/2 (24x18) iteration 1/",
-                       SIGINT, false);
-  // Cut in the second scale: the checkpoint holds the first scale's record.
-  interrupt_and_resume({"--scales", "24,40", "--iterations", "30", "--line-search"}, "scale 2/2 (40x30) iteration 1/",
-                       SIGINT, false);
+  // Cut in the first scale (the resumed run crosses into the second), then in
+  // the second (the checkpoint holds the first scale's record).
+  interrupt_and_resume({"--scales", "24,40", "--iterations", "40", "--line-search"},
+                       {"scale 1/2 (24x18) iteration 1/", "scale 2/2 (40x30) iteration 1/"}, SIGINT, false);
 }
