@@ -1,10 +1,19 @@
 // The memory estimate of a stylisation: an upper bound of the measured peak RSS
 // within 1.5x, and a refusal that names the limit and suggests what to change.
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "nst/memory_estimate.hpp"
 #include "tensor/check.hpp"
+#include "testing.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -83,4 +92,40 @@ TEST_CASE("memory estimate: over the limit, a clear refusal with suggestions", "
     CHECK(estimate(job(size, 100)) <= limit);
   }
   CHECK_THROWS_WITH(nst::estimate_stylize_memory(c, 0, 5, 5, 5, 0), Catch::Contains("estimate_stylize_memory"));
+}
+
+// Re-measures the table above (slow: three stylisations of several seconds).
+TEST_CASE("memory estimate: measured again, the peak RSS of nst stylize", "[memory][slow]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  namespace fs = std::filesystem;
+  const std::string weights = (fs::path(NST_BINARY_PATH).parent_path() / "vgg19.nstw").string();
+  if (!fs::exists(weights)) {
+    WARN("SKIPPED: " << weights << " is missing (run `make weights`)");
+    return;
+  }
+  const std::string images = nst::testing::shared_dir() + "/images/";
+  const std::string out = (fs::temp_directory_path() / ("nst_mem_" + std::to_string(::getpid()) + ".png")).string();
+  for (int64_t size : {128, 256, 384}) {
+    std::vector<std::string> args{NST_BINARY_PATH, "stylize", "--content", images + "tubingen.jpg", "--style",
+                                  images + "starry_night.jpg", "--output", out, "--size", std::to_string(size),
+                                  "--iterations", "5", "--lbfgs-history", "4", "--threads", "2",
+                                  "--print-every", "0"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+    int status = 0;
+    rusage usage{};
+    REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    const double rss = double(usage.ru_maxrss) * 1024.0;
+    const double est = double(estimate(job(size, 4)));
+    INFO("size " << size << ": estimate " << est / kMB << " MB, measured " << rss / kMB << " MB");
+    CHECK(est >= rss);
+    CHECK(est <= 1.5 * rss);
+  }
+  fs::remove(out);
+  fs::remove(out + ".json");
 }
