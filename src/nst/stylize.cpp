@@ -101,7 +101,6 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     ScaleRecord record = resuming ? resume->scales.back() : ScaleRecord();
     record.height = h;
     record.width = w;
-    Tensor grad = Tensor::empty(x.shape());
     // The newest image whose loss was finite: L-BFGS returns f at the new x,
     // Adam f at the x before its update.
     Tensor last_good = x.clone();
