@@ -12,8 +12,8 @@
 #include "nst/config.hpp"
 #include "nst/lbfgs.hpp"
 #include "nst/state_io.hpp"
-#include "tensor/check.hpp"
 #include "temp_file.hpp"
+#include "tensor/check.hpp"
 
 namespace {
 
@@ -26,8 +26,8 @@ std::string with_checksum(std::string bytes) {
 }
 
 void load_all(const std::string& bytes) {
-  const std::string path = nst::fuzz::write_temp(
-      "c.ckpt", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  const std::string path =
+      nst::fuzz::write_temp("c.ckpt", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   try {
     const nst::Checkpoint c = nst::load_checkpoint(path);
     const int64_t n = c.state.x.numel();

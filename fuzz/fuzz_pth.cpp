@@ -3,8 +3,8 @@
 #include <cstdint>
 
 #include "io/pth.hpp"
-#include "tensor/check.hpp"
 #include "temp_file.hpp"
+#include "tensor/check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const nst::fuzz::ReleasePoolAtExit release;

@@ -9,8 +9,8 @@
 
 #include "io/weights.hpp"
 #include "nst/state_io.hpp"
-#include "tensor/check.hpp"
 #include "temp_file.hpp"
+#include "tensor/check.hpp"
 
 namespace {
 

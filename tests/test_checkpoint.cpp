@@ -74,7 +74,8 @@ TEST_CASE("checkpoint: round trip keeps every field", "[checkpoint]") {
   fs::remove(path);
 }
 
-TEST_CASE("checkpoint: truncated, flipped, foreign and missing files are clear errors", "[checkpoint]") {
+TEST_CASE("checkpoint: truncated, flipped, foreign and missing files are clear errors",
+          "[checkpoint]") {
   const std::string good = temp_path("nst_ckpt_good");
   nst::save_checkpoint(good, sample_checkpoint());
   const std::string bytes = nst::read_file(good);

@@ -91,7 +91,8 @@ TEST_CASE("memory estimate: over the limit, a clear refusal with suggestions", "
     CHECK(size < 2048);
     CHECK(estimate(job(size, 100)) <= limit);
   }
-  CHECK_THROWS_WITH(nst::estimate_stylize_memory(c, 0, 5, 5, 5, 0), Catch::Contains("estimate_stylize_memory"));
+  CHECK_THROWS_WITH(nst::estimate_stylize_memory(c, 0, 5, 5, 5, 0),
+                    Catch::Contains("estimate_stylize_memory"));
 }
 
 // Re-measures the table above (slow: three stylisations of several seconds).
@@ -104,12 +105,18 @@ TEST_CASE("memory estimate: measured again, the peak RSS of nst stylize", "[memo
     return;
   }
   const std::string images = nst::testing::shared_dir() + "/images/";
-  const std::string out = (fs::temp_directory_path() / ("nst_mem_" + std::to_string(::getpid()) + ".png")).string();
+  const std::string out =
+      (fs::temp_directory_path() / ("nst_mem_" + std::to_string(::getpid()) + ".png")).string();
   for (int64_t size : {128, 256, 384}) {
-    std::vector<std::string> args{NST_BINARY_PATH, "stylize", "--content", images + "tubingen.jpg", "--style",
-                                  images + "starry_night.jpg", "--output", out, "--size", std::to_string(size),
-                                  "--iterations", "5", "--lbfgs-history", "4", "--threads", "2",
-                                  "--print-every", "0"};
+    std::vector<std::string> args{NST_BINARY_PATH,   "stylize",
+                                  "--content",       images + "tubingen.jpg",
+                                  "--style",         images + "starry_night.jpg",
+                                  "--output",        out,
+                                  "--size",          std::to_string(size),
+                                  "--iterations",    "5",
+                                  "--lbfgs-history", "4",
+                                  "--threads",       "2",
+                                  "--print-every",   "0"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -41,7 +41,8 @@ Child spawn_nst(const std::vector<std::string>& args, const std::string& err_pat
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
   Child c;
   c.err_path = err_path;
   const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
@@ -77,15 +78,24 @@ int run_nst(const std::vector<std::string>& args, const std::string& err_path) {
 
 // Small and shallow so an iteration takes milliseconds; enough iterations that
 // the signal always lands mid-run.
-std::vector<std::string> job(const fs::path& dir, const std::string& output, std::vector<std::string> extra) {
+std::vector<std::string> job(const fs::path& dir, const std::string& output,
+                             std::vector<std::string> extra) {
   const std::string images = nst::testing::shared_dir() + "/images/";
-  std::vector<std::string> a{"stylize",          "--content",        images + "tubingen.jpg",
-                             "--style",          images + "starry_night.jpg",
-                             "--output",         (dir / output).string(),
-                             "--content-layers", "relu2_2",
-                             "--style-layers",   "relu1_1,relu2_1",
-                             "--threads",        "2",
-                             "--print-every",    "1"};
+  std::vector<std::string> a{"stylize",
+                             "--content",
+                             images + "tubingen.jpg",
+                             "--style",
+                             images + "starry_night.jpg",
+                             "--output",
+                             (dir / output).string(),
+                             "--content-layers",
+                             "relu2_2",
+                             "--style-layers",
+                             "relu1_1,relu2_1",
+                             "--threads",
+                             "2",
+                             "--print-every",
+                             "1"};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
@@ -97,8 +107,8 @@ bool weights_available() {
 // Runs the job uninterrupted, then once per text in `cut_after`: interrupts it
 // once that text is on stderr, checks what it left, resumes it and compares the
 // final image with the uninterrupted run's.
-void interrupt_and_resume(const std::vector<std::string>& extra, const std::vector<std::string>& cut_after,
-                          int sig, bool second_signal) {
+void interrupt_and_resume(const std::vector<std::string>& extra,
+                          const std::vector<std::string>& cut_after, int sig, bool second_signal) {
   const fs::path dir = fs::temp_directory_path() / ("nst_resume_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -151,8 +161,8 @@ TEST_CASE("resume: SIGTERM twice, Adam, resumed bit-identical", "[resume][cli]")
     WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
     return;
   }
-  interrupt_and_resume({"--size", "32", "--iterations", "60", "--optimizer", "adam"}, {"iteration 2/60"},
-                       SIGTERM, true);
+  interrupt_and_resume({"--size", "32", "--iterations", "60", "--optimizer", "adam"},
+                       {"iteration 2/60"}, SIGTERM, true);
 }
 
 TEST_CASE("resume: across a scale boundary and within the second scale", "[resume][cli]") {
@@ -164,5 +174,6 @@ TEST_CASE("resume: across a scale boundary and within the second scale", "[resum
   // Cut in the first scale (the resumed run crosses into the second), then in
   // the second (the checkpoint holds the first scale's record).
   interrupt_and_resume({"--scales", "24,40", "--iterations", "40", "--line-search"},
-                       {"scale 1/2 (24x18) iteration 1/", "scale 2/2 (40x30) iteration 1/"}, SIGINT, false);
+                       {"scale 1/2 (24x18) iteration 1/", "scale 2/2 (40x30) iteration 1/"}, SIGINT,
+                       false);
 }

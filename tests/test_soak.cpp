@@ -35,7 +35,8 @@ TEST_CASE("soak: 40 short stylisations, no growth of live buffers or RSS", "[soa
   }
   const nst::Vgg19 net = nst::Vgg19::load(weights);
   const nst::Tensor content = nst::load_image(nst::testing::shared_dir() + "/images/tubingen.jpg");
-  const nst::Tensor style = nst::load_image(nst::testing::shared_dir() + "/images/starry_night.jpg");
+  const nst::Tensor style =
+      nst::load_image(nst::testing::shared_dir() + "/images/starry_night.jpg");
   nst::StylizeConfig c;
   c.scales = {24, 40};
   c.iterations = 4;
@@ -57,8 +58,9 @@ TEST_CASE("soak: 40 short stylisations, no growth of live buffers or RSS", "[soa
   const int64_t rss0 = resident_bytes();
   for (int i = 0; i < 40; ++i) {
     one_run(i);
-    INFO("run " << i << ": live " << nst::BufferPool::global().live_bytes() << " bytes (after warm-up "
-                << live0 << "), rss " << resident_bytes() << " (after warm-up " << rss0 << ")");
+    INFO("run " << i << ": live " << nst::BufferPool::global().live_bytes()
+                << " bytes (after warm-up " << live0 << "), rss " << resident_bytes()
+                << " (after warm-up " << rss0 << ")");
     REQUIRE(nst::BufferPool::global().live_bytes() == live0);
     REQUIRE(resident_bytes() <= rss0 + (int64_t(4) << 20));  // 4 MB of allocator noise
   }

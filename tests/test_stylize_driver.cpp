@@ -30,7 +30,8 @@ nst::StylizeConfig small_job(const std::string& optimizer, int64_t iterations) {
 }
 
 bool same_bits(const nst::Tensor& a, const nst::Tensor& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), size_t(a.numel()) * sizeof(float)) == 0;
+  return a.shape() == b.shape() &&
+         std::memcmp(a.data(), b.data(), size_t(a.numel()) * sizeof(float)) == 0;
 }
 
 struct Inputs {
@@ -47,7 +48,8 @@ const Inputs& inputs() {
 
 nst::StylizeResult run(const nst::StylizeConfig& c, const nst::StylizeCallbacks& cb = {},
                        const nst::RunState* resume = nullptr) {
-  return nst::stylize(c, inputs().net, inputs().content, {inputs().style}, cb, nst::Tensor(), resume);
+  return nst::stylize(c, inputs().net, inputs().content, {inputs().style}, cb, nst::Tensor(),
+                      resume);
 }
 
 // The image before any iteration: a run interrupted at the first poll.
@@ -59,11 +61,11 @@ nst::Tensor start_image(const std::string& optimizer) {
 
 }  // namespace
 
-#define NST_REQUIRE_WEIGHTS()                                                     \
-  NST_REQUIRE_SHARED("images/tubingen.jpg");                                      \
-  if (!fs::exists(kWeights)) {                                                    \
-    WARN("SKIPPED: " << kWeights << " is missing (run `make weights`)");          \
-    return;                                                                       \
+#define NST_REQUIRE_WEIGHTS()                                            \
+  NST_REQUIRE_SHARED("images/tubingen.jpg");                             \
+  if (!fs::exists(kWeights)) {                                           \
+    WARN("SKIPPED: " << kWeights << " is missing (run `make weights`)"); \
+    return;                                                              \
   }
 
 TEST_CASE("stylize: an infinite loss stops at once and keeps the start image", "[stylize][nan]") {
@@ -78,7 +80,8 @@ TEST_CASE("stylize: an infinite loss stops at once and keeps the start image", "
   CHECK(same_bits(r.image, start_image("lbfgs")));
 }
 
-TEST_CASE("stylize: Adam blowing up mid-run keeps the last image with a finite loss", "[stylize][nan]") {
+TEST_CASE("stylize: Adam blowing up mid-run keeps the last image with a finite loss",
+          "[stylize][nan]") {
   NST_REQUIRE_WEIGHTS();
   // lr 1e30: the first step (from a finite loss) throws x to ~1e30, whose
   // activations overflow, so the second evaluation is not finite.
@@ -93,29 +96,31 @@ TEST_CASE("stylize: Adam blowing up mid-run keeps the last image with a finite l
   CHECK(same_bits(r.image, start_image("adam")));
 }
 
-TEST_CASE("stylize: interrupted and resumed equals uninterrupted, with 1 and 2 threads", "[stylize][threads]") {
+TEST_CASE("stylize: interrupted and resumed equals uninterrupted, with 1 and 2 threads",
+          "[stylize][threads]") {
   NST_REQUIRE_WEIGHTS();
   for (const char* optimizer : {"lbfgs", "adam"}) {
     nst::StylizeConfig c = small_job(optimizer, 6);
     c.scales = {24, 32};
-    for (int threads : {1, 2}) nst::testing::with_threads(threads, [&] {
-      INFO(optimizer << ", threads " << threads);
-      const nst::StylizeResult full = run(c);
-      REQUIRE_FALSE(full.interrupted);
-      for (int cut : {3, 6, 9}) {  // within scale 1, at the boundary, within scale 2
-        int polls = 0;
-        nst::StylizeCallbacks cb;
-        cb.interrupted = [&] { return ++polls > cut; };
-        const nst::StylizeResult part = run(c, cb);
-        REQUIRE(part.interrupted);
-        CHECK(part.state.done == cut);
-        const nst::StylizeResult rest = run(c, {}, &part.state);
-        CHECK_FALSE(rest.interrupted);
-        CHECK(same_bits(rest.image, full.image));
-        CHECK(rest.scales.size() == full.scales.size());
-        CHECK(rest.scales.back().loss_trace == full.scales.back().loss_trace);
-      }
-    });
+    for (int threads : {1, 2})
+      nst::testing::with_threads(threads, [&] {
+        INFO(optimizer << ", threads " << threads);
+        const nst::StylizeResult full = run(c);
+        REQUIRE_FALSE(full.interrupted);
+        for (int cut : {3, 6, 9}) {  // within scale 1, at the boundary, within scale 2
+          int polls = 0;
+          nst::StylizeCallbacks cb;
+          cb.interrupted = [&] { return ++polls > cut; };
+          const nst::StylizeResult part = run(c, cb);
+          REQUIRE(part.interrupted);
+          CHECK(part.state.done == cut);
+          const nst::StylizeResult rest = run(c, {}, &part.state);
+          CHECK_FALSE(rest.interrupted);
+          CHECK(same_bits(rest.image, full.image));
+          CHECK(rest.scales.size() == full.scales.size());
+          CHECK(rest.scales.back().loss_trace == full.scales.back().loss_trace);
+        }
+      });
   }
 }
 

@@ -61,11 +61,12 @@ Activations vgg_activations(int64_t h, int64_t w, size_t deepest) {
 
 }  // namespace
 
-MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t content_h, int64_t content_w,
-                                       int64_t style_h, int64_t style_w, int64_t weight_file_bytes) {
+MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t content_h,
+                                       int64_t content_w, int64_t style_h, int64_t style_w,
+                                       int64_t weight_file_bytes) {
   NST_CHECK(content_h > 0 && content_w > 0 && style_h > 0 && style_w > 0 && weight_file_bytes >= 0,
-            "estimate_stylize_memory: bad sizes: content ", content_h, "x", content_w, ", style ", style_h,
-            "x", style_w, ", weight file ", weight_file_bytes, " bytes");
+            "estimate_stylize_memory: bad sizes: content ", content_h, "x", content_w, ", style ",
+            style_h, "x", style_w, ", weight file ", weight_file_bytes, " bytes");
   MemoryEstimate e;
   int64_t c_in = 3, conv_bytes = 0;
   for (int b = 0; b < 5; ++b)
@@ -81,7 +82,8 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   const int64_t long_side = *std::max_element(sizes.begin(), sizes.end());
   int64_t h = 0, w = 0, sh = 0, sw = 0;
   fit_long_side(content_h, content_w, long_side, h, w);
-  const int64_t style_long = std::max<int64_t>(16, int64_t(config.style_scale * double(long_side) + 0.5));
+  const int64_t style_long =
+      std::max<int64_t>(16, int64_t(config.style_scale * double(long_side) + 0.5));
   fit_long_side(style_h, style_w, style_long, sh, sw);
 
   // The style images' forward passes (set_styles) end before x's begins, but the
@@ -145,8 +147,8 @@ void check_memory_limit(const StylizeConfig& config, const MemoryEstimate& e, in
     hint << ", a smaller --lbfgs-history (now " << config.lbfgs_history << ") or --optimizer adam";
   hint << ", or fewer / shallower layers";
   fail("nst stylize: this run needs about ", format_bytes(e.total()), " (activations ",
-       format_bytes(e.activations + e.backward), ", optimiser ", format_bytes(e.optimizer), ", weights ",
-       format_bytes(e.weights), ") but the limit is ", format_bytes(limit_bytes),
+       format_bytes(e.activations + e.backward), ", optimiser ", format_bytes(e.optimizer),
+       ", weights ", format_bytes(e.weights), ") but the limit is ", format_bytes(limit_bytes),
        " (--max-memory, default the available RAM)", hint.str());
 }
 

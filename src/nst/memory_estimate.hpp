@@ -31,8 +31,9 @@ struct MemoryEstimate {
 
 // The sizes of the loaded images: content_h x content_w (the scales keep its
 // aspect), style_h x style_w the largest style; weight_file_bytes the .nstw size.
-MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t content_h, int64_t content_w,
-                                       int64_t style_h, int64_t style_w, int64_t weight_file_bytes);
+MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t content_h,
+                                       int64_t content_w, int64_t style_h, int64_t style_w,
+                                       int64_t weight_file_bytes);
 
 // MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read.
 int64_t available_memory_bytes();
@@ -40,7 +41,8 @@ int64_t available_memory_bytes();
 // Throws nst::Error when estimate.total() > limit_bytes, with the estimate, the
 // limit and what to change (smaller --size, smaller --lbfgs-history, Adam, fewer
 // or shallower layers).
-void check_memory_limit(const StylizeConfig& config, const MemoryEstimate& estimate, int64_t limit_bytes);
+void check_memory_limit(const StylizeConfig& config, const MemoryEstimate& estimate,
+                        int64_t limit_bytes);
 
 // "1.23 GB"
 std::string format_bytes(int64_t bytes);
