@@ -11,12 +11,14 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "io/file_util.hpp"
+#include "io/weights.hpp"
 #include "nst/checkpoint.hpp"
 #include "testing.hpp"
 
@@ -176,4 +178,53 @@ TEST_CASE("resume: across a scale boundary and within the second scale", "[resum
   interrupt_and_resume({"--scales", "24,40", "--iterations", "40", "--line-search"},
                        {"scale 1/2 (24x18) iteration 1/", "scale 2/2 (40x30) iteration 1/"}, SIGINT,
                        false);
+}
+
+// Not a resume, but the same machinery: a weight file whose conv1_1 weights are
+// scaled by 1e30 makes the first loss infinite; the command must stop, keep the
+// start image, say so and exit 1.
+TEST_CASE("stylize CLI: an infinite loss stops with the last good image and exit 1", "[cli][nan]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  if (!weights_available()) {
+    WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
+    return;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("nst_nan_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    const auto f = nst::io::WeightFile::open(
+        (fs::path(NST_BINARY_PATH).parent_path() / "vgg19.nstw").string());
+    std::vector<nst::io::WeightEntry> entries;
+    for (const std::string& name : f.names()) {
+      if (name.rfind("conv", 0) != 0) continue;  // the classifier is not needed
+      const nst::io::TensorInfo& info = f.info(name);
+      const double k = name == "conv1_1.weight" ? 1e30 : 1.0;
+      entries.push_back(info.dtype == nst::io::DType::UInt8
+                            ? nst::io::make_uint8_entry(name, info.shape, f.raw(name),
+                                                        info.scale * k, info.min * k)
+                            : nst::io::make_float_entry(name, f.tensor(name)));
+      if (info.dtype == nst::io::DType::Float32 && k != 1.0)
+        for (size_t i = 0; i < entries.back().bytes.size(); i += 4) {
+          float v = 0;
+          std::memcpy(&v, entries.back().bytes.data() + i, 4);
+          v *= float(k);
+          std::memcpy(entries.back().bytes.data() + i, &v, 4);
+        }
+    }
+    nst::io::write_weight_file((dir / "huge.nstw").string(), f.metadata(), entries);
+  }
+  const std::string err = (dir / "err.txt").string();
+  const std::vector<std::string> args =
+      job(dir, "nan.png",
+          {"--size", "32", "--iterations", "5", "--weights", (dir / "huge.nstw").string()});
+  REQUIRE(run_nst(args, err) == 1);
+  const std::string log = slurp(err);
+  INFO(log);
+  CHECK(log.find("NaN or infinite after 0 good iterations") != std::string::npos);
+  CHECK(log.find("holds the last good image") != std::string::npos);
+  REQUIRE(fs::exists(
+      dir / "nan.png"));  // the start image (tests/test_stylize_driver.cpp checks the bits)
+  CHECK(slurp((dir / "nan.png.json").string()).find("\"diverged\": true") != std::string::npos);
+  fs::remove_all(dir);
 }
