@@ -136,8 +136,11 @@ int run(int argc, const char* const* argv) {
   if (c.init != "content" && c.init != "noise") init = nst::load_image(c.init);
   // Refuse a run that cannot fit before the network and the optimiser allocate.
   int64_t style_h = 1, style_w = 1;
-  for (const nst::Tensor& s : styles)
-    if (s.dim(2) * s.dim(3) > style_h * style_w) style_h = s.dim(2), style_w = s.dim(3);
+  for (const nst::Tensor& s : styles) {
+    if (s.dim(2) * s.dim(3) <= style_h * style_w) continue;
+    style_h = s.dim(2);
+    style_w = s.dim(3);
+  }
   const int64_t limit = c.max_memory_gb > 0 ? int64_t(c.max_memory_gb * double(int64_t(1) << 30))
                                             : nst::available_memory_bytes();
   const std::string weights = nst::cli::resolve_weights(c.weights);
