@@ -16,6 +16,7 @@
 #include "nn/kernels/simd.hpp"
 #include "nst/checkpoint.hpp"
 #include "nst/config.hpp"
+#include "nst/memory_estimate.hpp"
 #include "nst/stylize.hpp"
 #include "tensor/check.hpp"
 
@@ -133,8 +134,27 @@ int run(int argc, const char* const* argv) {
   for (const std::string& s : c.styles) styles.push_back(nst::load_image(s));
   nst::Tensor init;
   if (c.init != "content" && c.init != "noise") init = nst::load_image(c.init);
-  const nst::Vgg19 net = nst::Vgg19::load(nst::cli::resolve_weights(c.weights));
+  // Refuse a run that cannot fit before the network and the optimiser allocate.
+  int64_t style_h = 1, style_w = 1;
+  for (const nst::Tensor& s : styles) {
+    if (s.dim(2) * s.dim(3) <= style_h * style_w) continue;
+    style_h = s.dim(2);
+    style_w = s.dim(3);
+  }
+  const int64_t limit = c.max_memory_gb > 0 ? int64_t(c.max_memory_gb * double(int64_t(1) << 30))
+                                            : nst::available_memory_bytes();
+  const std::string weights = nst::cli::resolve_weights(c.weights);
+  std::error_code ec;
+  const auto weight_bytes = std::filesystem::file_size(weights, ec);
+  nst::check_memory_limit(c,
+                          nst::estimate_stylize_memory(c, content.dim(2), content.dim(3), style_h, style_w,
+                                                       ec ? 0 : int64_t(weight_bytes)),
+                          limit);
+  const nst::Vgg19 net = nst::Vgg19::load(weights);
 
+  // From here to the last write, SIGINT and SIGTERM only set a flag: the driver
+  // stops between two iterations, and a second signal cannot cut the writes short
+  // (each file is written to a temporary and renamed, so none is ever half written).
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const bool tty = ::isatty(STDERR_FILENO);
@@ -155,22 +175,27 @@ int run(int argc, const char* const* argv) {
   };
   const nst::StylizeResult r =
       nst::stylize(c, net, content, styles, cb, init, resume.state.x.defined() ? &resume.state : nullptr);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
   if (tty) std::fprintf(stderr, "\n");
+  if (r.interrupted) nst::save_checkpoint(c.checkpoint, {args, r.state});
   nst::save_image(c.output, r.image);
   write_record(c, net, r, c.record);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   std::fprintf(stderr, "nst stylize: wrote %s (%lldx%lld, final loss %.6g, %.1f s) and %s\n",
                c.output.c_str(), (long long)r.image.dim(3), (long long)r.image.dim(2),
                r.final_loss.total, r.seconds, c.record.c_str());
   if (r.diverged) {
-    std::fprintf(stderr, "nst stylize: error: the loss became NaN or infinite; the last good image was kept\n");
+    int64_t good = 0;  // iterations with a finite loss
+    for (const auto& s : r.scales) good += s.iterations;
+    std::fprintf(stderr,
+                 "nst stylize: error: the loss or its gradient became NaN or infinite after %lld good "
+                 "iterations; %s holds the last good image (try smaller weights or learning rate)\n",
+                 (long long)good, c.output.c_str());
     return 1;
   }
   if (r.interrupted) {
-    nst::save_checkpoint(c.checkpoint, {args, r.state});
     std::fprintf(stderr,
-                 "nst stylize: interrupted (signal %d) at iteration %lld: wrote the current image and "
+                 "nst stylize: interrupted (signal %d) after %lld iterations: wrote the current image and "
                  "the checkpoint %s; continue with: nst stylize --resume %s\n",
                  g_signal.load(), (long long)r.state.done, c.checkpoint.c_str(), c.checkpoint.c_str());
     return 130;

@@ -3,22 +3,19 @@
 #include <cstring>
 
 #include "io/file_util.hpp"
+#include "nst/state_io.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
 
 namespace {
 
-constexpr char kMagic[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '1'};
+// Version 2: the checksum is FNV-1a 64 with its standard offset basis (version
+// 1 used a mistyped one).
+constexpr char kMagic[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '2'};
+constexpr char kMagicV1[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '1'};
 
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= uint8_t(p[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+uint64_t fnv1a(const char* p, size_t n) { return fnv1a_update(kFnvOffset, p, n); }
 
 class Writer {
  public:
@@ -102,6 +99,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 
 Checkpoint load_checkpoint(const std::string& path) {
   const std::string bytes = read_file(path, "checkpoint");
+  NST_CHECK(bytes.size() < 8 || std::memcmp(bytes.data(), kMagicV1, 8) != 0, "checkpoint '", path,
+            "': written by an older nst (format 1); restart the run");
   NST_CHECK(bytes.size() >= 16 && std::memcmp(bytes.data(), kMagic, 8) == 0, "checkpoint '", path,
             "': not an nst checkpoint (bad magic)");
   uint64_t stored = 0;
@@ -118,6 +117,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   s.scale = size_t(r.pod<uint64_t>());
   s.iteration = r.pod<int64_t>();
   s.done = r.pod<int64_t>();
+  NST_CHECK(s.scale < 1000 && s.iteration >= 0 && s.done >= s.iteration, "checkpoint '", path,
+            "': corrupt position (scale ", s.scale, ", iteration ", s.iteration, ", done ", s.done, ")");
   const uint64_t nscales = r.pod<uint64_t>();
   NST_CHECK(nscales < 1000, "checkpoint '", path, "': corrupt scale list");
   for (uint64_t i = 0; i < nscales; ++i) {
@@ -144,6 +145,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::memcpy(s.x.data(), bytes.data() + r.pos, size_t(shape.numel()) * sizeof(float));
   r.pos += size_t(shape.numel()) * sizeof(float);
   s.optimizer_state = r.str();
+  NST_CHECK(r.pos + 8 == bytes.size(), "checkpoint '", path, "': unexpected bytes after the fields");
   return c;
 }
 

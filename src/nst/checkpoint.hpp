@@ -1,7 +1,7 @@
 // Checkpoints of an interrupted stylisation: everything needed to continue it
 // and reach the same result as a run that was never interrupted.
 //
-// File layout (little-endian): magic "NSTCKPT1", then length-prefixed fields:
+// File layout (little-endian): magic "NSTCKPT2", then length-prefixed fields:
 // the command-line arguments of the run, the scale index, the iteration within
 // the scale, the iterations done in all, the per-scale records so far, the
 // image x (shape + float32 data, network input space), the optimiser's own

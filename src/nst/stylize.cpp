@@ -27,7 +27,11 @@ Tensor resized_to_long_side(const Tensor& img, int64_t long_side) {
   return resize_image(img, h, w);  // a copy when the size already matches
 }
 
-bool finite(const LossTerms& l) { return std::isfinite(l.total); }
+bool all_finite(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
 
 }  // namespace
 
@@ -52,8 +56,11 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
   int64_t done = 0;
   size_t first_scale = 0;
   if (resume) {
-    NST_CHECK(resume->scale < sizes.size() && resume->scales.size() == resume->scale + 1,
-              "resume: the checkpoint does not match the scales of this run");
+    NST_CHECK(resume->scale < sizes.size() && resume->scales.size() == resume->scale + 1 &&
+                  resume->iteration >= 0 && resume->iteration <= config.iterations &&
+                  resume->done >= resume->iteration && resume->done <= total,
+              "resume: the checkpoint (scale ", resume->scale + 1, ", iteration ", resume->iteration,
+              ") does not match the scales and iterations of this run");
     first_scale = resume->scale;
     done = resume->done;
     result.scales.assign(resume->scales.begin(), resume->scales.end() - 1);
@@ -90,12 +97,16 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
       x = net.to_input(resize_image(init_image, h, w));
     }
 
+    const bool use_lbfgs = config.optimizer == "lbfgs";
     ScaleRecord record = resuming ? resume->scales.back() : ScaleRecord();
     record.height = h;
     record.width = w;
-    Tensor grad = Tensor::empty(x.shape());
+    // The newest image whose loss was finite: L-BFGS returns f at the new x,
+    // Adam f at the x before its update.
     Tensor last_good = x.clone();
+    Tensor before = use_lbfgs ? Tensor() : x.clone();
     LossTerms last_loss;
+    bool non_finite = false;  // some evaluation gave a NaN or infinite loss or gradient
     const Objective f = [&](const float* xp, float* gp) -> double {
       Tensor xt = x;
       if (xp != x.data()) {
@@ -105,6 +116,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
       Tensor g;
       last_loss = objective.evaluate(xt, &g);
       std::copy(g.data(), g.data() + g.numel(), gp);
+      if (!std::isfinite(last_loss.total) || !all_finite(gp, g.numel())) non_finite = true;
       return last_loss.total;
     };
 
@@ -117,7 +129,6 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     lo.max_evaluations = config.iterations * 4;
     AdamOptions ao;
     ao.lr = config.learning_rate > 0 ? config.learning_rate : 10.0;
-    const bool use_lbfgs = config.optimizer == "lbfgs";
     LbfgsState lbfgs(use_lbfgs ? n : 1, lo);
     AdamState adam(use_lbfgs ? 1 : n, ao);
     int64_t it = 0;
@@ -149,16 +160,17 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
         loss = lbfgs_step(lbfgs, x.data(), f);
         record.evaluations = lbfgs.evaluations;
       } else {
+        before.copy_from(x);
         loss = adam_step(adam, x.data(), f);
         record.evaluations = it + 1;
       }
-      if (!std::isfinite(loss) || !finite(last_loss)) {
+      if (non_finite || !std::isfinite(loss) || (use_lbfgs && lbfgs.stop == LbfgsStop::non_finite)) {
         result.diverged = true;
         x = last_good;
-        record.stop_reason = "loss became NaN or infinite";
+        record.stop_reason = "loss or gradient became NaN or infinite";
         break;
       }
-      last_good.copy_from(x);
+      last_good.copy_from(use_lbfgs ? x : before);
       record.loss_trace.push_back(loss);
       ++record.iterations;
       ++done;

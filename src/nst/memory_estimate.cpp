@@ -1,0 +1,155 @@
+#include "nst/memory_estimate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "io/image.hpp"
+#include "nn/vgg19.hpp"
+#include "nst/adam.hpp"
+#include "nst/lbfgs.hpp"
+#include "nst/stylize.hpp"
+#include "tensor/check.hpp"
+
+namespace nst {
+
+namespace {
+
+constexpr int64_t kFloat = int64_t(sizeof(float));
+constexpr int kBlockConvs[5] = {2, 2, 4, 4, 4};
+constexpr int64_t kBlockChannels[5] = {64, 128, 256, 512, 512};
+
+// Index in Vgg19::activation_names() of the deepest layer the objective reads.
+size_t deepest_layer(const ObjectiveConfig& o) {
+  const auto& names = Vgg19::activation_names();
+  size_t deepest = 0;
+  for (const auto* list : {&o.content_layers, &o.style_layers})
+    for (const std::string& layer : *list) {
+      const auto it = std::find(names.begin(), names.end(), layer);
+      if (it != names.end()) deepest = std::max(deepest, size_t(it - names.begin()));
+    }
+  return deepest;
+}
+
+struct Activations {
+  int64_t kept = 0;     // floats the tape keeps for backward
+  int64_t largest = 0;  // floats of the largest single activation
+};
+
+// Walks VGG-19 on an h x w image up to activation index `deepest`.
+Activations vgg_activations(int64_t h, int64_t w, size_t deepest) {
+  const auto& names = Vgg19::activation_names();
+  Activations a;
+  for (int b = 0; b < 5; ++b) {
+    const int64_t c = kBlockChannels[b];
+    for (int i = 1; i <= kBlockConvs[b]; ++i) {
+      const std::string conv = "conv" + std::to_string(b + 1) + "_" + std::to_string(i);
+      if (size_t(std::find(names.begin(), names.end(), conv) - names.begin()) > deepest) return a;
+      a.kept += 2 * c * h * w;  // conv output, relu output
+      a.largest = std::max(a.largest, c * h * w);
+    }
+    const std::string pool = "pool" + std::to_string(b + 1);
+    if (size_t(std::find(names.begin(), names.end(), pool) - names.begin()) > deepest) return a;
+    h = (h + 1) / 2;  // ceil: an upper bound whatever the rounding
+    w = (w + 1) / 2;
+    a.kept += c * h * w;
+  }
+  return a;
+}
+
+}  // namespace
+
+MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t content_h,
+                                       int64_t content_w, int64_t style_h, int64_t style_w,
+                                       int64_t weight_file_bytes) {
+  NST_CHECK(content_h > 0 && content_w > 0 && style_h > 0 && style_w > 0 && weight_file_bytes >= 0,
+            "estimate_stylize_memory: bad sizes: content ", content_h, "x", content_w, ", style ",
+            style_h, "x", style_w, ", weight file ", weight_file_bytes, " bytes");
+  MemoryEstimate e;
+  int64_t c_in = 3, conv_bytes = 0;
+  for (int b = 0; b < 5; ++b)
+    for (int i = 0; i < kBlockConvs[b]; ++i) {
+      conv_bytes += (c_in * 9 + 1) * kBlockChannels[b] * kFloat;
+      c_in = kBlockChannels[b];
+    }
+  // The float copies, and the conv tensors' pages of the mapped file (read to
+  // verify their checksums; at most as large as floats).
+  e.weights = conv_bytes + std::min(conv_bytes, weight_file_bytes);
+
+  const std::vector<int64_t> sizes = scale_sizes(config);
+  const int64_t long_side = *std::max_element(sizes.begin(), sizes.end());
+  int64_t h = 0, w = 0, sh = 0, sw = 0;
+  fit_long_side(content_h, content_w, long_side, h, w);
+  const int64_t style_long =
+      std::max<int64_t>(16, int64_t(config.style_scale * double(long_side) + 0.5));
+  fit_long_side(style_h, style_w, style_long, sh, sw);
+
+  // The style images' forward passes (set_styles) end before x's begins, but the
+  // buffer pool keeps their (differently sized) buffers: count both.
+  const size_t deepest = deepest_layer(config.objective);
+  const Activations ax = vgg_activations(h, w, deepest);
+  const Activations as = vgg_activations(sh, sw, deepest);
+  e.activations = (ax.kept + as.kept) * kFloat;
+  e.backward = 3 * ax.largest * kFloat;
+
+  const int64_t n = 3 * h * w;
+  if (config.optimizer == "adam") {
+    e.optimizer = adam_memory_bytes(n);
+  } else {
+    LbfgsOptions o;
+    o.history = int(std::clamp<int64_t>(config.lbfgs_history, 1, 1 << 20));
+    o.line_search = config.line_search ? LineSearch::strong_wolfe : LineSearch::none;
+    e.optimizer = lbfgs_memory_bytes(n, o);
+  }
+  const int64_t styles = std::max<size_t>(1, config.styles.size());
+  const int64_t loaded = 3 * (content_h * content_w + styles * style_h * style_w);
+  e.images = (2 * loaded + 8 * n + 2 * styles * 3 * sh * sw) * kFloat;
+  e.baseline = int64_t(48) << 20;
+  return e;
+}
+
+int64_t available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    long long kb = 0;
+    if (std::sscanf(line.c_str(), "MemAvailable: %lld kB", &kb) == 1) return int64_t(kb) * 1024;
+  }
+  return 0;
+}
+
+std::string format_bytes(int64_t bytes) {
+  char buf[32];
+  if (bytes >= (int64_t(1) << 30))
+    std::snprintf(buf, sizeof buf, "%.2f GB", double(bytes) / double(int64_t(1) << 30));
+  else
+    std::snprintf(buf, sizeof buf, "%.0f MB", double(bytes) / double(1 << 20));
+  return buf;
+}
+
+void check_memory_limit(const StylizeConfig& config, const MemoryEstimate& e, int64_t limit_bytes) {
+  if (limit_bytes <= 0 || e.total() <= limit_bytes) return;
+  std::ostringstream hint;
+  const std::vector<int64_t> sizes = scale_sizes(config);
+  const int64_t long_side = *std::max_element(sizes.begin(), sizes.end());
+  // Everything but the weights and the baseline grows with the pixel count.
+  const double room = double(limit_bytes - e.weights - e.baseline);
+  const double per_pixel = double(e.total() - e.weights - e.baseline);
+  if (room > 0) {
+    const int64_t fit = int64_t(double(long_side) * std::sqrt(room / per_pixel) * 0.95);
+    hint << "; try --size " << std::max<int64_t>(fit / 16 * 16, 16);
+  } else {
+    hint << "; try a smaller --size";
+  }
+  if (config.optimizer != "adam" && 5 * e.optimizer > e.total())  // the history is over 20 %
+    hint << ", a smaller --lbfgs-history (now " << config.lbfgs_history << ") or --optimizer adam";
+  hint << ", or fewer / shallower layers";
+  fail("nst stylize: this run needs about ", format_bytes(e.total()), " (activations ",
+       format_bytes(e.activations + e.backward), ", optimiser ", format_bytes(e.optimizer),
+       ", weights ", format_bytes(e.weights), ") but the limit is ", format_bytes(limit_bytes),
+       " (--max-memory, default the available RAM)", hint.str());
+}
+
+}  // namespace nst

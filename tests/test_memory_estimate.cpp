@@ -1,0 +1,138 @@
+// The memory estimate of a stylisation: an upper bound of the measured peak RSS
+// within 1.5x, and a refusal that names the limit and suggests what to change.
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nst/memory_estimate.hpp"
+#include "tensor/check.hpp"
+#include "testing.hpp"
+
+extern char** environ;
+
+namespace {
+
+constexpr int64_t kMB = int64_t(1) << 20;
+constexpr int64_t kWeightFile = 143670568;  // build/vgg19.nstw from ../shared (uint8, with fc)
+
+// tubingen.jpg 1024x768 in the style of starry_night.jpg 1024x640, default layers.
+nst::StylizeConfig job(int64_t size, int64_t history) {
+  nst::StylizeConfig c;
+  c.styles = {"starry_night.jpg"};
+  c.size = size;
+  c.lbfgs_history = history;
+  return c;
+}
+
+int64_t estimate(const nst::StylizeConfig& c) {
+  return nst::estimate_stylize_memory(c, 768, 1024, 640, 1024, kWeightFile).total();
+}
+
+}  // namespace
+
+TEST_CASE("memory estimate: an upper bound of the measured peak RSS within 1.5x", "[memory]") {
+  // Peak RSS (/usr/bin/time -v, "Maximum resident set size") of
+  //   nst stylize --content tubingen.jpg --style starry_night.jpg --size S
+  //               --iterations 5 --lbfgs-history 4 --threads 2
+  // on the 2-core Zen 5 machine, 2026-11-24:
+  struct Measured {
+    int64_t size, rss_kb;
+  };
+  for (const Measured m : {Measured{128, 240732}, Measured{256, 415444}, Measured{384, 744176}}) {
+    const double rss = double(m.rss_kb) * 1024.0;
+    const double est = double(estimate(job(m.size, 4)));
+    INFO("size " << m.size << ": estimate " << est / kMB << " MB, measured " << rss / kMB << " MB");
+    CHECK(est >= rss);
+    CHECK(est <= 1.5 * rss);
+  }
+}
+
+TEST_CASE("memory estimate: grows with size, history and depth, less with Adam", "[memory]") {
+  CHECK(estimate(job(512, 100)) > estimate(job(256, 100)));
+  CHECK(estimate(job(512, 100)) > estimate(job(512, 5)));
+  nst::StylizeConfig adam = job(512, 100);
+  adam.optimizer = "adam";
+  CHECK(estimate(adam) < estimate(job(512, 100)));
+  nst::StylizeConfig shallow = job(512, 100);
+  shallow.objective.content_layers = {"relu2_2"};
+  shallow.objective.style_layers = {"relu1_1", "relu2_1"};
+  CHECK(estimate(shallow) < estimate(job(512, 100)));
+  nst::StylizeConfig multi = job(512, 100);
+  multi.scales = {256, 1024};  // the largest scale counts
+  CHECK(estimate(multi) == estimate(job(1024, 100)));
+  // L-BFGS history: 2 m n floats (+ 4 n work space) at 1024 x 768.
+  const auto e = nst::estimate_stylize_memory(job(1024, 100), 768, 1024, 640, 1024, kWeightFile);
+  CHECK(e.optimizer >= 2 * 100 * 3 * 1024 * 768 * 4);
+  CHECK(nst::available_memory_bytes() > 0);
+}
+
+TEST_CASE("memory estimate: over the limit, a clear refusal with suggestions", "[memory]") {
+  const nst::StylizeConfig c = job(2048, 100);
+  const auto e = nst::estimate_stylize_memory(c, 768, 1024, 640, 1024, kWeightFile);
+  CHECK_NOTHROW(nst::check_memory_limit(c, e, e.total()));
+  CHECK_NOTHROW(nst::check_memory_limit(c, e, 0));  // 0: no limit known
+  const int64_t limit = int64_t(1) << 30;
+  CHECK_THROWS_WITH(nst::check_memory_limit(c, e, limit),
+                    Catch::Contains("needs about") && Catch::Contains("the limit is 1.00 GB") &&
+                        Catch::Contains("--max-memory") && Catch::Contains("try --size") &&
+                        Catch::Contains("--lbfgs-history") && Catch::Contains("fewer"));
+  // The suggested size fits.
+  try {
+    nst::check_memory_limit(c, e, limit);
+  } catch (const nst::Error& err) {
+    const std::string what = err.what();
+    const int64_t size = std::stoll(what.substr(what.find("try --size ") + 11));
+    INFO(what);
+    CHECK(size < 2048);
+    CHECK(estimate(job(size, 100)) <= limit);
+  }
+  CHECK_THROWS_WITH(nst::estimate_stylize_memory(c, 0, 5, 5, 5, 0),
+                    Catch::Contains("estimate_stylize_memory"));
+}
+
+// Re-measures the table above (slow: three stylisations of several seconds).
+TEST_CASE("memory estimate: measured again, the peak RSS of nst stylize", "[memory][slow]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  namespace fs = std::filesystem;
+  const std::string weights = (fs::path(NST_BINARY_PATH).parent_path() / "vgg19.nstw").string();
+  if (!fs::exists(weights)) {
+    WARN("SKIPPED: " << weights << " is missing (run `make weights`)");
+    return;
+  }
+  const std::string images = nst::testing::shared_dir() + "/images/";
+  const std::string out =
+      (fs::temp_directory_path() / ("nst_mem_" + std::to_string(::getpid()) + ".png")).string();
+  for (int64_t size : {128, 256, 384}) {
+    std::vector<std::string> args{NST_BINARY_PATH,   "stylize",
+                                  "--content",       images + "tubingen.jpg",
+                                  "--style",         images + "starry_night.jpg",
+                                  "--output",        out,
+                                  "--size",          std::to_string(size),
+                                  "--iterations",    "5",
+                                  "--lbfgs-history", "4",
+                                  "--threads",       "2",
+                                  "--print-every",   "0"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+    int status = 0;
+    rusage usage{};
+    REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    const double rss = double(usage.ru_maxrss) * 1024.0;
+    const double est = double(estimate(job(size, 4)));
+    INFO("size " << size << ": estimate " << est / kMB << " MB, measured " << rss / kMB << " MB");
+    CHECK(est >= rss);
+    CHECK(est <= 1.5 * rss);
+  }
+  fs::remove(out);
+  fs::remove(out + ".json");
+}

@@ -1,0 +1,230 @@
+// Interrupt and resume, end to end through the CLI with real signals: `nst
+// stylize` is started as a child process, gets SIGINT (or SIGTERM) once its first
+// iteration lines are on stderr, must exit 130 with the image and a checkpoint
+// written, and `nst stylize --resume` must then produce the same bytes as a run
+// that was never interrupted (same arguments, same thread count).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/file_util.hpp"
+#include "io/weights.hpp"
+#include "nst/checkpoint.hpp"
+#include "testing.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Child {
+  pid_t pid = -1;
+  std::string err_path;
+};
+
+// Starts `nst ARGS...` with stderr to err_path (stdout to /dev/null).
+Child spawn_nst(const std::vector<std::string>& args, const std::string& err_path) {
+  std::vector<std::string> all{NST_BINARY_PATH};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  Child c;
+  c.err_path = err_path;
+  const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  return c;
+}
+
+int wait_exit_code(const Child& c) {
+  int status = 0;
+  REQUIRE(::waitpid(c.pid, &status, 0) == c.pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+std::string slurp(const std::string& path) {
+  return fs::exists(path) ? nst::read_file(path) : std::string();
+}
+
+// Waits (up to 60 s) until the child's stderr holds `needle`.
+void wait_for_text(const Child& c, const std::string& needle) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (slurp(c.err_path).find(needle) == std::string::npos) {
+    if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(60))
+      FAIL("no '" << needle << "' on stderr after 60 s:\n" << slurp(c.err_path));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+int run_nst(const std::vector<std::string>& args, const std::string& err_path) {
+  return wait_exit_code(spawn_nst(args, err_path));
+}
+
+// Small and shallow so an iteration takes milliseconds; enough iterations that
+// the signal always lands mid-run.
+std::vector<std::string> job(const fs::path& dir, const std::string& output,
+                             std::vector<std::string> extra) {
+  const std::string images = nst::testing::shared_dir() + "/images/";
+  std::vector<std::string> a{"stylize",
+                             "--content",
+                             images + "tubingen.jpg",
+                             "--style",
+                             images + "starry_night.jpg",
+                             "--output",
+                             (dir / output).string(),
+                             "--content-layers",
+                             "relu2_2",
+                             "--style-layers",
+                             "relu1_1,relu2_1",
+                             "--threads",
+                             "2",
+                             "--print-every",
+                             "1"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+bool weights_available() {
+  return fs::exists(fs::path(NST_BINARY_PATH).parent_path() / "vgg19.nstw");
+}
+
+// Runs the job uninterrupted, then once per text in `cut_after`: interrupts it
+// once that text is on stderr, checks what it left, resumes it and compares the
+// final image with the uninterrupted run's.
+void interrupt_and_resume(const std::vector<std::string>& extra,
+                          const std::vector<std::string>& cut_after, int sig, bool second_signal) {
+  const fs::path dir = fs::temp_directory_path() / ("nst_resume_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string err = (dir / "err.txt").string();
+  REQUIRE(run_nst(job(dir, "full.png", extra), err) == 0);
+  const std::string full = slurp((dir / "full.png").string());
+  REQUIRE(!full.empty());
+
+  for (const std::string& wait_text : cut_after) {
+    INFO("interrupted after '" << wait_text << "'");
+    Child c = spawn_nst(job(dir, "cut.png", extra), err);
+    wait_for_text(c, wait_text);
+    REQUIRE(::kill(c.pid, sig) == 0);
+    if (second_signal) REQUIRE(::kill(c.pid, sig) == 0);  // must not cut the writes short
+    const int code = wait_exit_code(c);
+    const std::string log = slurp(err);
+    INFO(log);
+    REQUIRE(code == 130);
+    CHECK(log.find("interrupted (signal " + std::to_string(sig) + ")") != std::string::npos);
+    CHECK(log.find("nst stylize --resume " + (dir / "cut.png.ckpt").string()) != std::string::npos);
+    REQUIRE(fs::exists(dir / "cut.png"));
+    REQUIRE(fs::exists(dir / "cut.png.json"));
+    const nst::Checkpoint ckpt = nst::load_checkpoint((dir / "cut.png.ckpt").string());
+    CHECK(ckpt.state.done >= 1);
+    CHECK(slurp((dir / "cut.png").string()) != full);
+    for (const auto& e : fs::directory_iterator(dir))  // no temporary left behind
+      CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+
+    REQUIRE(run_nst({"stylize", "--resume", (dir / "cut.png.ckpt").string()}, err) == 0);
+    CHECK(slurp(err).find("resuming at scale") != std::string::npos);
+    CHECK(slurp((dir / "cut.png").string()) == full);  // bit-identical
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+TEST_CASE("resume: SIGINT mid-run, L-BFGS, resumed bit-identical", "[resume][cli]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  if (!weights_available()) {
+    WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
+    return;
+  }
+  interrupt_and_resume({"--size", "32", "--iterations", "60"}, {"iteration 1/60"}, SIGINT, false);
+}
+
+TEST_CASE("resume: SIGTERM twice, Adam, resumed bit-identical", "[resume][cli]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  if (!weights_available()) {
+    WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
+    return;
+  }
+  interrupt_and_resume({"--size", "32", "--iterations", "60", "--optimizer", "adam"},
+                       {"iteration 2/60"}, SIGTERM, true);
+}
+
+TEST_CASE("resume: across a scale boundary and within the second scale", "[resume][cli]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  if (!weights_available()) {
+    WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
+    return;
+  }
+  // Cut in the first scale (the resumed run crosses into the second), then in
+  // the second (the checkpoint holds the first scale's record).
+  interrupt_and_resume({"--scales", "24,40", "--iterations", "40", "--line-search"},
+                       {"scale 1/2 (24x18) iteration 1/", "scale 2/2 (40x30) iteration 1/"}, SIGINT,
+                       false);
+}
+
+// Not a resume, but the same machinery: a weight file whose conv1_1 weights are
+// scaled by 1e30 makes the first loss infinite; the command must stop, keep the
+// start image, say so and exit 1.
+TEST_CASE("stylize CLI: an infinite loss stops with the last good image and exit 1", "[cli][nan]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  if (!weights_available()) {
+    WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
+    return;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("nst_nan_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    const auto f = nst::io::WeightFile::open(
+        (fs::path(NST_BINARY_PATH).parent_path() / "vgg19.nstw").string());
+    std::vector<nst::io::WeightEntry> entries;
+    for (const std::string& name : f.names()) {
+      if (name.rfind("conv", 0) != 0) continue;  // the classifier is not needed
+      const nst::io::TensorInfo& info = f.info(name);
+      const double k = name == "conv1_1.weight" ? 1e30 : 1.0;
+      entries.push_back(info.dtype == nst::io::DType::UInt8
+                            ? nst::io::make_uint8_entry(name, info.shape, f.raw(name),
+                                                        info.scale * k, info.min * k)
+                            : nst::io::make_float_entry(name, f.tensor(name)));
+      if (info.dtype == nst::io::DType::Float32 && k != 1.0)
+        for (size_t i = 0; i < entries.back().bytes.size(); i += 4) {
+          float v = 0;
+          std::memcpy(&v, entries.back().bytes.data() + i, 4);
+          v *= float(k);
+          std::memcpy(entries.back().bytes.data() + i, &v, 4);
+        }
+    }
+    nst::io::write_weight_file((dir / "huge.nstw").string(), f.metadata(), entries);
+  }
+  const std::string err = (dir / "err.txt").string();
+  const std::vector<std::string> args =
+      job(dir, "nan.png",
+          {"--size", "32", "--iterations", "5", "--weights", (dir / "huge.nstw").string()});
+  REQUIRE(run_nst(args, err) == 1);
+  const std::string log = slurp(err);
+  INFO(log);
+  CHECK(log.find("NaN or infinite after 0 good iterations") != std::string::npos);
+  CHECK(log.find("holds the last good image") != std::string::npos);
+  REQUIRE(fs::exists(
+      dir / "nan.png"));  // the start image (tests/test_stylize_driver.cpp checks the bits)
+  CHECK(slurp((dir / "nan.png.json").string()).find("\"diverged\": true") != std::string::npos);
+  fs::remove_all(dir);
+}
