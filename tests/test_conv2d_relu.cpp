@@ -34,7 +34,7 @@ Grads run(bool fused, const Tensor& xv, const Tensor& wv, const Tensor& bv, cons
   Tape tape;
   Var x = tape.variable(xv), w = tape.variable(wv), b = tape.variable(bv);
   Var y = fused ? conv2d_relu(tape, x, w, b, p) : relu(tape, conv2d(tape, x, w, b, p));
-  const Tensor y_value = y.value();  // backward() releases recorded values
+  const Tensor y_value = y.value().clone();  // backward() reuses and releases recorded values
   tape.backward(dot_with(tape, y, r));
   return {y_value, x.grad(), w.grad(), b.grad()};
 }

@@ -1,5 +1,7 @@
 #include "nn/conv2d.hpp"
 
+#include "nn/kernels/parallel.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <utility>
@@ -156,9 +158,14 @@ Var conv2d_relu(Tape& tape, const Var& x, const Var& weight, const Var& bias,
                  Conv2dEpilogue::relu);
   auto backward = [xv = x, wv = weight, bv = bias, p, out](const Tensor& dout) mutable {
     // from  out = max(conv2d(x) + bias, 0):  dconv = dout * (out > 0)
-    Tensor dconv = Tensor::zeros(out.shape());
-    relu_backward(dconv, dout, out);
-    conv2d_backward_vars(xv, wv, bv, dconv, p);
+    // Written over `out`, which nothing reads after this backward (its consumers'
+    // backwards have run): one activation-sized buffer less at the peak.
+    float* o = out.data();
+    const float* g = dout.data();
+    kernels::parallel_for(0, out.numel(), int64_t{1} << 16, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) o[i] = o[i] > 0.0f ? g[i] : 0.0f;
+    });
+    conv2d_backward_vars(xv, wv, bv, out, p);
   };
   return record_conv(tape, "conv2d_relu", out, x, weight, bias, std::move(backward));
 }

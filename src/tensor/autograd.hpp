@@ -17,8 +17,9 @@
 // Gradients accumulate (+=) into an input's grad, which is zeroed when first
 // touched. The maths lives in named free functions (src/nn): a node's backward
 // closure only calls them. backward() consumes the tape: each closure, each
-// intermediate gradient and each recorded value is released as soon as it has
-// been used, so read what you need of intermediate Vars before backward().
+// intermediate gradient and each recorded value is released (or its buffer
+// reused as scratch) as soon as it has been used, so copy what you need of
+// intermediate Vars before backward().
 #pragma once
 
 #include <functional>
