@@ -145,7 +145,16 @@ TEST_CASE("cli errors: an image too small for the style layers", "[cli][cli-erro
   NST_REQUIRE_WEIGHTS();
   const ErrorSetup s;
   // 16 x 12: pool4 gets a 1-pixel-high map, too small for relu5_1.
-  expect_error(s, s.stylize({"--size", "16"}), "vgg19: the image is too small for pool4");
+  expect_error(s, s.stylize({"--size", "16"}),
+               "content image is 16 x 12 px, too small for layer relu5_1 (at least 16 px per side)");
+  // A style image shrunk below what relu5_1 needs names itself and the remedy.
+  expect_error(s, s.stylize({"--size", "32", "--style-scale", "0.25"}), "use a larger --style-scale");
+}
+
+TEST_CASE("cli errors: a size beyond --max-memory is refused with a suggestion", "[cli][cli-errors]") {
+  NST_REQUIRE_WEIGHTS();
+  const ErrorSetup s;
+  expect_error(s, s.stylize({"--size", "4096", "--max-memory", "1"}), "but the limit is 1.00 GB");
 }
 
 TEST_CASE("cli errors: nst loss --dump-grad into a missing folder", "[cli][cli-errors]") {

@@ -21,6 +21,29 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// The smallest side the network needs to reach `layer`: each pool before it
+// halves the image (layer names: conv{b}_{i}, relu{b}_{i}, pool{b}).
+int64_t min_side_for(const std::string& layer) {
+  const int block = layer.size() > 4 ? layer[4] - '0' : 1;
+  const int pools = layer.rfind("pool", 0) == 0 ? block : block - 1;
+  return int64_t{1} << std::max(0, pools);
+}
+
+void check_big_enough(const Tensor& img, const ObjectiveConfig& o, const char* what,
+                      int64_t scale_px, const char* hint) {
+  int64_t need = 1;
+  std::string deepest;
+  for (const auto* list : {&o.content_layers, &o.style_layers})
+    for (const std::string& l : *list)
+      if (min_side_for(l) > need) {
+        need = min_side_for(l);
+        deepest = l;
+      }
+  NST_CHECK(img.dim(2) >= need && img.dim(3) >= need, "stylize: at the ", scale_px,
+            " px scale the ", what, " is ", img.dim(3), " x ", img.dim(2),
+            " px, too small for layer ", deepest, " (at least ", need, " px per side): ", hint);
+}
+
 Tensor resized_to_long_side(const Tensor& img, int64_t long_side) {
   int64_t h = 0, w = 0;
   fit_long_side(img.dim(2), img.dim(3), long_side, h, w);
@@ -71,10 +94,16 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     const auto ts = Clock::now();
     const Tensor content_s = resized_to_long_side(content, sizes[si]);
     const int64_t h = content_s.dim(2), w = content_s.dim(3);
+    check_big_enough(content_s, config.objective, "content image", sizes[si],
+                     "use a larger --size / --scales");
     std::vector<Tensor> styles_s;
-    for (const Tensor& s : styles)
-      styles_s.push_back(net.to_input(resized_to_long_side(
-          s, std::max<int64_t>(16, std::llround(config.style_scale * double(sizes[si]))))));
+    for (const Tensor& s : styles) {
+      const Tensor style_s = resized_to_long_side(
+          s, std::max<int64_t>(16, std::llround(config.style_scale * double(sizes[si]))));
+      check_big_enough(style_s, config.objective, "style image", sizes[si],
+                       "use a larger --style-scale or --size");
+      styles_s.push_back(net.to_input(style_s));
+    }
     objective.set_content(net.to_input(content_s));
     objective.set_styles(styles_s, config.style_blend);
 
