@@ -9,6 +9,8 @@ using nst::testing::check_close;
 using nst::testing::random_tensor;
 using nst::testing::to_double;
 
+using nst::testing::dot_with;
+
 namespace {
 
 struct Case {
@@ -34,16 +36,6 @@ double probe(const std::vector<double>& inp, const std::vector<double>& weight,
   return s;
 }
 
-// A scalar node  loss = <y, r>  for the autograd test.
-Var dot_with(Tape& tape, const Var& y, const Tensor& r) {
-  double s = 0.0;
-  for (int64_t i = 0; i < r.numel(); ++i) s += double(y.value()[i]) * r[i];
-  return tape.record("dot", Tensor::from({1}, {float(s)}), {y},
-                     [yv = y, r](const Tensor& dout) mutable {
-                       Tensor& dy = yv.grad_accumulator();
-                       for (int64_t i = 0; i < r.numel(); ++i) dy[i] += dout[0] * r[i];
-                     });
-}
 
 }  // namespace
 

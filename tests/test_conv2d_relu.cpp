@@ -12,18 +12,10 @@ using namespace nst;
 using nst::testing::random_tensor;
 using nst::testing::to_double;
 
+using nst::testing::dot_with;
+
 namespace {
 
-// loss = <y, r> as a tape node.
-Var dot_with(Tape& tape, const Var& y, const Tensor& r) {
-  double s = 0.0;
-  for (int64_t i = 0; i < r.numel(); ++i) s += double(y.value()[i]) * r[i];
-  return tape.record("dot", Tensor::from({1}, {float(s)}), {y},
-                     [yv = y, r](const Tensor& dout) mutable {
-                       Tensor& dy = yv.grad_accumulator();
-                       for (int64_t i = 0; i < r.numel(); ++i) dy[i] += dout[0] * r[i];
-                     });
-}
 
 struct Grads {
   Tensor y, dx, dw, db;

@@ -9,21 +9,8 @@
 #include "vgg_util.hpp"
 
 using namespace nst;
+using nst::testing::relative_error;
 
-namespace {
-
-// ||a - b|| / ||b|| in double.
-double relative_error(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    den += double(b[i]) * b[i];
-  }
-  return std::sqrt(num / den);
-}
-
-}  // namespace
 
 TEST_CASE("vgg19: features match PyTorch on a real image", "[vgg19]") {
   NST_REQUIRE_VGG19(net, false);

@@ -17,6 +17,7 @@
 
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/simd.hpp"
+#include "tensor/autograd.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nst::testing {
@@ -72,6 +73,29 @@ inline bool bit_identical(const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < a.numel(); ++i)
     if (std::memcmp(&a.data()[i], &b.data()[i], sizeof(float)) != 0) return false;
   return true;
+}
+
+// ||a - b|| / ||b||, in double.
+inline double relative_error(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    den += double(b[i]) * b[i];
+  }
+  return std::sqrt(num / den);
+}
+
+// A scalar tape node  loss = <y, r>: its backward seeds dy = r, so backward()
+// of it runs an op's backward with dout = r.
+inline Var dot_with(Tape& tape, const Var& y, const Tensor& r) {
+  double s = 0.0;
+  for (int64_t i = 0; i < r.numel(); ++i) s += double(y.value()[i]) * r[i];
+  return tape.record("dot", Tensor::from({1}, {float(s)}), {y},
+                     [yv = y, r](const Tensor& dout) mutable {
+                       Tensor& dy = yv.grad_accumulator();
+                       for (int64_t i = 0; i < r.numel(); ++i) dy[i] += dout[0] * r[i];
+                     });
 }
 
 // Central differences of a scalar function computed in double:
