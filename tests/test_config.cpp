@@ -120,6 +120,9 @@ TEST_CASE("stylize flags: bad input is refused with a clear message", "[config]"
   fails({"--content", "c", "--style", "s", "--optimizer", "sgd"}, "lbfgs or adam");
   fails({"--content", "c", "--style", "s", "--pooling", "min"}, "max or avg");
   fails({"--content", "c", "--style", "s", "--scales", "512,256"}, "must increase");
+  // Found by fuzz_args (an empty list used to read past the end of the scales).
+  fails({"--content", "c", "--style", "s", "--scales="}, "--scales needs at least one size");
+  fails({"--content", "c", "--style", "s", "--scales", ""}, "--scales needs at least one size");
   fails({"--content", "c", "--style", "s", "--scales", "256,512", "--size", "300"}, "must equal --size");
   fails({"--content", "c", "--style", "s", "--style-layers", "relu1_1,,relu2_1"}, "empty item");
   fails({"--content", "c", "--style", "s", "--style-layer-weights", "1,2"}, "2 values for 5 style layers");

@@ -171,6 +171,7 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
                 "nst stylize: --scales must increase");
       c.scales.push_back(int64_t(s));
     }
+    NST_CHECK(!c.scales.empty(), "nst stylize: --scales needs at least one size, e.g. 256,512");
     if (!a.has("size")) c.size = c.scales.back();
     NST_CHECK(c.scales.back() == c.size, "nst stylize: the last of --scales (", c.scales.back(),
               ") must equal --size (", c.size, ")");
