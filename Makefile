@@ -69,7 +69,7 @@ weights: all
 
 # The main job: Tubingen in the style of The Starry Night, coarse to fine.
 NST_SHARED ?= ../shared
-DEMO_FLAGS ?= --scales 192,384 --iterations 150 --print-every 25
+DEMO_FLAGS ?= --scales 192,384 --iterations 100 --print-every 25
 demo: all
 	@test -f $(BUILD)/vgg19.nstw || $(MAKE) --no-print-directory weights
 	@mkdir -p out
