@@ -16,8 +16,11 @@ $(BUILD)/Makefile: | deps
 deps:
 	@bash tools/install-deps.sh
 
-# The default suite (everything not tagged [slow]).
+# The default suite (everything not tagged [slow]). The end-to-end tests need the
+# weights: made first when the shared data is there (they skip loudly otherwise).
 test: all
+	@test -f $(BUILD)/vgg19.nstw || ! test -d "$${NST_SHARED:-../shared}/weights" || \
+	  $(MAKE) --no-print-directory weights
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
 
 test-slow: all
