@@ -56,7 +56,7 @@ class Reader {
     const uint64_t n = pod<uint64_t>();
     NST_CHECK(n <= (b.size() - pos) / sizeof(T), "checkpoint '", file, "': truncated or corrupt");
     std::vector<T> v(static_cast<size_t>(n));
-    std::memcpy(v.data(), b.data() + pos, size_t(n) * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), b.data() + pos, size_t(n) * sizeof(T));  // data() may be null
     pos += size_t(n) * sizeof(T);
     return v;
   }
