@@ -46,8 +46,11 @@ tsan:
 # from its seed corpus in fuzz/corpus/<name>; new inputs go to
 # build-fuzz/corpus/<name>, crashes to build-fuzz/crash-* (fix them, then add a
 # regression test). One target: make fuzz FUZZ_TARGETS=weights. A long run:
-# make fuzz FUZZ_SECONDS=600.
+# make fuzz FUZZ_SECONDS=600. CI sets FUZZ_RUNS: that many inputs from a fixed
+# seed, so that its result does not depend on the machine's speed or on luck.
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+FUZZ_BUDGET = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS) -seed=1 -max_total_time=600,-max_total_time=$(FUZZ_SECONDS))
 FUZZ_TARGETS ?= $(patsubst fuzz/fuzz_%.cpp,%,$(wildcard fuzz/fuzz_*.cpp))
 fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
@@ -55,8 +58,8 @@ fuzz:
 	cmake --build build-fuzz -j $(JOBS)
 	@set -e; for name in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$name; \
-	  echo "== fuzzing $$name for $(FUZZ_SECONDS) s"; \
-	  build-fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
+	  echo "== fuzzing $$name ($(FUZZ_BUDGET))"; \
+	  build-fuzz/fuzz_$$name $(FUZZ_BUDGET) -rss_limit_mb=2048 -timeout=30 \
 	    -print_final_stats=1 -artifact_prefix=build-fuzz/ \
 	    build-fuzz/corpus/$$name fuzz/corpus/$$name 2>&1 | tail -4; \
 	  test $${PIPESTATUS[0]} -eq 0; \

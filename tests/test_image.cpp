@@ -128,3 +128,24 @@ TEST_CASE("image: resizing", "[image]") {
   Tensor same = resize_image(board, 8, 8);
   CHECK(testing::bit_identical(same, board));
 }
+
+TEST_CASE("image: a JPEG Huffman table with more than 256 codes is refused before decoding",
+          "[image]") {
+  // stb_image as packaged writes past its code table on such a table (found by
+  // fuzz_image; this is the fuzzer's input, then a hand-made one after an APP0 segment).
+  const std::string found("\xff\xff\xd8\xff\xe0\x00\x10\x00\x00\x00\x00\x00\x00\x62\x90\x01\x64"
+                          "\xae\x3b\x00\x00\xfa\xff\xc4\x00\x1f\x01\x00\xff\xd9",
+                          30);
+  CHECK_THROWS_WITH(load_image_from_memory(found, "found.jpg"),
+                    Catch::Contains("found.jpg") && Catch::Contains("Huffman table declares"));
+  std::string made("\xff\xd8\xff\xe0\x00\x04\x00\x00\xff\xc4\x00\x13\x10", 13);
+  for (int i = 0; i < 16; ++i) made += static_cast<char>(i < 2 ? 200 : 0);  // 400 codes
+  made += "\xff\xd9";
+  CHECK_THROWS_WITH(load_image_from_memory(made, "made.jpg"),
+                    Catch::Contains("made.jpg") && Catch::Contains("400 codes"));
+  // A well-formed JPEG, with its tables, still loads.
+  TempDir dir;
+  save_image(dir.file("ok.jpg"), testing::random_tensor({1, 3, 24, 40}, 3, 0, 255));
+  const Tensor ok = load_image(dir.file("ok.jpg"));
+  CHECK(ok.shape() == Shape{1, 3, 24, 40});
+}

@@ -23,6 +23,54 @@ Tensor load_image(const std::string& path, const ImageLimits& limits) {
   return load_image_from_memory(read_file(path, "image"), path, limits);
 }
 
+namespace {
+
+// Walks a JPEG's marker segments (ITU T.81, B.1) and checks every Huffman table
+// (DHT) before stb sees it: stb_image as packaged writes past its 257-entry code
+// table when a table declares more than 256 codes. Entropy-coded data after a
+// start of scan is skipped to the next marker, so the tables between the scans
+// of a progressive JPEG are checked too. Only what stb would misuse is checked
+// here; everything else is left to the decoder's own errors.
+void check_jpeg_tables(const std::string& bytes, const std::string& name) {
+  // Past the end stb reads zeros: so does this walk.
+  const auto byte = [&](size_t at) {
+    return at < bytes.size() ? static_cast<unsigned char>(bytes[at]) : 0u;
+  };
+  const size_t n = bytes.size();
+  size_t at = 0;
+  while (at + 1 < n) {
+    if (byte(at) != 0xFF) {  // entropy-coded data, or junk: look for the next marker
+      ++at;
+      continue;
+    }
+    const unsigned marker = byte(at + 1);
+    if (marker == 0xFF) {  // fill byte
+      ++at;
+      continue;
+    }
+    at += 2;
+    // Stuffed zero, restart markers, TEM and SOI carry no length.
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;
+    if (marker == 0xD9) return;  // end of image
+    if (at + 2 > n) return;      // truncated: the decoder reports it
+    const size_t length = size_t{byte(at)} << 8 | byte(at + 1);
+    const size_t end = at + length;
+    if (marker == 0xC4) {  // DHT: one or more tables of (class/id, 16 counts, symbols)
+      size_t t = at + 2;
+      while (t < end) {
+        size_t codes = 0;
+        for (size_t i = 1; i <= 16; ++i) codes += byte(t + i);
+        NST_CHECK(codes <= 256, "image '", name, "': corrupt JPEG (a Huffman table declares ",
+                  codes, " codes, at most 256 are possible)");
+        t += 17 + codes;
+      }
+    }
+    at = std::max(at + 1, end);  // a length below 2 is the decoder's error, not a loop
+  }
+}
+
+}  // namespace
+
 Tensor load_image_from_memory(const std::string& bytes, const std::string& name,
                               const ImageLimits& limits) {
   NST_CHECK(!bytes.empty(), "image '", name, "': the file is empty");
@@ -44,6 +92,9 @@ Tensor load_image_from_memory(const std::string& bytes, const std::string& name,
     };
     check_size(be32(16), be32(20));
   }
+  // JPEG: FF D8, perhaps after fill bytes (FF), which is what stb takes for one.
+  const size_t soi = bytes.find_first_not_of('\xFF');
+  if (soi != 0 && soi != std::string::npos && bytes[soi] == '\xD8') check_jpeg_tables(bytes, name);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;

@@ -1,4 +1,4 @@
-// Images in and out (PNG, JPEG, BMP, TGA, GIF, PSD, PNM through stb_image; PNG or
+// Images in and out (PNG, JPEG, BMP, TGA, GIF, PNM through stb_image; PNG or
 // JPEG out). In memory an image is a Tensor [1, 3, H, W] of RGB values in 0..255.
 // Grey images are replicated to RGB; alpha is dropped; 16-bit images are
 // reduced to 8 bits; paletted images are expanded.
