@@ -51,11 +51,15 @@ double conv_flops(const VggConv& c, int64_t h) {
   return 2.0 * double(c.OC) * double(c.C) * 9.0 * double(h) * double(h);
 }
 
-// Largest |a - b| relative to max(1, |b|) above tol, described; "" when none.
+// The first |a - b| above tol times the largest |b| (at least 1), described; ""
+// when none. Relative to the largest value, not to each: Winograd's error is
+// spread over a tile (tests/test_winograd.cpp measures it).
 std::string compare(const Tensor& got, const std::vector<double>& want, double tol) {
+  double scale = 1.0;
+  for (double w : want) scale = std::max(scale, std::abs(w));
   for (int64_t i = 0; i < got.numel(); ++i) {
     const double w = want[size_t(i)];
-    if (!(std::abs(double(got[i]) - w) <= tol * std::max(1.0, std::abs(w))))
+    if (!(std::abs(double(got[i]) - w) <= tol * scale))
       return str("element ", i, " = ", got[i], ", reference ", w);
   }
   return "";
@@ -78,12 +82,12 @@ std::string verify_conv(int64_t C, int64_t OC) {
   for (double& v : want) v = std::max(v, 0.0);
   Tensor out = Tensor::empty({1, OC, 9, 7});
   conv2d_forward(out, inp, weight, &bias, p, Conv2dEpilogue::relu);
-  if (std::string e = compare(out, want, 1e-5); !e.empty()) return "forward: " + e;
+  if (std::string e = compare(out, want, 5e-5); !e.empty()) return "forward: " + e;
   std::vector<double> dwant(size_t(C * 63), 0.0);
   conv2d_reference_backward_input(dwant.data(), dout_d.data(), weight_d.data(), g);
   Tensor dinp = Tensor::zeros(inp.shape());
   conv2d_backward_input(dinp, dout, weight, p);
-  if (std::string e = compare(dinp, dwant, 1e-5); !e.empty()) return "backward input: " + e;
+  if (std::string e = compare(dinp, dwant, 5e-5); !e.empty()) return "backward input: " + e;
   return "";
 }
 

@@ -1,6 +1,7 @@
 #include "nn/conv2d.hpp"
 
 #include "nn/kernels/parallel.hpp"
+#include "nn/kernels/winograd.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -83,8 +84,12 @@ void conv2d_forward(Tensor& out, const Tensor& inp, const Tensor& weight, const 
   check_tensor_shape("output", out, Shape{g.N, g.OC, g.OH, g.OW}, inp.shape(), weight.shape());
   if (bias) check_tensor_shape("bias", *bias, Shape{g.OC}, inp.shape(), weight.shape());
   NST_CHECK(out.data() != inp.data(), "conv2d: the output must not share memory with the input");
-  kernels::conv_gemm_forward(out.data(), inp.data(), weight.data(), bias ? bias->data() : nullptr,
-                             epilogue == Conv2dEpilogue::relu, g);
+  const bool relu = epilogue == Conv2dEpilogue::relu;
+  const float* b = bias ? bias->data() : nullptr;
+  if (kernels::winograd_applies(g))
+    kernels::winograd_forward(out.data(), inp.data(), weight.data(), b, relu, g);
+  else
+    kernels::conv_gemm_forward(out.data(), inp.data(), weight.data(), b, relu, g);
 }
 
 // Differentiates  out = weight * im2col(inp)  through inp.
@@ -94,7 +99,10 @@ void conv2d_backward_input(Tensor& dinp, const Tensor& dout, const Tensor& weigh
   const kernels::ConvGeometry g = conv2d_geometry(dinp.shape(), weight.shape(), p);
   check_tensor_shape("output gradient", dout, Shape{g.N, g.OC, g.OH, g.OW}, dinp.shape(),
                      weight.shape());
-  kernels::conv_gemm_backward_input(dinp.data(), dout.data(), weight.data(), g);
+  if (kernels::winograd_applies(g))
+    kernels::winograd_backward_input(dinp.data(), dout.data(), weight.data(), g);
+  else
+    kernels::conv_gemm_backward_input(dinp.data(), dout.data(), weight.data(), g);
 }
 
 // Differentiates  out = weight * im2col(inp) + bias  through weight and bias.

@@ -6,8 +6,10 @@
 //   OH = (H + pad_top + pad_bottom - KH) / sh + 1   (floor), likewise OW.
 //
 // Shapes: inp [N][C][H][W], weight [OC][C][KH][KW], bias [OC], out [N][OC][OH][OW].
-// The fast path is im2col + GEMM on bounded tiles (nn/kernels/conv_gemm.hpp);
-// conv2d_reference_* are the plain loops it is tested against.
+// The fast paths are Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions with
+// 16 or more channels (nn/kernels/winograd.hpp; forward and input gradient) and
+// im2col + GEMM on bounded tiles for everything else (nn/kernels/conv_gemm.hpp);
+// conv2d_reference_* are the plain loops both are tested against.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,157 @@
+#include "nn/kernels/winograd.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "nn/kernels/parallel.hpp"
+#include "nn/kernels/winograd_kernel.hpp"
+#include "tensor/check.hpp"
+
+namespace nst::kernels {
+
+namespace {
+
+// -1: not decided yet (read NST_CONV on first use).
+std::atomic<int> g_winograd{-1};
+
+// V and M of one block are each about this many floats (2 MB): they stay in
+// L2/L3 between the three steps.
+constexpr int64_t kBlockFloats = int64_t{1} << 19;
+// Work below this many flops is not worth a task of its own.
+constexpr int64_t kMinFlopsPerTask = int64_t{1} << 21;
+
+// Scratch of the calling thread, kept from call to call and grown to the
+// largest request: one buffer each for U, V and M instead of one pooled buffer
+// per layer shape (the buffer pool keeps every size it has seen, which for
+// VGG-19's U alone would be 75 MB idle).
+class GrowingBuffer {
+ public:
+  float* get(int64_t floats) {
+    if (floats > capacity_) {
+      data_.reset();
+      capacity_ = 0;
+      try {
+        data_.reset(static_cast<float*>(
+            ::operator new[](size_t(floats) * sizeof(float), std::align_val_t{64})));
+      } catch (const std::bad_alloc&) {
+        fail("winograd: out of memory allocating ", floats * int64_t(sizeof(float)) >> 20,
+             " MiB of scratch");
+      }
+      capacity_ = floats;
+    }
+    return data_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(float* p) const { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  std::unique_ptr<float, Free> data_;
+  int64_t capacity_ = 0;
+};
+
+// The convolution of Winograd's method on N images of inp [N][C][H][W] into
+// out [N][OC][OH][OW] (3x3 kernel, stride 1, the given top / left padding).
+struct Conv3x3 {
+  int64_t N, C, H, W, OC, OH, OW, pad_top, pad_left;
+};
+
+void run(float* out, const float* inp, const float* weight, bool transpose_flip, const float* bias,
+         bool relu, bool accumulate, const Conv3x3& s) {
+  // The kernels gather with 32-bit indices into one weight tensor and one plane.
+  NST_CHECK(s.OC * s.C * 9 <= INT32_MAX && s.H * s.W <= INT32_MAX,
+            "winograd: weights of ", s.OC, "x", s.C, "x3x3 or a plane of ", s.H, "x", s.W,
+            " is beyond 2^31 elements");
+  const WinogradPlan plan = dispatch(WinogradPlanKernel{}, int64_t{0});
+  const int64_t mr = plan.mr, nr = plan.nr;
+  const int64_t row_panels = (s.OC + mr - 1) / mr;
+  thread_local GrowingBuffer u_buffer, v_buffer, m_buffer;
+  float* U = u_buffer.get(kWinogradPoints * row_panels * mr * s.C);
+  const WinogradWeights w{weight, s.OC, s.C, transpose_flip, U};
+  const int64_t weight_grain = std::max<int64_t>(1, kMinFlopsPerTask / (120 * mr * s.C));
+  parallel_for(0, row_panels, weight_grain,
+               [&](int64_t p0, int64_t p1) { dispatch(WinogradWeightKernel{}, w, p0, p1); });
+
+  const int64_t tiles_h = (s.OH + 3) / 4, tiles_w = (s.OW + 3) / 4, tiles = tiles_h * tiles_w;
+  const int64_t per_panel = kWinogradPoints * std::max(s.C, s.OC) * nr;
+  const int64_t Tb =
+      nr * std::clamp<int64_t>(kBlockFloats / per_panel, 1, (tiles + nr - 1) / nr);
+
+  WinogradBlock b;
+  b.C = s.C, b.H = s.H, b.W = s.W, b.OC = s.OC, b.OH = s.OH, b.OW = s.OW;
+  b.pad_top = s.pad_top, b.pad_left = s.pad_left;
+  b.tiles_w = tiles_w, b.tiles = tiles, b.Tb = Tb, b.plan = plan;
+  b.bias = bias, b.relu = relu, b.accumulate = accumulate;
+  b.U = U;
+  b.V = v_buffer.get(kWinogradPoints * Tb * s.C);
+  b.M = m_buffer.get(kWinogradPoints * s.OC * Tb);
+
+  // Grains: a task of each step does at least kMinFlopsPerTask of work.
+  const int64_t items = kWinogradPoints * row_panels;
+  const int64_t item_flops = 2 * mr * s.C * Tb;
+  const int64_t gemm_grain = std::max<int64_t>(1, kMinFlopsPerTask / item_flops);
+  const int64_t input_grain = std::max<int64_t>(1, kMinFlopsPerTask / (400 * Tb));
+  const int64_t output_grain = std::max<int64_t>(1, kMinFlopsPerTask / (200 * Tb));
+  for (int64_t n = 0; n < s.N; ++n) {
+    b.inp = inp + n * s.C * s.H * s.W;
+    b.out = out + n * s.OC * s.OH * s.OW;
+    for (int64_t t0 = 0; t0 < tiles; t0 += Tb) {
+      b.t0 = t0;
+      b.count = std::min(Tb, tiles - t0);
+      parallel_for(0, s.C, input_grain,
+                   [&](int64_t c0, int64_t c1) { dispatch(WinogradInputKernel{}, b, c0, c1); });
+      parallel_for(0, items, gemm_grain,
+                   [&](int64_t i0, int64_t i1) { dispatch(WinogradGemmKernel{}, b, i0, i1); });
+      parallel_for(0, s.OC, output_grain,
+                   [&](int64_t o0, int64_t o1) { dispatch(WinogradOutputKernel{}, b, o0, o1); });
+    }
+  }
+}
+
+}  // namespace
+
+void set_winograd_enabled(bool on) { g_winograd.store(on ? 1 : 0); }
+
+bool winograd_enabled() {
+  int v = g_winograd.load();
+  if (v < 0) {
+    const char* env = std::getenv("NST_CONV");
+    v = env && std::string(env) == "gemm" ? 0 : 1;
+    g_winograd.store(v);
+  }
+  return v == 1;
+}
+
+bool winograd_applies(const ConvGeometry& g) {
+  return winograd_enabled() && g.KH == 3 && g.KW == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.C >= 16 && g.OC >= 16;
+}
+
+void winograd_forward(float* out, const float* inp, const float* weight, const float* bias,
+                      bool relu, const ConvGeometry& g, bool accumulate) {
+  NST_CHECK(g.KH == 3 && g.KW == 3 && g.stride_h == 1 && g.stride_w == 1,
+            "winograd: only 3x3 stride-1 convolutions, got ", g.KH, "x", g.KW, " stride ",
+            g.stride_h, "x", g.stride_w);
+  NST_CHECK(!accumulate || (!bias && !relu), "winograd: an accumulating forward takes no epilogue");
+  run(out, inp, weight, false, bias, relu, accumulate,
+      Conv3x3{g.N, g.C, g.H, g.W, g.OC, g.OH, g.OW, g.pad_top, g.pad_left});
+}
+
+// dinp[c][y][x] = Σ_o Σ_(i,j) dout[o][y + pad_top - i][x + pad_left - j] w[o][c][i][j]
+// is a 3x3 cross-correlation of dout with w[o][c] turned by 180 degrees, padded
+// by 2 - pad_top on top and 2 - pad_left on the left, from OC to C channels.
+void winograd_backward_input(float* dinp, const float* dout, const float* weight,
+                             const ConvGeometry& g) {
+  NST_CHECK(g.KH == 3 && g.KW == 3 && g.stride_h == 1 && g.stride_w == 1,
+            "winograd: only 3x3 stride-1 convolutions, got ", g.KH, "x", g.KW, " stride ",
+            g.stride_h, "x", g.stride_w);
+  run(dinp, dout, weight, true, nullptr, false, true,
+      Conv3x3{g.N, g.OC, g.OH, g.OW, g.C, g.H, g.W, 2 - g.pad_top, 2 - g.pad_left});
+}
+
+}  // namespace nst::kernels

@@ -1,0 +1,259 @@
+// The Winograd F(4x4, 3x3) block steps as templates on the Arch tag, shared by
+// the SIMD kernels (winograd_kernel.simd.cpp) and the scalar one
+// (winograd_kernel.cpp). Lanes<Arch> is a batch of xsimd floats, or one float
+// for ScalarArch; a lane group is that many consecutive tiles of the block.
+//
+// Every result is computed by a fixed sequence of adds and multiplies (no FMA
+// outside the GEMM micro-kernel), so the bits depend only on the instruction set.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "nn/kernels/gemm_micro.hpp"
+#include "nn/kernels/winograd_kernel.hpp"
+
+namespace nst::kernels::winograd_detail {
+
+template <class Arch>
+struct Lanes {
+  using V = xsimd::batch<float, Arch>;
+  using Mask = xsimd::batch_bool<float, Arch>;
+  using Index = xsimd::batch<int32_t, Arch>;
+  static constexpr int W = static_cast<int>(V::size);
+  static V load(const float* p) { return V::load_unaligned(p); }
+  static void store(float* p, const V& v) { v.store_unaligned(p); }
+  static Index load_index(const int32_t* p) { return Index::load_unaligned(p); }
+  static Mask load_mask(const float* p) { return V::load_unaligned(p) != V(0.0f); }
+  // base[index] where mask, else 0 (base is not read there).
+  static V gather(const float* base, const Index& index, const Mask& mask) {
+    return xsimd::select(mask, V::gather(base, index), V(0.0f));
+  }
+  // max(v, 0) that keeps a NaN, as std::max(v, 0.0f) does.
+  static V relu(const V& v) { return xsimd::select(v < V(0.0f), V(0.0f), v); }
+};
+
+template <>
+struct Lanes<ScalarArch> {
+  using V = float;
+  using Mask = bool;
+  using Index = int32_t;
+  static constexpr int W = 1;
+  static V load(const float* p) { return *p; }
+  static void store(float* p, V v) { *p = v; }
+  static Index load_index(const int32_t* p) { return *p; }
+  static Mask load_mask(const float* p) { return *p != 0.0f; }
+  static V gather(const float* base, Index index, Mask mask) { return mask ? base[index] : 0.0f; }
+  static V relu(V v) { return std::max(v, 0.0f); }
+};
+
+// y = Bᵀ x for one column of six (the rows of Bᵀ in winograd_kernel.hpp).
+template <class T>
+void input_1d(const T x[6], T y[6]) {
+  const T t1 = x[4] - T(4.0f) * x[2], t2 = x[3] - T(4.0f) * x[1];
+  const T t3 = x[4] - x[2], t4 = T(2.0f) * (x[3] - x[1]);
+  y[0] = T(4.0f) * x[0] - T(5.0f) * x[2] + x[4];
+  y[1] = t1 + t2;
+  y[2] = t1 - t2;
+  y[3] = t3 + t4;
+  y[4] = t3 - t4;
+  y[5] = T(4.0f) * x[1] - T(5.0f) * x[3] + x[5];
+}
+
+// v = Bᵀ d B for a 6x6 patch d (row-major): Bᵀ on the columns, then on the rows.
+template <class T>
+void input_transform(const T d[36], T v[36]) {
+  T cols[36];
+  for (int u = 0; u < 6; ++u) {
+    T x[6], y[6];
+    for (int r = 0; r < 6; ++r) x[r] = d[r * 6 + u];
+    input_1d(x, y);
+    for (int i = 0; i < 6; ++i) cols[i * 6 + u] = y[i];
+  }
+  for (int i = 0; i < 6; ++i) input_1d(cols + i * 6, v + i * 6);
+}
+
+// z = Aᵀ m for one column of six (the rows of Aᵀ in winograd_kernel.hpp).
+template <class T>
+void output_1d(const T m[6], T z[4]) {
+  const T s12 = m[1] + m[2], d12 = m[1] - m[2], s34 = m[3] + m[4], d34 = m[3] - m[4];
+  z[0] = m[0] + s12 + s34;
+  z[1] = d12 + T(2.0f) * d34;
+  z[2] = s12 + T(4.0f) * s34;
+  z[3] = d12 + T(8.0f) * d34 + m[5];
+}
+
+// y = Aᵀ m A for a 6x6 m (row-major), y 4x4 row-major.
+template <class T>
+void output_transform(const T m[36], T y[16]) {
+  T rows[24];  // rows[i][q] = (m A)[i][q]
+  for (int i = 0; i < 6; ++i) output_1d(m + i * 6, rows + i * 4);
+  for (int q = 0; q < 4; ++q) {
+    T x[6], z[4];
+    for (int i = 0; i < 6; ++i) x[i] = rows[i * 4 + q];
+    output_1d(x, z);
+    for (int p = 0; p < 4; ++p) y[p * 4 + q] = z[p];
+  }
+}
+
+// t = G g for one column of three (the rows of G in winograd_kernel.hpp).
+template <class T>
+void weight_1d(const T g[3], T t[6]) {
+  const T sum = g[0] + g[2];
+  t[0] = g[0] * T(1.0f / 4);
+  t[1] = (sum + g[1]) * T(-1.0f / 6);
+  t[2] = (sum - g[1]) * T(-1.0f / 6);
+  const T even = g[0] * T(1.0f / 24) + g[2] * T(1.0f / 6), odd = g[1] * T(1.0f / 12);
+  t[3] = even + odd;
+  t[4] = even - odd;
+  t[5] = g[2];
+}
+
+// u = G g Gᵀ for a 3x3 kernel g (row-major), u 6x6 row-major.
+template <class T>
+void weight_transform(const T g[9], T u[36]) {
+  T cols[18];  // (G g)[i][j] at cols[i * 3 + j]
+  for (int j = 0; j < 3; ++j) {
+    const T x[3] = {g[j], g[3 + j], g[6 + j]};
+    T y[6];
+    weight_1d(x, y);
+    for (int i = 0; i < 6; ++i) cols[i * 3 + j] = y[i];
+  }
+  for (int i = 0; i < 6; ++i) weight_1d(cols + i * 3, u + i * 6);
+}
+
+// U panel by panel. Within panel p, U[ξ][p] is C x mr floats, element
+// f = c * mr + r being kernel (output p*mr + r, input c): W consecutive f are
+// one vector, gathered from the weights and stored contiguously.
+template <class Arch>
+void weight_panels(const WinogradWeights& w, int64_t mr, int64_t p0, int64_t p1) {
+  using L = Lanes<Arch>;
+  using V = typename L::V;
+  constexpr int W = L::W;
+  const int64_t panels = (w.A + mr - 1) / mr, per_panel = w.C * mr;
+  for (int64_t p = p0; p < p1; ++p)
+    for (int64_t f0 = 0; f0 < per_panel; f0 += W) {
+      alignas(64) int32_t index[9][W];
+      alignas(64) float real[W];
+      for (int l = 0; l < W; ++l) {
+        const int64_t f = f0 + l, c = f / mr, a = p * mr + f % mr;
+        const bool in = f < per_panel && a < w.A;
+        real[l] = in ? 1.0f : 0.0f;
+        for (int k = 0; k < 9; ++k) {
+          const int64_t at = w.transpose_flip ? (c * w.A + a) * 9 + (8 - k) : (a * w.C + c) * 9 + k;
+          index[k][l] = in ? static_cast<int32_t>(at) : 0;
+        }
+      }
+      V g[9], u[36];
+      for (int k = 0; k < 9; ++k)
+        g[k] = L::gather(w.weight, L::load_index(index[k]), L::load_mask(real));
+      weight_transform(g, u);
+      for (int k = 0; k < 36; ++k) {
+        float* dst = w.U + (k * panels + p) * per_panel + f0;
+        if (f0 + W <= per_panel) {
+          L::store(dst, u[k]);
+        } else {  // the panel's last, partial vector
+          alignas(64) float part[W];
+          L::store(part, u[k]);
+          std::copy(part, part + (per_panel - f0), dst);
+        }
+      }
+    }
+}
+
+// Where the W tiles of lane group g (block tiles g*W ...) read and write:
+// tile row and column, or -1 past the image's last tile.
+template <int W>
+void lane_tiles(const WinogradBlock& b, int64_t first, int64_t ty[W], int64_t tx[W]) {
+  for (int l = 0; l < W; ++l) {
+    const int64_t t = b.t0 + first + l;
+    const bool real = first + l < b.count && t < b.tiles;
+    ty[l] = real ? t / b.tiles_w : -1;
+    tx[l] = real ? t % b.tiles_w : -1;
+  }
+}
+
+template <class Arch>
+void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
+  using L = Lanes<Arch>;
+  using V = typename L::V;
+  constexpr int W = L::W;
+  const int64_t nr = b.plan.nr, panels = b.Tb / nr, plane = b.H * b.W;
+  for (int64_t first = 0; first < b.Tb; first += W) {
+    // Patch element (r, u) of lane l: input pixel (4ty - pad_top + r, 4tx - pad_left + u).
+    int64_t ty[W], tx[W];
+    lane_tiles<W>(b, first, ty, tx);
+    alignas(64) int32_t index[36][W];
+    alignas(64) float inside[36][W];
+    for (int r = 0; r < 6; ++r)
+      for (int u = 0; u < 6; ++u)
+        for (int l = 0; l < W; ++l) {
+          const int64_t y = ty[l] * 4 - b.pad_top + r, x = tx[l] * 4 - b.pad_left + u;
+          const bool in = ty[l] >= 0 && y >= 0 && y < b.H && x >= 0 && x < b.W;
+          index[r * 6 + u][l] = in ? static_cast<int32_t>(y * b.W + x) : 0;
+          inside[r * 6 + u][l] = in ? 1.0f : 0.0f;
+        }
+    const int64_t panel = first / nr, lane = first % nr;
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* src = b.inp + c * plane;
+      V d[36], v[36];
+      for (int k = 0; k < 36; ++k)
+        d[k] = L::gather(src, L::load_index(index[k]), L::load_mask(inside[k]));
+      input_transform(d, v);
+      for (int k = 0; k < 36; ++k)
+        L::store(b.V + ((k * panels + panel) * b.C + c) * nr + lane, v[k]);
+    }
+  }
+}
+
+template <class Arch, class Micro>
+void gemm_block(const WinogradBlock& b, int64_t i0, int64_t i1, const Micro& micro) {
+  const int64_t mr = b.plan.mr, nr = b.plan.nr;
+  const int64_t row_panels = (b.OC + mr - 1) / mr, col_panels = b.Tb / nr;
+  for (int64_t i = i0; i < i1; ++i) {
+    const int64_t k = i / row_panels, p = i % row_panels;
+    const float* a = b.U + (k * row_panels + p) * b.C * mr;
+    float* m = b.M + (k * b.OC + p * mr) * b.Tb;
+    const int64_t rows = std::min(mr, b.OC - p * mr);
+    for (int64_t q = 0; q < col_panels; ++q)
+      micro(b.C, a, b.V + (k * col_panels + q) * b.C * nr, m + q * nr, b.Tb, rows, nr, 1.0f, 0.0f);
+  }
+}
+
+template <class Arch>
+void output_block(const WinogradBlock& b, int64_t o0, int64_t o1) {
+  using L = Lanes<Arch>;
+  using V = typename L::V;
+  constexpr int W = L::W;
+  for (int64_t first = 0; first < b.count; first += W) {
+    int64_t ty[W], tx[W];
+    lane_tiles<W>(b, first, ty, tx);
+    for (int64_t o = o0; o < o1; ++o) {
+      V m[36], y[16];
+      for (int k = 0; k < 36; ++k) m[k] = L::load(b.M + (k * b.OC + o) * b.Tb + first);
+      output_transform(m, y);
+      if (!b.accumulate) {
+        const V bias(b.bias ? b.bias[o] : 0.0f);
+        for (int k = 0; k < 16; ++k) y[k] = b.relu ? L::relu(y[k] + bias) : y[k] + bias;
+      }
+      alignas(64) float values[16][W];
+      for (int k = 0; k < 16; ++k) L::store(values[k], y[k]);
+      float* plane = b.out + o * b.OH * b.OW;
+      for (int l = 0; l < W; ++l) {
+        if (ty[l] < 0) continue;
+        const int64_t rows = std::min<int64_t>(4, b.OH - 4 * ty[l]);
+        const int64_t cols = std::min<int64_t>(4, b.OW - 4 * tx[l]);
+        float* dst = plane + 4 * ty[l] * b.OW + 4 * tx[l];
+        for (int64_t p = 0; p < rows; ++p)
+          for (int64_t q = 0; q < cols; ++q) {
+            if (b.accumulate)
+              dst[p * b.OW + q] += values[p * 4 + q][l];
+            else
+              dst[p * b.OW + q] = values[p * 4 + q][l];
+          }
+      }
+    }
+  }
+}
+
+}  // namespace nst::kernels::winograd_detail

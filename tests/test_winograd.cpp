@@ -1,0 +1,156 @@
+// Winograd F(4x4, 3x3) convolution against the plain double reference, at every
+// SIMD level, on shapes that leave partial tiles, partial GEMM panels and several
+// tile blocks; and bit-identical whatever the thread count.
+#include <vector>
+
+#include "nn/conv2d.hpp"
+#include "nn/kernels/winograd.hpp"
+#include "tensor/check.hpp"
+#include "testing.hpp"
+
+using namespace nst;
+using nst::testing::check_close;
+using nst::testing::random_tensor;
+using nst::testing::to_double;
+
+namespace {
+
+struct Case {
+  int64_t N, C, H, W, OC;
+  Conv2dParams p;
+};
+
+std::string describe(const Case& c) {
+  return str("N=", c.N, " C=", c.C, " H=", c.H, " W=", c.W, " OC=", c.OC, " pad t/b/l/r=",
+             c.p.pad_top, "/", c.p.pad_bottom, "/", c.p.pad_left, "/", c.p.pad_right);
+}
+
+Conv2dParams pads(int64_t t, int64_t b, int64_t l, int64_t r) {
+  Conv2dParams p;
+  p.pad_top = t, p.pad_bottom = b, p.pad_left = l, p.pad_right = r;
+  return p;
+}
+
+// Winograd on (restored afterwards).
+struct WinogradOn {
+  bool saved = kernels::winograd_enabled();
+  explicit WinogradOn(bool on = true) { kernels::set_winograd_enabled(on); }
+  ~WinogradOn() { kernels::set_winograd_enabled(saved); }
+};
+
+// The error bound: F(4x4, 3x3) in float is less exact than a direct sum (its
+// transforms scale terms by up to 8 x 5 before they cancel), so the tolerance
+// is relative to the largest output, not to each element. Measured with inputs
+// and weights uniform in [-1, 1], 20x20: worst error / largest output 3.6e-6 at
+// 16 channels, 5e-6 at 64, 1.7e-5 at 512 (direct: 3e-7 to 6e-7); L2 relative
+// error 1.1e-6 to 4.6e-6 (direct 2e-7 to 3.5e-7).
+constexpr double kTolerance = 5e-5;
+double scale_of(const std::vector<double>& v) {
+  double m = 0.0;
+  for (double x : v) m = std::max(m, std::abs(x));
+  return m;
+}
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {1, 16, 4, 4, 16, Conv2dParams::symmetric(1, 1)},   // one tile
+      {2, 17, 13, 10, 19, Conv2dParams::symmetric(1, 1)}, // partial tiles and panels
+      {1, 24, 9, 23, 33, pads(0, 0, 0, 0)},               // valid: OH = H - 2
+      {1, 16, 11, 7, 20, pads(2, 0, 0, 2)},               // asymmetric
+      {1, 20, 1, 1, 16, Conv2dParams::symmetric(1, 1)},   // 1x1 image
+      {1, 64, 70, 58, 64, Conv2dParams::symmetric(1, 1)}, // several tile blocks
+  };
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("winograd: applies to 3x3 stride-1 convs with 16+ channels", "[winograd]") {
+  WinogradOn on;
+  auto geometry = [](int64_t C, int64_t OC, int64_t k, int64_t stride) {
+    return conv2d_geometry({1, C, 20, 20}, {OC, C, k, k}, Conv2dParams::symmetric(k / 2, stride));
+  };
+  CHECK(kernels::winograd_applies(geometry(64, 64, 3, 1)));
+  CHECK(kernels::winograd_applies(geometry(16, 16, 3, 1)));
+  CHECK_FALSE(kernels::winograd_applies(geometry(3, 64, 3, 1)));   // VGG conv1_1
+  CHECK_FALSE(kernels::winograd_applies(geometry(64, 3, 3, 1)));
+  CHECK_FALSE(kernels::winograd_applies(geometry(64, 64, 3, 2)));
+  CHECK_FALSE(kernels::winograd_applies(geometry(64, 64, 5, 1)));
+  kernels::set_winograd_enabled(false);
+  CHECK_FALSE(kernels::winograd_applies(geometry(64, 64, 3, 1)));
+}
+
+TEST_CASE("winograd: forward and input gradient match the double reference", "[winograd]") {
+  WinogradOn on;
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    for (const Case& c : cases()) {
+      INFO(describe(c));
+      const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
+      const kernels::ConvGeometry g = conv2d_geometry(in_shape, w_shape, c.p);
+      REQUIRE(kernels::winograd_applies(g));
+      const Tensor inp = random_tensor(in_shape, 1);
+      const Tensor weight = random_tensor(w_shape, 2);
+      const Tensor bias = random_tensor({c.OC}, 3);
+      const Tensor dout = random_tensor({c.N, c.OC, g.OH, g.OW}, 4);
+
+      std::vector<double> want(static_cast<size_t>(dout.numel()));
+      const auto di = to_double(inp), dw = to_double(weight), db = to_double(bias);
+      conv2d_reference_forward(want.data(), di.data(), dw.data(), db.data(), g);
+      const double scale = scale_of(want);
+      Tensor out = Tensor::empty(dout.shape());
+      conv2d_forward(out, inp, weight, &bias, c.p);
+      check_close(out, want, 0.0, kTolerance * scale, "forward");
+      for (double& v : want) v = std::max(v, 0.0);
+      conv2d_forward(out, inp, weight, &bias, c.p, Conv2dEpilogue::relu);
+      check_close(out, want, 0.0, kTolerance * scale, "forward + relu");
+
+      // The input gradient is accumulated onto what is there.
+      std::vector<double> dinp_want = to_double(random_tensor(in_shape, 5));
+      Tensor dinp = random_tensor(in_shape, 5);
+      const auto dd = to_double(dout);
+      conv2d_reference_backward_input(dinp_want.data(), dd.data(), dw.data(), g);
+      conv2d_backward_input(dinp, dout, weight, c.p);
+      check_close(dinp, dinp_want, 0.0, kTolerance * scale_of(dinp_want), "backward input");
+    }
+  });
+}
+
+TEST_CASE("winograd: agrees with the im2col path on a VGG-like layer", "[winograd]") {
+  const Shape in_shape{1, 64, 37, 45}, w_shape{128, 64, 3, 3};
+  const Conv2dParams p = Conv2dParams::symmetric(1, 1);
+  const Tensor inp = random_tensor(in_shape, 11, 0.0, 2.0);
+  const Tensor weight = random_tensor(w_shape, 12, -0.05, 0.05);
+  const Tensor bias = random_tensor({128}, 13);
+  const Shape out_shape = conv2d_output_shape(in_shape, w_shape, p);
+  Tensor fast = Tensor::empty(out_shape), plain = Tensor::empty(out_shape);
+  {
+    WinogradOn on(true);
+    conv2d_forward(fast, inp, weight, &bias, p, Conv2dEpilogue::relu);
+  }
+  {
+    WinogradOn off(false);
+    conv2d_forward(plain, inp, weight, &bias, p, Conv2dEpilogue::relu);
+  }
+  CHECK(testing::relative_error(fast, plain) < 1e-5);
+}
+
+TEST_CASE("winograd: 1 and 2 threads give identical bits", "[winograd]") {
+  WinogradOn on;
+  const Case c{2, 48, 41, 29, 40, Conv2dParams::symmetric(1, 1)};
+  const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
+  const Shape out_shape = conv2d_output_shape(in_shape, w_shape, c.p);
+  const Tensor inp = random_tensor(in_shape, 21), weight = random_tensor(w_shape, 22);
+  const Tensor bias = random_tensor({c.OC}, 23), dout = random_tensor(out_shape, 24);
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    Tensor out[2], dinp[2];
+    for (int t = 0; t < 2; ++t)
+      testing::with_threads(t + 1, [&] {
+        out[t] = Tensor::empty(out_shape);
+        conv2d_forward(out[t], inp, weight, &bias, c.p, Conv2dEpilogue::relu);
+        dinp[t] = Tensor::zeros(in_shape);
+        conv2d_backward_input(dinp[t], dout, weight, c.p);
+      });
+    CHECK(testing::bit_identical(out[0], out[1]));
+    CHECK(testing::bit_identical(dinp[0], dinp[1]));
+  });
+}
