@@ -101,3 +101,23 @@ TEST_CASE("conv2d_relu: bad shapes throw nst::Error naming conv2d", "[conv2d_rel
                     Catch::Contains("conv2d") && Catch::Contains("[1, 3, 5, 5]"));
   CHECK_THROWS_AS(conv2d_relu(tape, Var(), w, Var(), Conv2dParams::symmetric(1, 1)), Error);
 }
+
+TEST_CASE("conv2d_relu: frozen weights on the Winograd path, same bits as relu(conv2d)",
+          "[conv2d_relu][winograd]") {
+  // Only x wants a gradient: the fused node takes the ReLU's mask while the
+  // Winograd input gradient reads dout, with no pass of its own.
+  const Conv2dParams p = Conv2dParams::symmetric(1, 1);
+  const Tensor xv = random_tensor({2, 17, 13, 9}, 31), wv = random_tensor({20, 17, 3, 3}, 32);
+  const Tensor bv = random_tensor({20}, 33), r = random_tensor({2, 20, 13, 9}, 34);
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    Tensor dx[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      Tape tape;
+      Var x = tape.variable(xv), w = tape.constant(wv), b = tape.constant(bv);
+      Var y = fused ? conv2d_relu(tape, x, w, b, p) : relu(tape, conv2d(tape, x, w, b, p));
+      tape.backward(dot_with(tape, y, r));
+      dx[fused] = x.grad();
+    }
+    CHECK(testing::bit_identical(dx[1], dx[0]));
+  });
+}

@@ -166,6 +166,16 @@ Var conv2d_relu(Tape& tape, const Var& x, const Var& weight, const Var& bias,
                  Conv2dEpilogue::relu);
   auto backward = [xv = x, wv = weight, bv = bias, p, out](const Tensor& dout) mutable {
     // from  out = max(conv2d(x) + bias, 0):  dconv = dout * (out > 0)
+    // Only the input wants a gradient and Winograd applies (style transfer's
+    // case): the product is taken while the input gradient reads dout.
+    const kernels::ConvGeometry geom = conv2d_geometry(xv.shape(), wv.shape(), p);
+    const bool bias_grad = bv.defined() && bv.requires_grad();
+    if (xv.requires_grad() && !wv.requires_grad() && !bias_grad && kernels::winograd_applies(geom)) {
+      check_tensor_shape("output gradient", dout, out.shape(), xv.shape(), wv.shape());
+      kernels::winograd_backward_input(xv.grad_accumulator().data(), dout.data(),
+                                       wv.value().data(), geom, out.data());
+      return;
+    }
     // Written over `out`, which nothing reads after this backward (its consumers'
     // backwards have run): one activation-sized buffer less at the peak.
     float* o = out.data();

@@ -61,8 +61,10 @@ struct Conv3x3 {
   int64_t N, C, H, W, OC, OH, OW, pad_top, pad_left;
 };
 
-void run(float* out, const float* inp, const float* weight, bool transpose_flip, const float* bias,
-         bool relu, bool accumulate, const Conv3x3& s) {
+// mask: null, or a tensor shaped as inp; where it is <= 0 the input counts as 0
+// (the ReLU of a fused conv2d_relu, applied to its output gradient).
+void run(float* out, const float* inp, const float* mask, const float* weight, bool transpose_flip,
+         const float* bias, bool relu, bool accumulate, const Conv3x3& s) {
   // The kernels gather with 32-bit indices into one weight tensor and one plane.
   NST_CHECK(s.OC * s.C * 9 <= INT32_MAX && s.H * s.W <= INT32_MAX,
             "winograd: weights of ", s.OC, "x", s.C, "x3x3 or a plane of ", s.H, "x", s.W,
@@ -70,7 +72,7 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   const WinogradPlan plan = dispatch(WinogradPlanKernel{}, int64_t{0});
   const int64_t mr = plan.mr, nr = plan.nr;
   const int64_t row_panels = (s.OC + mr - 1) / mr;
-  thread_local GrowingBuffer u_buffer, v_buffer, m_buffer;
+  thread_local GrowingBuffer u_buffer, v_buffer, m_buffer;  // the calling thread's
   float* U = u_buffer.get(kWinogradPoints * row_panels * mr * s.C);
   const WinogradWeights w{weight, s.OC, s.C, transpose_flip, U};
   const int64_t weight_grain = std::max<int64_t>(1, kMinFlopsPerTask / (120 * mr * s.C));
@@ -78,21 +80,48 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
                [&](int64_t p0, int64_t p1) { dispatch(WinogradWeightKernel{}, w, p0, p1); });
 
   const int64_t tiles_h = (s.OH + 3) / 4, tiles_w = (s.OW + 3) / 4, tiles = tiles_h * tiles_w;
-  const int64_t per_panel = kWinogradPoints * std::max(s.C, s.OC) * nr;
-  const int64_t Tb =
-      nr * std::clamp<int64_t>(kBlockFloats / per_panel, 1, (tiles + nr - 1) / nr);
+  WinogradBlock proto;
+  proto.C = s.C, proto.H = s.H, proto.W = s.W, proto.OC = s.OC, proto.OH = s.OH, proto.OW = s.OW;
+  proto.pad_top = s.pad_top, proto.pad_left = s.pad_left;
+  proto.tiles_w = tiles_w, proto.tiles = tiles, proto.plan = plan;
+  proto.bias = bias, proto.relu = relu, proto.accumulate = accumulate, proto.mask = mask;
+  proto.U = U;
+  const int64_t items = kWinogradPoints * row_panels;
 
-  WinogradBlock b;
-  b.C = s.C, b.H = s.H, b.W = s.W, b.OC = s.OC, b.OH = s.OH, b.OW = s.OW;
-  b.pad_top = s.pad_top, b.pad_left = s.pad_left;
-  b.tiles_w = tiles_w, b.tiles = tiles, b.Tb = Tb, b.plan = plan;
-  b.bias = bias, b.relu = relu, b.accumulate = accumulate;
-  b.U = U;
+  // Many blocks (large images): each task does whole blocks of one panel of
+  // tiles, its V and M in its own core's cache, with no barrier between the
+  // three steps. Few blocks: one block at a time, each step a parallel loop.
+  // Each tile's arithmetic is the same either way, so are the bits.
+  const int64_t small_blocks = (tiles + nr - 1) / nr;
+  if (s.N * small_blocks >= 8 * int64_t{num_threads()}) {
+    parallel_for(0, s.N * small_blocks, 1, [&](int64_t j0, int64_t j1) {
+      thread_local GrowingBuffer v_local, m_local;
+      WinogradBlock b = proto;
+      b.Tb = nr;
+      b.V = v_local.get(kWinogradPoints * nr * s.C);
+      b.M = m_local.get(kWinogradPoints * s.OC * nr);
+      for (int64_t j = j0; j < j1; ++j) {
+        const int64_t n = j / small_blocks;
+        b.inp = inp + n * s.C * s.H * s.W;
+        b.out = out + n * s.OC * s.OH * s.OW;
+        b.mask = mask ? mask + n * s.C * s.H * s.W : nullptr;
+        b.t0 = (j % small_blocks) * nr;
+        b.count = std::min(nr, tiles - b.t0);
+        dispatch(WinogradInputKernel{}, b, int64_t{0}, s.C);
+        dispatch(WinogradGemmKernel{}, b, int64_t{0}, items);
+        dispatch(WinogradOutputKernel{}, b, int64_t{0}, s.OC);
+      }
+    });
+    return;
+  }
+
+  const int64_t per_panel = kWinogradPoints * std::max(s.C, s.OC) * nr;
+  const int64_t Tb = nr * std::clamp<int64_t>(kBlockFloats / per_panel, 1, small_blocks);
+  WinogradBlock b = proto;
+  b.Tb = Tb;
   b.V = v_buffer.get(kWinogradPoints * Tb * s.C);
   b.M = m_buffer.get(kWinogradPoints * s.OC * Tb);
-
   // Grains: a task of each step does at least kMinFlopsPerTask of work.
-  const int64_t items = kWinogradPoints * row_panels;
   const int64_t item_flops = 2 * mr * s.C * Tb;
   const int64_t gemm_grain = std::max<int64_t>(1, kMinFlopsPerTask / item_flops);
   const int64_t input_grain = std::max<int64_t>(1, kMinFlopsPerTask / (400 * Tb));
@@ -100,6 +129,7 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   for (int64_t n = 0; n < s.N; ++n) {
     b.inp = inp + n * s.C * s.H * s.W;
     b.out = out + n * s.OC * s.OH * s.OW;
+    b.mask = mask ? mask + n * s.C * s.H * s.W : nullptr;
     for (int64_t t0 = 0; t0 < tiles; t0 += Tb) {
       b.t0 = t0;
       b.count = std::min(Tb, tiles - t0);
@@ -138,7 +168,7 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
             "winograd: only 3x3 stride-1 convolutions, got ", g.KH, "x", g.KW, " stride ",
             g.stride_h, "x", g.stride_w);
   NST_CHECK(!accumulate || (!bias && !relu), "winograd: an accumulating forward takes no epilogue");
-  run(out, inp, weight, false, bias, relu, accumulate,
+  run(out, inp, nullptr, weight, false, bias, relu, accumulate,
       Conv3x3{g.N, g.C, g.H, g.W, g.OC, g.OH, g.OW, g.pad_top, g.pad_left});
 }
 
@@ -146,11 +176,11 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
 // is a 3x3 cross-correlation of dout with w[o][c] turned by 180 degrees, padded
 // by 2 - pad_top on top and 2 - pad_left on the left, from OC to C channels.
 void winograd_backward_input(float* dinp, const float* dout, const float* weight,
-                             const ConvGeometry& g) {
+                             const ConvGeometry& g, const float* relu_out) {
   NST_CHECK(g.KH == 3 && g.KW == 3 && g.stride_h == 1 && g.stride_w == 1,
             "winograd: only 3x3 stride-1 convolutions, got ", g.KH, "x", g.KW, " stride ",
             g.stride_h, "x", g.stride_w);
-  run(dinp, dout, weight, true, nullptr, false, true,
+  run(dinp, dout, relu_out, weight, true, nullptr, false, true,
       Conv3x3{g.N, g.OC, g.OH, g.OW, g.C, g.H, g.W, 2 - g.pad_top, 2 - g.pad_left});
 }
 
