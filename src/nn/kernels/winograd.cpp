@@ -69,17 +69,17 @@ void run(float* out, const float* inp, const float* mask, const float* weight, b
   NST_CHECK(s.OC * s.C * 9 <= INT32_MAX && s.H * s.W <= INT32_MAX,
             "winograd: weights of ", s.OC, "x", s.C, "x3x3 or a plane of ", s.H, "x", s.W,
             " is beyond 2^31 elements");
-  const WinogradPlan plan = dispatch(WinogradPlanKernel{}, int64_t{0});
+  const int64_t tiles_h = (s.OH + 3) / 4, tiles_w = (s.OW + 3) / 4, tiles = tiles_h * tiles_w;
+  const WinogradPlan plan = dispatch(WinogradPlanKernel{}, tiles);
   const int64_t mr = plan.mr, nr = plan.nr;
   const int64_t row_panels = (s.OC + mr - 1) / mr;
   thread_local GrowingBuffer u_buffer, v_buffer, m_buffer;  // the calling thread's
   float* U = u_buffer.get(kWinogradPoints * row_panels * mr * s.C);
-  const WinogradWeights w{weight, s.OC, s.C, transpose_flip, U};
+  const WinogradWeights w{weight, s.OC, s.C, mr, transpose_flip, U};
   const int64_t weight_grain = std::max<int64_t>(1, kMinFlopsPerTask / (120 * mr * s.C));
   parallel_for(0, row_panels, weight_grain,
                [&](int64_t p0, int64_t p1) { dispatch(WinogradWeightKernel{}, w, p0, p1); });
 
-  const int64_t tiles_h = (s.OH + 3) / 4, tiles_w = (s.OW + 3) / 4, tiles = tiles_h * tiles_w;
   WinogradBlock proto;
   proto.C = s.C, proto.H = s.H, proto.W = s.W, proto.OC = s.OC, proto.OH = s.OH, proto.OW = s.OW;
   proto.pad_top = s.pad_top, proto.pad_left = s.pad_left;

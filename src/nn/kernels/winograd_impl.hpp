@@ -129,7 +129,8 @@ void weight_transform(const T g[9], T u[36]) {
 // f = c * mr + r being kernel (output p*mr + r, input c): W consecutive f are
 // one vector, gathered from the weights and stored contiguously.
 template <class Arch>
-void weight_panels(const WinogradWeights& w, int64_t mr, int64_t p0, int64_t p1) {
+void weight_panels(const WinogradWeights& w, int64_t p0, int64_t p1) {
+  const int64_t mr = w.mr;
   using L = Lanes<Arch>;
   using V = typename L::V;
   constexpr int W = L::W;

@@ -14,7 +14,7 @@ WinogradPlan WinogradPlanKernel::operator()(ScalarArch, int64_t) const {
 
 void WinogradWeightKernel::operator()(ScalarArch, const WinogradWeights& w, int64_t p0,
                                       int64_t p1) const {
-  winograd_detail::weight_panels<ScalarArch>(w, Tile::mr, p0, p1);
+  winograd_detail::weight_panels<ScalarArch>(w, p0, p1);
 }
 
 void WinogradInputKernel::operator()(ScalarArch, const WinogradBlock& b, int64_t c0,

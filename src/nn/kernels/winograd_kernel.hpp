@@ -51,10 +51,11 @@ struct WinogradBlock {
   float* M = nullptr;
 };
 
+// The plan for a layer of this many tiles per image.
 struct WinogradPlanKernel {
   template <class Arch>
-  WinogradPlan operator()(Arch, int64_t unused) const;
-  WinogradPlan operator()(ScalarArch, int64_t unused) const;
+  WinogradPlan operator()(Arch, int64_t tiles) const;
+  WinogradPlan operator()(ScalarArch, int64_t tiles) const;
 };
 
 // U for output-channel panels [p0, p1) of a conv with A output and C input
@@ -63,7 +64,7 @@ struct WinogradPlanKernel {
 // [A][C][3][3].
 struct WinogradWeights {
   const float* weight = nullptr;
-  int64_t A = 0, C = 0;
+  int64_t A = 0, C = 0, mr = 0;
   bool transpose_flip = false;
   float* U = nullptr;
 };

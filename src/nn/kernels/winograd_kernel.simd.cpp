@@ -4,16 +4,36 @@
 
 namespace nst::kernels {
 
+namespace {
+
+// The wide register tile of the GEMM (8 x 48 on AVX-512) wastes most of its
+// columns when a layer has few tiles (VGG's conv5_1 at 256 px: 16 tiles in 48
+// columns); the narrow one is one vector wide and taller (24 x 16 on AVX-512,
+// 24 accumulators and one B vector: two loads per three FMAs).
 template <class Arch>
-WinogradPlan WinogradPlanKernel::operator()(Arch, int64_t) const {
+struct NarrowTile {
+  static constexpr int nv = 1;
+  static constexpr int mr = gemm_detail::SimdTile<Arch>::wide ? 24 : 12;
+  static constexpr int nr = static_cast<int>(xsimd::batch<float, Arch>::size);
+};
+
+}  // namespace
+
+// Narrow when the wide tile would leave more than a fifth of its columns empty.
+// (Either gives the same bits: each element is the same chain of FMAs over C.)
+template <class Arch>
+WinogradPlan WinogradPlanKernel::operator()(Arch, int64_t tiles) const {
   using T = gemm_detail::SimdTile<Arch>;
+  using N = NarrowTile<Arch>;
+  const int64_t padded = (tiles + T::nr - 1) / T::nr * T::nr;
+  if (padded * 5 > tiles * 6) return WinogradPlan{N::mr, N::nr, winograd_detail::Lanes<Arch>::W};
   return WinogradPlan{T::mr, T::nr, winograd_detail::Lanes<Arch>::W};
 }
 
 template <class Arch>
 void WinogradWeightKernel::operator()(Arch, const WinogradWeights& w, int64_t p0,
                                       int64_t p1) const {
-  winograd_detail::weight_panels<Arch>(w, gemm_detail::SimdTile<Arch>::mr, p0, p1);
+  winograd_detail::weight_panels<Arch>(w, p0, p1);
 }
 
 template <class Arch>
@@ -24,7 +44,11 @@ void WinogradInputKernel::operator()(Arch, const WinogradBlock& b, int64_t c0, i
 template <class Arch>
 void WinogradGemmKernel::operator()(Arch, const WinogradBlock& b, int64_t i0, int64_t i1) const {
   using T = gemm_detail::SimdTile<Arch>;
-  winograd_detail::gemm_block<Arch>(b, i0, i1, gemm_detail::SimdMicroKernel<Arch, T::mr, T::nv>{});
+  using N = NarrowTile<Arch>;
+  if (b.plan.mr == N::mr && b.plan.nr == N::nr)
+    winograd_detail::gemm_block<Arch>(b, i0, i1, gemm_detail::SimdMicroKernel<Arch, N::mr, N::nv>{});
+  else
+    winograd_detail::gemm_block<Arch>(b, i0, i1, gemm_detail::SimdMicroKernel<Arch, T::mr, T::nv>{});
 }
 
 template <class Arch>
