@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -40,9 +41,15 @@ struct Timing {
   double cpu_share = 0;  // process CPU time / (wall time x threads): < 1 when idle or crowded out
 };
 
-// Peak resident set of this process so far, MB (Linux ru_maxrss is in KB; it
-// never decreases, so it covers every case run before too).
+// Peak resident set of this process so far, MB: VmHWM of /proc/self/status. It
+// never decreases, so it covers every case run before too. (Not ru_maxrss: on
+// Linux that keeps the high-water mark of the process image before execve, so a
+// bench started from a large Python process would report the Python's.)
 double peak_rss_mb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;
@@ -76,11 +83,19 @@ std::string json_escape(const std::string& s) {
 void print_json(const Case& c, int threads, const char* simd, const Timing& t, double peak) {
   std::cout << "{\"name\": \"" << json_escape(c.name) << "\", \"simd\": \"" << simd
             << "\", \"threads\": " << threads;
-  for (const auto& [key, value] : c.params)
-    std::cout << ", \"" << json_escape(key) << "\": \"" << json_escape(value) << "\"";
+  for (const auto& [key, value] : c.params) {
+    const bool number = key == "size" || key == "C" || key == "OC" || key == "H";
+    std::cout << ", \"" << json_escape(key) << "\": ";
+    if (number)
+      std::cout << value;
+    else
+      std::cout << '"' << json_escape(value) << '"';
+  }
+  // The objective's cases: one evaluation (value and image gradient) per run.
+  if (c.name.rfind("vgg_objective_", 0) == 0)
+    std::cout << nst::str(", \"seconds_per_eval\": ", t.best);
   std::cout << nst::str(", \"best_ms\": ", t.best * 1e3, ", \"median_ms\": ", t.median * 1e3,
-                        ", \"cpu_share\": ", t.cpu_share,
-                        ", \"max_rss_mb\": ", peak_rss_mb());
+                        ", \"cpu_share\": ", t.cpu_share, ", \"peak_rss_mb\": ", peak_rss_mb());
   if (c.flops > 0) {
     const double gflops = c.flops / t.best * 1e-9;
     std::cout << nst::str(", \"gflops\": ", gflops, ", \"peak_gflops\": ", peak * threads,
@@ -110,6 +125,7 @@ int run(int argc, char** argv) {
   parser.option("repeat", "N", "timed runs per case (best and median reported)", "5");
   parser.option("peak", "GFLOPS", "fp32 peak per core for '% of peak'",
                 nst::str(nst::bench::kPeakGflopsPerCore));
+  parser.option("size", "S", "only the cases at S x S px (256, 512, 1024)");
   parser.flag("json", "one JSON object per case and thread count instead of a table");
   const auto args = parser.parse(argc - 1, argv + 1);  // without the program name
   if (!args) return 0;
@@ -126,12 +142,21 @@ int run(int argc, char** argv) {
     std::erase_if(cases, [&](const Case& c) { return c.name.find(text) == std::string::npos; });
     NST_CHECK(!cases.empty(), "nst_bench: no case name contains '", text, "'");
   }
+  if (args->has("size")) {
+    const std::string size = nst::str(args->get_int("size", 1, 1 << 16));
+    std::erase_if(cases, [&](const Case& c) {
+      const auto it = std::find_if(c.params.begin(), c.params.end(),
+                                   [](const auto& kv) { return kv.first == "size"; });
+      return it == c.params.end() || it->second != size;
+    });
+    NST_CHECK(!cases.empty(), "nst_bench: no case at --size ", size);
+  }
   if (!json) {
     std::cout << "SIMD level " << simd << "; % of peak assumes " << peak
               << " GFLOP/s fp32 per core times the threads (--peak; default: measured FMA loop, this Zen 5)"
                  "\ncpu: process CPU time / (wall time x threads), low when other programs "
                  "compete for the cores\nrss MB: peak resident set of the whole process so far "
-                 "(getrusage ru_maxrss)\n";
+                 "(VmHWM)\n";
     std::printf("%-30s %7s %10s %10s %6s %7s %9s %8s\n", "case", "threads", "best ms",
                 "median ms", "cpu", "rss MB", "GFLOP/s", "peak");
   }

@@ -102,7 +102,7 @@ def time_nst(bench, size, threads, repeat):
            "--repeat", str(repeat)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
-    return row["best_ms"] / 1e3, row.get("max_rss_mb")
+    return row["best_ms"] / 1e3, row.get("peak_rss_mb")
 
 
 def main():

@@ -39,11 +39,11 @@ TEST_CASE("memory estimate: an upper bound of the measured peak RSS within 1.5x"
   // Peak RSS (/usr/bin/time -v, "Maximum resident set size") of
   //   nst stylize --content tubingen.jpg --style starry_night.jpg --size S
   //               --iterations 5 --lbfgs-history 4 --threads 2
-  // on the 2-core Zen 5 machine, 2026-11-24:
+  // on the 2-core project machine, 2026-11-24 (Winograd convolutions, session 2):
   struct Measured {
     int64_t size, rss_kb;
   };
-  for (const Measured m : {Measured{128, 240732}, Measured{256, 415444}, Measured{384, 744176}}) {
+  for (const Measured m : {Measured{128, 240624}, Measured{256, 297244}, Measured{384, 456084}}) {
     const double rss = double(m.rss_kb) * 1024.0;
     const double est = double(estimate(job(m.size, 4)));
     INFO("size " << m.size << ": estimate " << est / kMB << " MB, measured " << rss / kMB << " MB");
