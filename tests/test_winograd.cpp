@@ -21,8 +21,9 @@ struct Case {
 };
 
 std::string describe(const Case& c) {
-  return str("N=", c.N, " C=", c.C, " H=", c.H, " W=", c.W, " OC=", c.OC, " pad t/b/l/r=",
-             c.p.pad_top, "/", c.p.pad_bottom, "/", c.p.pad_left, "/", c.p.pad_right);
+  return str("N=", c.N, " C=", c.C, " H=", c.H, " W=", c.W, " OC=", c.OC,
+             " pad t/b/l/r=", c.p.pad_top, "/", c.p.pad_bottom, "/", c.p.pad_left, "/",
+             c.p.pad_right);
 }
 
 Conv2dParams pads(int64_t t, int64_t b, int64_t l, int64_t r) {
@@ -53,12 +54,13 @@ double scale_of(const std::vector<double>& v) {
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = {
-      {1, 16, 4, 4, 16, Conv2dParams::symmetric(1, 1)},   // one tile
-      {2, 17, 13, 10, 19, Conv2dParams::symmetric(1, 1)}, // partial tiles and panels
-      {1, 24, 9, 23, 33, pads(0, 0, 0, 0)},               // valid: OH = H - 2
-      {1, 16, 11, 7, 20, pads(2, 0, 0, 2)},               // asymmetric
-      {1, 20, 1, 1, 16, Conv2dParams::symmetric(1, 1)},   // 1x1 image
-      {1, 64, 70, 58, 64, Conv2dParams::symmetric(1, 1)}, // several tile blocks
+      {1, 16, 4, 4, 16, Conv2dParams::symmetric(1, 1)},      // one tile
+      {2, 17, 13, 10, 19, Conv2dParams::symmetric(1, 1)},    // partial tiles and panels
+      {1, 24, 9, 23, 33, pads(0, 0, 0, 0)},                  // valid: OH = H - 2
+      {1, 16, 11, 7, 20, pads(2, 0, 0, 2)},                  // asymmetric
+      {1, 20, 1, 1, 16, Conv2dParams::symmetric(1, 1)},      // 1x1 image
+      {1, 64, 70, 58, 64, Conv2dParams::symmetric(1, 1)},    // several tile blocks
+      {1, 16, 130, 131, 16, Conv2dParams::symmetric(1, 1)},  // whole blocks per task (23+)
   };
   return all;
 }
@@ -72,7 +74,7 @@ TEST_CASE("winograd: applies to 3x3 stride-1 convs with 16+ channels", "[winogra
   };
   CHECK(kernels::winograd_applies(geometry(64, 64, 3, 1)));
   CHECK(kernels::winograd_applies(geometry(16, 16, 3, 1)));
-  CHECK_FALSE(kernels::winograd_applies(geometry(3, 64, 3, 1)));   // VGG conv1_1
+  CHECK_FALSE(kernels::winograd_applies(geometry(3, 64, 3, 1)));  // VGG conv1_1
   CHECK_FALSE(kernels::winograd_applies(geometry(64, 3, 3, 1)));
   CHECK_FALSE(kernels::winograd_applies(geometry(64, 64, 3, 2)));
   CHECK_FALSE(kernels::winograd_applies(geometry(64, 64, 5, 1)));
@@ -136,21 +138,25 @@ TEST_CASE("winograd: agrees with the im2col path on a VGG-like layer", "[winogra
 
 TEST_CASE("winograd: 1 and 2 threads give identical bits", "[winograd]") {
   WinogradOn on;
-  const Case c{2, 48, 41, 29, 40, Conv2dParams::symmetric(1, 1)};
-  const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
-  const Shape out_shape = conv2d_output_shape(in_shape, w_shape, c.p);
-  const Tensor inp = random_tensor(in_shape, 21), weight = random_tensor(w_shape, 22);
-  const Tensor bias = random_tensor({c.OC}, 23), dout = random_tensor(out_shape, 24);
-  testing::for_each_simd_level([&](kernels::SimdLevel) {
-    Tensor out[2], dinp[2];
-    for (int t = 0; t < 2; ++t)
-      testing::with_threads(t + 1, [&] {
-        out[t] = Tensor::empty(out_shape);
-        conv2d_forward(out[t], inp, weight, &bias, c.p, Conv2dEpilogue::relu);
-        dinp[t] = Tensor::zeros(in_shape);
-        conv2d_backward_input(dinp[t], dout, weight, c.p);
-      });
-    CHECK(testing::bit_identical(out[0], out[1]));
-    CHECK(testing::bit_identical(dinp[0], dinp[1]));
-  });
+  // Few tile blocks (each step a parallel loop), then many (whole blocks per task).
+  for (const Case& c : {Case{2, 48, 41, 29, 40, Conv2dParams::symmetric(1, 1)},
+                        Case{2, 16, 100, 97, 24, Conv2dParams::symmetric(1, 1)}}) {
+    INFO(describe(c));
+    const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
+    const Shape out_shape = conv2d_output_shape(in_shape, w_shape, c.p);
+    const Tensor inp = random_tensor(in_shape, 21), weight = random_tensor(w_shape, 22);
+    const Tensor bias = random_tensor({c.OC}, 23), dout = random_tensor(out_shape, 24);
+    testing::for_each_simd_level([&](kernels::SimdLevel) {
+      Tensor out[2], dinp[2];
+      for (int t = 0; t < 2; ++t)
+        testing::with_threads(t + 1, [&] {
+          out[t] = Tensor::empty(out_shape);
+          conv2d_forward(out[t], inp, weight, &bias, c.p, Conv2dEpilogue::relu);
+          dinp[t] = Tensor::zeros(in_shape);
+          conv2d_backward_input(dinp[t], dout, weight, c.p);
+        });
+      CHECK(testing::bit_identical(out[0], out[1]));
+      CHECK(testing::bit_identical(dinp[0], dinp[1]));
+    });
+  }
 }
