@@ -26,7 +26,7 @@ struct Case {
 };
 
 // Machine assumption for "% of peak": fp32 FMA peak per core. Measured on the
-// 2-core Zen 5 (CPU family 25) development machine with a register-only FMA loop:
+// 2-core AMD EPYC (CPU family 25) development machine with a register-only FMA loop:
 // ~115 GFLOP/s (512-bit FMA appears double-pumped), not the 280 of the data sheet.
 constexpr double kPeakGflopsPerCore = 115.0;
 

@@ -153,7 +153,7 @@ int run(int argc, char** argv) {
   }
   if (!json) {
     std::cout << "SIMD level " << simd << "; % of peak assumes " << peak
-              << " GFLOP/s fp32 per core times the threads (--peak; default: measured FMA loop, this Zen 5)"
+              << " GFLOP/s fp32 per core times the threads (--peak; default: measured FMA loop on the 2-core development machine)"
                  "\ncpu: process CPU time / (wall time x threads), low when other programs "
                  "compete for the cores\nrss MB: peak resident set of the whole process so far "
                  "(VmHWM)\n";
