@@ -24,13 +24,11 @@
 
 namespace nst::kernels {
 
-inline constexpr int kWinogradTile = 4;    // output tile side
-inline constexpr int kWinogradPatch = 6;   // input patch side: tile + 3 - 1
 inline constexpr int kWinogradPoints = 36;  // transformed tile: 6 x 6
 
-// The GEMM register tile and SIMD width of one instruction set.
+// The GEMM register tile for one instruction set (nr is a multiple of its SIMD width).
 struct WinogradPlan {
-  int64_t mr = 0, nr = 0, lanes = 0;
+  int64_t mr = 0, nr = 0;
 };
 
 // One block of one image.

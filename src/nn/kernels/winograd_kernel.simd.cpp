@@ -26,8 +26,8 @@ WinogradPlan WinogradPlanKernel::operator()(Arch, int64_t tiles) const {
   using T = gemm_detail::SimdTile<Arch>;
   using N = NarrowTile<Arch>;
   const int64_t padded = (tiles + T::nr - 1) / T::nr * T::nr;
-  if (padded * 5 > tiles * 6) return WinogradPlan{N::mr, N::nr, winograd_detail::Lanes<Arch>::W};
-  return WinogradPlan{T::mr, T::nr, winograd_detail::Lanes<Arch>::W};
+  if (padded * 5 > tiles * 6) return WinogradPlan{N::mr, N::nr};
+  return WinogradPlan{T::mr, T::nr};
 }
 
 template <class Arch>
