@@ -104,8 +104,8 @@ TEST_CASE("conv2d_relu: bad shapes throw nst::Error naming conv2d", "[conv2d_rel
 
 TEST_CASE("conv2d_relu: frozen weights on the Winograd path, same bits as relu(conv2d)",
           "[conv2d_relu][winograd]") {
-  // Only x wants a gradient: the fused node takes the ReLU's mask while the
-  // Winograd input gradient reads dout, with no pass of its own.
+  // Only x wants a gradient: the fused node keeps one bit per output (where
+  // it was > 0), masks dout in place and runs the Winograd input gradient.
   const Conv2dParams p = Conv2dParams::symmetric(1, 1);
   const Tensor xv = random_tensor({2, 17, 13, 9}, 31), wv = random_tensor({20, 17, 3, 3}, 32);
   const Tensor bv = random_tensor({20}, 33), r = random_tensor({2, 20, 13, 9}, 34);

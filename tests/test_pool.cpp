@@ -119,6 +119,15 @@ TEST_CASE("pool2d: fast kernels match the reference on odd shapes", "[pool]") {
           max_pool2d_backward(dinp, dout, inp, p);
           max_pool2d_reference_backward(dwant.data(), dout.data(), inp.data(), g);
           CHECK(testing::bit_identical(dinp, dwant));
+          // The byte-argmax path (what the autograd node keeps): same forward, same gradient.
+          std::vector<uint8_t> argmax(size_t(out.numel()), 255);
+          max_pool2d_forward(out, inp, p, argmax.data());
+          max_pool2d_reference_forward(want.data(), inp.data(), g);
+          CHECK(testing::bit_identical(out, want));
+          for (uint8_t a : argmax) REQUIRE(a < p.kernel_h * p.kernel_w);
+          max_pool2d_backward_argmax(dinp, dout, argmax.data(), p);
+          max_pool2d_reference_backward(dwant.data(), dout.data(), inp.data(), g);
+          CHECK(testing::bit_identical(dinp, dwant));
           avg_pool2d_backward(dinp, dout, p);
           avg_pool2d_reference_backward(dwant.data(), dout.data(), g);
           CHECK(testing::bit_identical(dinp, dwant));

@@ -30,6 +30,28 @@ TEST_CASE("relu: fast path equals the reference on odd shapes at every SIMD leve
   });
 }
 
+TEST_CASE("relu: the one-bit mask gives the reference backward on odd sizes", "[relu]") {
+  // Sizes around the 64-bit word and the parallel chunk, zeros and -0.0f included.
+  for (int64_t n : {1, 7, 63, 64, 65, 127, 200, 16384 * 2 + 37}) {
+    INFO("n = " << n);
+    Tensor out = random_tensor({n}, uint64_t(n));
+    for (int64_t i = 0; i < n; i += 5) out[i] = (i / 5) % 2 ? 0.0f : -0.0f;
+    relu_forward(out, out);
+    const ReluMask mask(out);
+    for (int64_t i = 0; i < n; ++i) REQUIRE(mask.positive(i) == (out[i] > 0.0f));
+    const Tensor dout = random_tensor({n}, uint64_t(n) + 1);
+    Tensor dinp = random_tensor({n}, uint64_t(n) + 2), want = dinp.clone();
+    mask.backward(dinp, dout);
+    relu_reference_backward(want.data(), dout.data(), out.data(), n);
+    CHECK(bit_identical(dinp, want));
+    Tensor masked = dout.clone();  // in place: dout * (out > 0)
+    mask.apply(masked);
+    for (int64_t i = 0; i < n; ++i) REQUIRE(masked[i] == (out[i] > 0.0f ? dout[i] : 0.0f));
+    Tensor other_shape = out.reshape({1, n});
+    CHECK_THROWS_AS(mask.apply(other_shape), Error);
+  }
+}
+
 TEST_CASE("relu: gradient matches finite differences in double", "[relu]") {
   const Shape shape{1, 3, 5, 7};
   // Keep every input at least 0.1 from the kink at 0.

@@ -82,3 +82,38 @@ TEST_CASE("Autograd: gradients accumulate, frozen inputs get none", "[autograd]"
   CHECK(tape.size() == 0);
   CHECK_THROWS_WITH(tape.backward(x), Catch::Contains("scalar"));
 }
+
+TEST_CASE("Autograd: a value goes after its last reader's backward, not at its own turn",
+          "[autograd]") {
+  Tape tape;
+  Var x = tape.variable(Tensor::from({2}, {1.0f, -2.0f}));
+  // a = 2x (recorded); s = sum(a) reads only a's shape; q = sum(a * a) reads a.
+  Var a = tape.record("double", Tensor::from({2}, {2.0f, -4.0f}), {x}, [x](const Tensor& d) mutable {
+    for (int i = 0; i < 2; ++i) x.grad_accumulator()[i] += 2.0f * d[i];
+  });
+  bool checked_before = false, checked_after = false;
+  // Recorded before q, so its backward runs after q's: a's value must be gone by then.
+  Var s = tape.record("sum", Tensor::from({1}, {-2.0f}), {a}, [a, &checked_after](const Tensor& d) mutable {
+    checked_after = true;
+    CHECK_FALSE(a.has_value());
+    CHECK(a.shape() == Shape{2});  // the shape stays
+    for (int i = 0; i < 2; ++i) a.grad_accumulator()[i] += d[0];
+  }, {false});
+  Var q = tape.record("sumsq", Tensor::from({1}, {20.0f}), {a}, [a, &checked_before](const Tensor& d) mutable {
+    checked_before = true;
+    REQUIRE(a.has_value());  // its only reader: still there
+    for (int i = 0; i < 2; ++i) a.grad_accumulator()[i] += 2.0f * a.value()[i] * d[0];
+  });
+  Var y = tape.record("add", Tensor::from({1}, {18.0f}), {s, q}, [s, q](const Tensor& d) mutable {
+    s.grad_accumulator()[0] += d[0];
+    q.grad_accumulator()[0] += d[0];
+  });
+  tape.backward(y);
+  CHECK(checked_before);
+  CHECK(checked_after);
+  // dy/dx = 2 (1 + 2a) = 2 + 8x
+  CHECK(x.grad()[0] == Approx(10.0f));
+  CHECK(x.grad()[1] == Approx(-14.0f));
+  CHECK_THROWS_AS(tape.record("bad", Tensor::from({1}, {0.0f}), {x}, [](const Tensor&) {}, {true, false}),
+                  Error);
+}

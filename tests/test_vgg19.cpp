@@ -48,6 +48,21 @@ TEST_CASE("vgg19: layer names, input conventions, errors", "[vgg19]") {
   CHECK(t2.size() == 1);  // conv1_1 and relu1_1 as one fused conv2d_relu node
 }
 
+TEST_CASE("vgg19: loaded to a layer, the same features; deeper ones refused by name", "[vgg19]") {
+  NST_REQUIRE_VGG19(net, false);
+  const Vgg19 shallow = Vgg19::load(net->path(), false, {"relu2_1", "relu1_1"});
+  const Tensor x = net->to_input(testing::random_tensor({1, 3, 20, 22}, 3, 0, 255));
+  Tape tape;
+  Var v = tape.variable(x);
+  auto a = shallow.forward(tape, v, {"relu1_1", "relu2_1"});
+  auto b = net->forward(tape, tape.constant(x), {"relu1_1", "relu2_1"});
+  CHECK(testing::bit_identical(a.at("relu2_1").value(), b.at("relu2_1").value()));
+  CHECK(testing::bit_identical(a.at("relu1_1").value(), b.at("relu1_1").value()));
+  CHECK_THROWS_WITH(shallow.forward(tape, v, {"relu2_2"}),
+                    Catch::Contains("relu2_2") && Catch::Contains("conv2_2") && Catch::Contains("not loaded"));
+  CHECK_THROWS_WITH(Vgg19::load(net->path(), false, {"relu9_1"}), Catch::Contains("relu9_1"));
+}
+
 TEST_CASE("vgg19: classifies the shared photos", "[vgg19][classify]") {
   NST_REQUIRE_SHARED("images/classify/dingo.jpg");
   NST_REQUIRE_VGG19(net, true);

@@ -33,7 +33,8 @@ int run(int argc, const char* const* argv) {
   }
   const int64_t h = image.dim(2), w = image.dim(3);
   const nst::Tensor content = nst::resize_image(nst::load_image(c.content), h, w);
-  const nst::Vgg19 net = nst::Vgg19::load(nst::cli::resolve_weights(c.weights));
+  const nst::Vgg19 net =
+      nst::Vgg19::load(nst::cli::resolve_weights(c.weights), false, c.objective.layers());
   std::vector<nst::Tensor> styles;
   for (const std::string& s : c.styles) {
     const nst::Tensor st = nst::load_image(s);

@@ -150,7 +150,7 @@ int run(int argc, const char* const* argv) {
                           nst::estimate_stylize_memory(c, content.dim(2), content.dim(3), style_h, style_w,
                                                        ec ? 0 : int64_t(weight_bytes)),
                           limit);
-  const nst::Vgg19 net = nst::Vgg19::load(weights);
+  const nst::Vgg19 net = nst::Vgg19::load(weights, false, c.objective.layers());
 
   // From here to the last write, SIGINT and SIGTERM only set a flag: the driver
   // stops between two iterations, and a second signal cannot cut the writes short

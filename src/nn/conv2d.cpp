@@ -133,16 +133,21 @@ void conv2d_backward_vars(Var& x, Var& weight, Var& bias, const Tensor& dout,
                           const Conv2dParams& p) {
   if (x.requires_grad()) conv2d_backward_input(x.grad_accumulator(), dout, weight.value(), p);
   Tensor* dbias = bias.defined() && bias.requires_grad() ? &bias.grad_accumulator() : nullptr;
-  if (weight.requires_grad())
+  if (weight.requires_grad()) {
+    NST_CHECK(x.has_value(), "conv2d: the weight gradient needs the input, which was released");
     conv2d_backward_weight(weight.grad_accumulator(), dbias, dout, x.value(), p);
+  }
   else if (dbias)
     conv2d_backward_bias(*dbias, dout);
 }
 
 Var record_conv(Tape& tape, const char* op, const Tensor& out, const Var& x, const Var& weight,
                 const Var& bias, std::function<void(const Tensor&)> backward) {
-  if (bias.defined()) return tape.record(op, out, {x, weight, bias}, std::move(backward));
-  return tape.record(op, out, {x, weight}, std::move(backward));
+  // The input gradient reads the weight; the weight gradient reads x.
+  const bool reads_x = weight.requires_grad();
+  if (bias.defined())
+    return tape.record(op, out, {x, weight, bias}, std::move(backward), {reads_x, true, false});
+  return tape.record(op, out, {x, weight}, std::move(backward), {reads_x, true});
 }
 
 }  // namespace
@@ -164,26 +169,13 @@ Var conv2d_relu(Tape& tape, const Var& x, const Var& weight, const Var& bias,
   Tensor out = Tensor::empty(conv2d_output_shape(x.shape(), weight.shape(), p));
   conv2d_forward(out, x.value(), weight.value(), bias.defined() ? &bias.value() : nullptr, p,
                  Conv2dEpilogue::relu);
-  auto backward = [xv = x, wv = weight, bv = bias, p, out](const Tensor& dout) mutable {
-    // from  out = max(conv2d(x) + bias, 0):  dconv = dout * (out > 0)
-    // Only the input wants a gradient and Winograd applies (style transfer's
-    // case): the product is taken while the input gradient reads dout.
-    const kernels::ConvGeometry geom = conv2d_geometry(xv.shape(), wv.shape(), p);
-    const bool bias_grad = bv.defined() && bv.requires_grad();
-    if (xv.requires_grad() && !wv.requires_grad() && !bias_grad && kernels::winograd_applies(geom)) {
-      check_tensor_shape("output gradient", dout, out.shape(), xv.shape(), wv.shape());
-      kernels::winograd_backward_input(xv.grad_accumulator().data(), dout.data(),
-                                       wv.value().data(), geom, out.data());
-      return;
-    }
-    // Written over `out`, which nothing reads after this backward (its consumers'
-    // backwards have run): one activation-sized buffer less at the peak.
-    float* o = out.data();
-    const float* g = dout.data();
-    kernels::parallel_for(0, out.numel(), int64_t{1} << 16, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) o[i] = o[i] > 0.0f ? g[i] : 0.0f;
-    });
-    conv2d_backward_vars(xv, wv, bv, out, p);
+  // The ReLU's backward needs only where out > 0: one bit per element.
+  auto backward = [xv = x, wv = weight, bv = bias, p, mask = ReluMask(out)](const Tensor& dout) mutable {
+    // from  out = max(conv2d(x) + bias, 0):  dconv = dout * (out > 0), written
+    // over dout, which the tape releases after this backward.
+    Tensor dconv = dout;
+    mask.apply(dconv);
+    conv2d_backward_vars(xv, wv, bv, dconv, p);
   };
   return record_conv(tape, "conv2d_relu", out, x, weight, bias, std::move(backward));
 }

@@ -1,6 +1,8 @@
 #include "nn/pool.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <vector>
 
 #include "nn/kernels/parallel.hpp"
 #include "tensor/check.hpp"
@@ -69,6 +71,36 @@ void max_2x2_row(float* out, const float* r0, const float* r1, int64_t OW) {
   }
 }
 
+// max_2x2_row that also writes where each maximum was: 0, 1 (row r0), 2, 3 (row r1).
+void max_2x2_row_argmax(float* out, uint8_t* at, const float* r0, const float* r1, int64_t OW) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    float v = r0[2 * ow];
+    uint8_t k = 0;
+    k = r0[2 * ow + 1] > v ? uint8_t(1) : k;
+    v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+    k = r1[2 * ow] > v ? uint8_t(2) : k;
+    v = r1[2 * ow] > v ? r1[2 * ow] : v;
+    k = r1[2 * ow + 1] > v ? uint8_t(3) : k;
+    v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+    out[ow] = v;
+    at[ow] = k;
+  }
+}
+
+// Differentiates max_2x2_row_argmax from its argmax alone (-0.0f to the losers,
+// as in max_2x2_row_backward).
+void max_2x2_row_backward_argmax(float* d0, float* d1, const float* d, const uint8_t* at,
+                                 int64_t OW) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float g = d[ow];
+    const uint8_t k = at[ow];
+    d0[2 * ow] += k == 0 ? g : -0.0f;
+    d0[2 * ow + 1] += k == 1 ? g : -0.0f;
+    d1[2 * ow] += k == 2 ? g : -0.0f;
+    d1[2 * ow + 1] += k == 3 ? g : -0.0f;
+  }
+}
+
 // Differentiates max_2x2_row: adds d[ow] to the pixel that won, by the same
 // comparisons. Windows do not overlap, so each pixel gets at most one d; the
 // losers get -0.0f, which leaves every float (even -0.0f) unchanged, so the
@@ -92,23 +124,60 @@ void max_2x2_row_backward(float* d0, float* d1, const float* d, const float* r0,
 
 }  // namespace
 
-void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p) {
+void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p, uint8_t* argmax) {
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", inp.shape(), p);
   check_shape("max_pool2d", "output", out, Shape{g.N, g.C, g.OH, g.OW}, inp.shape());
   NST_CHECK(out.data() != inp.data(),
             "max_pool2d: the output must not share memory with the input");
+  NST_CHECK(!argmax || g.KH * g.KW <= kMaxPoolArgmaxWindow, "max_pool2d: a ", g.KH, "x", g.KW,
+            " window has too many pixels for a one-byte argmax");
   const bool two_by_two = is_2x2_stride_2(g);
   for_each_plane(g, [&](int64_t nc) {
     const float* plane = inp.data() + nc * g.H * g.W;
     float* dst = out.data() + nc * g.OH * g.OW;
+    uint8_t* at = argmax ? argmax + nc * g.OH * g.OW : nullptr;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       float* row = dst + oh * g.OW;
       if (two_by_two) {
         const float* r0 = plane + 2 * oh * g.W;
-        max_2x2_row(row, r0, r0 + g.W, g.OW);
+        if (at)
+          max_2x2_row_argmax(row, at + oh * g.OW, r0, r0 + g.W, g.OW);
+        else
+          max_2x2_row(row, r0, r0 + g.W, g.OW);
       } else {
-        for (int64_t ow = 0; ow < g.OW; ++ow)
-          row[ow] = plane[pool2d_reference_argmax(plane, g, oh, ow)];
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const int64_t best = pool2d_reference_argmax(plane, g, oh, ow);
+          row[ow] = plane[best];
+          if (at) {  // best = (oh*sh + kh) * W + ow*sw + kw
+            const int64_t kh = best / g.W - oh * g.stride_h, kw = best % g.W - ow * g.stride_w;
+            at[oh * g.OW + ow] = uint8_t(kh * g.KW + kw);
+          }
+        }
+      }
+    }
+  });
+}
+
+void max_pool2d_backward_argmax(Tensor& dinp, const Tensor& dout, const uint8_t* argmax,
+                                const Pool2dParams& p) {
+  NST_CHECK(dinp.defined() && argmax, "max_pool2d: backward needs an input gradient and the argmax");
+  const Pool2dGeometry g = pool2d_geometry("max_pool2d", dinp.shape(), p);
+  check_shape("max_pool2d", "output gradient", dout, Shape{g.N, g.C, g.OH, g.OW}, dinp.shape());
+  const bool two_by_two = is_2x2_stride_2(g);
+  for_each_plane(g, [&](int64_t nc) {
+    const float* d = dout.data() + nc * g.OH * g.OW;
+    const uint8_t* at = argmax + nc * g.OH * g.OW;
+    float* dplane = dinp.data() + nc * g.H * g.W;
+    for (int64_t oh = 0; oh < g.OH; ++oh) {
+      if (two_by_two) {
+        float* top = dplane + 2 * oh * g.W;
+        max_2x2_row_backward_argmax(top, top + g.W, d + oh * g.OW, at + oh * g.OW, g.OW);
+      } else {
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const int64_t k = at[oh * g.OW + ow];
+          dplane[(oh * g.stride_h + k / g.KW) * g.W + ow * g.stride_w + k % g.KW] +=
+              d[oh * g.OW + ow];
+        }
       }
     }
   });
@@ -183,10 +252,18 @@ Var max_pool2d(Tape& tape, const Var& x, const Pool2dParams& p) {
   NST_CHECK(x.defined(), "max_pool2d: undefined input");
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", x.shape(), p);
   Tensor out = Tensor::empty({g.N, g.C, g.OH, g.OW});
-  max_pool2d_forward(out, x.value(), p);
-  return tape.record("max_pool2d", out, {x}, [xv = x, p](const Tensor& dout) mutable {
-    max_pool2d_backward(xv.grad_accumulator(), dout, xv.value(), p);
-  });
+  if (g.KH * g.KW > kMaxPoolArgmaxWindow) {  // keeps the input, recomputes the argmax
+    max_pool2d_forward(out, x.value(), p);
+    return tape.record("max_pool2d", out, {x}, [xv = x, inp = x.value(), p](const Tensor& dout) mutable {
+      max_pool2d_backward(xv.grad_accumulator(), dout, inp, p);
+    });
+  }
+  // One byte per output instead of the input: 1/16 of it for 2x2 windows.
+  auto argmax = std::make_shared<std::vector<uint8_t>>(size_t(out.numel()));
+  max_pool2d_forward(out, x.value(), p, argmax->data());
+  return tape.record("max_pool2d", out, {x}, [xv = x, argmax, p](const Tensor& dout) mutable {
+    max_pool2d_backward_argmax(xv.grad_accumulator(), dout, argmax->data(), p);
+  }, {false});
 }
 
 Var avg_pool2d(Tape& tape, const Var& x, const Pool2dParams& p) {
@@ -196,7 +273,7 @@ Var avg_pool2d(Tape& tape, const Var& x, const Pool2dParams& p) {
   avg_pool2d_forward(out, x.value(), p);
   return tape.record("avg_pool2d", out, {x}, [xv = x, p](const Tensor& dout) mutable {
     avg_pool2d_backward(xv.grad_accumulator(), dout, p);
-  });
+  }, {false});
 }
 
 }  // namespace nst

@@ -5,11 +5,12 @@
 //   avg_pool2d: out[n][c][oh][ow] = (sum over the window) / (KH*KW)
 //
 // Max-pool ties go to the first maximum in scan order (kh, then kw), in the
-// forward and the backward alike. The backward recomputes that argmax from the
-// saved input instead of storing an index per output: the input is kept for
-// the backward anyway (it is the previous layer's activation), so this costs
-// one extra read of it and no memory, where an index tensor would add 4-8
-// bytes per output element to everything the tape holds.
+// forward and the backward alike. The backward needs only where each maximum
+// was: the autograd node keeps that as one byte per output (kh * KW + kw),
+// 1/16 of the input it would otherwise hold for a 2x2 window, so the network
+// can release the input (in VGG, a ReLU's output that no loss reads).
+// max_pool2d_backward, which recomputes the argmax from the input, is the
+// reference the byte path is tested against.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,15 @@ struct Pool2dGeometry {
 Pool2dGeometry pool2d_geometry(const char* op, const Shape& inp, const Pool2dParams& p);
 Shape pool2d_output_shape(const Shape& inp, const Pool2dParams& p);
 
-void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p);
+// Windows of at most this many pixels have a one-byte argmax.
+inline constexpr int64_t kMaxPoolArgmaxWindow = 256;
+
+// argmax: null, or one byte per output: where (kh * KW + kw) its maximum was.
+void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p,
+                        uint8_t* argmax = nullptr);
+// dinp[window pixel argmax] += dout   (argmax from max_pool2d_forward)
+void max_pool2d_backward_argmax(Tensor& dinp, const Tensor& dout, const uint8_t* argmax,
+                                const Pool2dParams& p);
 // dinp[argmax of each window] += dout  (inp is the forward's input).
 void max_pool2d_backward(Tensor& dinp, const Tensor& dout, const Tensor& inp,
                          const Pool2dParams& p);

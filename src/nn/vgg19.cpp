@@ -48,7 +48,21 @@ bool Vgg19::is_activation(const std::string& name) {
   return std::find(n.begin(), n.end(), name) != n.end();
 }
 
-Vgg19 Vgg19::load(const std::string& path, bool with_classifier) {
+Vgg19 Vgg19::load(const std::string& path, bool with_classifier,
+                  const std::vector<std::string>& layers) {
+  // The last convolution `layers` needs: conv1_1 for relu1_1, conv5_4 for pool5.
+  std::string last_conv = "conv5_4";
+  if (!layers.empty() && !with_classifier) {
+    const auto& names = activation_names();
+    size_t deepest = 0;
+    for (const std::string& l : layers) {
+      const auto it = std::find(names.begin(), names.end(), l);
+      NST_CHECK(it != names.end(), "vgg19: unknown layer '", l, "'");
+      deepest = std::max(deepest, size_t(it - names.begin()));
+    }
+    for (size_t i = 0; i <= deepest; ++i)
+      if (names[i].rfind("conv", 0) == 0) last_conv = names[i];
+  }
   const io::WeightFile f = io::WeightFile::open(path);  // validates every byte
   io::check_vgg19(f, with_classifier);                  // names and shapes
   Vgg19 net;
@@ -67,6 +81,8 @@ Vgg19 Vgg19::load(const std::string& path, bool with_classifier) {
   net.checksum_ = hex;
   for (const io::Vgg19Layer& layer : io::vgg19_layers()) {
     if (!layer.is_conv && !with_classifier) continue;
+    const bool past_last = !net.convs_.empty() && net.convs_.back().name == last_conv;
+    if (layer.is_conv && past_last) continue;
     Tensor w = f.tensor(layer.name + ".weight"), b = f.tensor(layer.name + ".bias");
     if (layer.is_conv)
       net.convs_.push_back({layer.name, w, b});
@@ -89,9 +105,26 @@ std::map<std::string, Var> Vgg19::forward(Tape& tape, const Var& x,
               "' (layers are conv1_1..conv5_4, relu1_1..relu5_4, pool1..pool5)");
     deepest = std::max(deepest, size_t(it - names.begin()));
   }
+  // The conv that makes the deepest wanted activation must have been loaded.
+  std::string needs;
+  for (size_t i = 0; i <= deepest; ++i)
+    if (names[i].rfind("conv", 0) == 0) needs = names[i];
+  NST_CHECK(std::any_of(convs_.begin(), convs_.end(), [&](const Conv& c) { return c.name == needs; }),
+            "vgg19: layer '", names[deepest], "' needs ", needs,
+            ", which this network was not loaded with (Vgg19::load's layers)");
   std::map<std::string, Var> out;
   auto keep = [&](const std::string& name, const Var& v) {
     if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) out[name] = v;
+  };
+  // Once the next layer has read an activation nobody asked for, its value goes:
+  // the backward of each consumer (a conv with frozen weights, a pool keeping
+  // its argmax, a ReLU keeping its bit mask) needs only its shape. At 512 px
+  // this is most of what the tape would hold.
+  auto advance = [&](Var& h, Var next) {
+    const bool asked = std::any_of(out.begin(), out.end(),
+                                   [&](const auto& kv) { return kv.second.same_node(h); });
+    if (!asked && !h.same_node(x)) h.release_value();
+    h = std::move(next);
   };
   Var h = x;
   size_t position = 0;
@@ -103,21 +136,21 @@ std::map<std::string, Var> Vgg19::forward(Tape& tape, const Var& x,
     const bool conv_wanted =
         std::find(wanted.begin(), wanted.end(), c.name) != wanted.end() || position == deepest;
     if (conv_wanted) {  // the pre-activation is asked for (or is the last): two nodes
-      h = conv2d(tape, h, weight, bias, p);
+      advance(h, conv2d(tape, h, weight, bias, p));
       keep(c.name, h);
       if (++position > deepest) break;
-      h = relu(tape, h);
-    } else {  // one fused node: half the saved activations
+      advance(h, relu(tape, h));
+    } else {  // one fused node: a bit mask instead of the pre-activation
       ++position;
-      h = conv2d_relu(tape, h, weight, bias, p);
+      advance(h, conv2d_relu(tape, h, weight, bias, p));
     }
     keep("relu" + suffix, h);
     if (++position > deepest) break;
     if (ends_block(c.name)) {
       NST_CHECK(h.value().dim(2) >= 2 && h.value().dim(3) >= 2, "vgg19: the image is too small for ",
                 "pool", suffix.substr(0, 1), " (", h.shape().to_string(), ")");
-      h = pooling == Pooling::max ? max_pool2d(tape, h, Pool2dParams::square(2, 2))
-                                     : avg_pool2d(tape, h, Pool2dParams::square(2, 2));
+      advance(h, pooling == Pooling::max ? max_pool2d(tape, h, Pool2dParams::square(2, 2))
+                                         : avg_pool2d(tape, h, Pool2dParams::square(2, 2)));
       keep("pool" + suffix.substr(0, 1), h);
       ++position;
     }

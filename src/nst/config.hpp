@@ -17,6 +17,13 @@ struct ObjectiveConfig {
   double style_weight = 100.0;
   double tv_weight = 1e-3;
   std::string pooling = "max";  // max | avg
+
+  // Every layer the objective reads (content then style).
+  std::vector<std::string> layers() const {
+    std::vector<std::string> all = content_layers;
+    all.insert(all.end(), style_layers.begin(), style_layers.end());
+    return all;
+  }
 };
 
 struct StylizeConfig {

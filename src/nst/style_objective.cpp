@@ -70,9 +70,7 @@ LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
             "objective: set_content and set_styles must be called before evaluate");
   Tape tape;
   Var image = grad ? tape.variable(x) : tape.constant(x);
-  std::vector<std::string> wanted = config_.content_layers;
-  wanted.insert(wanted.end(), config_.style_layers.begin(), config_.style_layers.end());
-  auto feats = net_.forward(tape, image, wanted, pooling_);
+  auto feats = net_.forward(tape, image, config_.layers(), pooling_);
 
   std::vector<Var> terms;
   std::vector<float> weights;

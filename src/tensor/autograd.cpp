@@ -6,31 +6,35 @@ namespace nst {
 
 Tensor& Var::grad_accumulator() {
   NST_CHECK(node_ != nullptr, "grad_accumulator: undefined Var");
-  if (!node_->grad.defined()) node_->grad = Tensor::zeros(node_->value.shape());
+  if (!node_->grad.defined()) node_->grad = Tensor::zeros(node_->shape);
   return node_->grad;
 }
 
 Var Tape::constant(Tensor value) {
   auto node = std::make_shared<Node>();
+  node->shape = value.shape();
   node->value = std::move(value);
   return Var(std::move(node));
 }
 
 Var Tape::variable(Tensor value) {
   auto node = std::make_shared<Node>();
+  node->shape = value.shape();
   node->value = std::move(value);
   node->requires_grad = true;
   return Var(std::move(node));
 }
 
 Var Tape::record(const char* op, Tensor value, std::initializer_list<Var> inputs,
-                 std::function<void(const Tensor& dout)> backward) {
-  return record(op, std::move(value), std::vector<Var>(inputs), std::move(backward));
+                 std::function<void(const Tensor& dout)> backward, BackwardReads reads) {
+  return record(op, std::move(value), std::vector<Var>(inputs), std::move(backward),
+                std::move(reads));
 }
 
 Var Tape::record(const char* op, Tensor value, const std::vector<Var>& inputs,
-                 std::function<void(const Tensor& dout)> backward) {
+                 std::function<void(const Tensor& dout)> backward, BackwardReads reads) {
   auto node = std::make_shared<Node>();
+  node->shape = value.shape();
   node->value = std::move(value);
   node->op = op;
   for (const Var& in : inputs) {
@@ -39,6 +43,14 @@ Var Tape::record(const char* op, Tensor value, const std::vector<Var>& inputs,
   }
   if (node->requires_grad) {
     node->backward = std::move(backward);
+    node->recorded = true;
+    NST_CHECK(reads.empty() || reads.size() == inputs.size(), op, ": ", reads.size(),
+              " read flags for ", inputs.size(), " inputs");
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputs[i].node_->recorded && (reads.empty() || reads[i])) {
+        node->read_inputs.push_back(inputs[i].node_.get());
+        ++inputs[i].node_->pending_readers;
+      }
     nodes_.push_back(node);
   }
   return Var(std::move(node));
@@ -59,6 +71,11 @@ void Tape::backward(const Var& loss) {
     node.backward = nullptr;
     node.grad = Tensor();
     node.value = Tensor();
+    // An input whose last reader this was needs its value no more (its own
+    // backward reads only its gradient): free it now, not at its turn.
+    for (Node* in : node.read_inputs)
+      if (--in->pending_readers == 0) in->value = Tensor();
+    node.read_inputs.clear();
   }
   nodes_.clear();
 }

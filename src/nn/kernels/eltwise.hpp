@@ -19,6 +19,16 @@ void relu(float* out, const float* inp, int64_t n);
 // dinp[i] += out[i] > 0 ? dout[i] : 0
 void relu_backward(float* dinp, const float* dout, const float* out, int64_t n);
 
+// A ReLU's backward needs only where its output was positive: one bit per
+// element, bit i % 64 of bits[i / 64] (a partial last word is zero-filled).
+inline int64_t positive_bits_words(int64_t n) { return (n + 63) / 64; }
+// bits[i / 64] bit i % 64 = x[i] > 0
+void positive_bits(uint64_t* bits, const float* x, int64_t n);
+// g[i] = bit i ? g[i] : 0   (in place)
+void mask_by_bits(float* g, const uint64_t* bits, int64_t n);
+// dinp[i] += bit i ? dout[i] : 0
+void add_masked_by_bits(float* dinp, const float* dout, const uint64_t* bits, int64_t n);
+
 // out[i] = a * x[i] + y[i]   (fused multiply-add in the SIMD paths)
 void axpy(float* out, float a, const float* x, const float* y, int64_t n);
 

@@ -3,6 +3,7 @@
 // to the active SIMD level.
 #include "nn/kernels/eltwise_kernel.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "nn/kernels/eltwise.hpp"
@@ -48,6 +49,44 @@ void TanhBackwardKernel::operator()(ScalarArch, float* dinp, const float* dout, 
 void AddScaledDifferenceKernel::operator()(ScalarArch, float* out, float k, const float* a,
                                            const float* b, int64_t n) const {
   for (int64_t i = 0; i < n; ++i) out[i] += k * (a[i] - b[i]);
+}
+
+// One word of 64 bits per 64 elements; chunks are whole words, so tasks never
+// share a word. Plain loops: the compiler vectorises them well enough for a
+// pass that is bound by memory.
+void positive_bits(uint64_t* bits, const float* x, int64_t n) {
+  parallel_for(0, positive_bits_words(n), kEltwiseGrain / 64, [&](int64_t w0, int64_t w1) {
+    for (int64_t w = w0; w < w1; ++w) {
+      const float* v = x + 64 * w;
+      const int m = int(std::min<int64_t>(64, n - 64 * w));
+      uint64_t word = 0;
+      for (int b = 0; b < m; ++b) word |= uint64_t(v[b] > 0.0f) << b;
+      bits[w] = word;
+    }
+  });
+}
+
+void mask_by_bits(float* g, const uint64_t* bits, int64_t n) {
+  parallel_for(0, positive_bits_words(n), kEltwiseGrain / 64, [&](int64_t w0, int64_t w1) {
+    for (int64_t w = w0; w < w1; ++w) {
+      float* v = g + 64 * w;
+      const int m = int(std::min<int64_t>(64, n - 64 * w));
+      const uint64_t word = bits[w];
+      for (int b = 0; b < m; ++b) v[b] = (word >> b) & 1 ? v[b] : 0.0f;
+    }
+  });
+}
+
+void add_masked_by_bits(float* dinp, const float* dout, const uint64_t* bits, int64_t n) {
+  parallel_for(0, positive_bits_words(n), kEltwiseGrain / 64, [&](int64_t w0, int64_t w1) {
+    for (int64_t w = w0; w < w1; ++w) {
+      float* d = dinp + 64 * w;
+      const float* g = dout + 64 * w;
+      const int m = int(std::min<int64_t>(64, n - 64 * w));
+      const uint64_t word = bits[w];
+      for (int b = 0; b < m; ++b) d[b] += (word >> b) & 1 ? g[b] : 0.0f;
+    }
+  });
 }
 
 void relu(float* out, const float* inp, int64_t n) {

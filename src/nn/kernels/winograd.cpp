@@ -61,9 +61,7 @@ struct Conv3x3 {
   int64_t N, C, H, W, OC, OH, OW, pad_top, pad_left;
 };
 
-// mask: null, or a tensor shaped as inp; where it is <= 0 the input counts as 0
-// (the ReLU of a fused conv2d_relu, applied to its output gradient).
-void run(float* out, const float* inp, const float* mask, const float* weight, bool transpose_flip,
+void run(float* out, const float* inp, const float* weight, bool transpose_flip,
          const float* bias, bool relu, bool accumulate, const Conv3x3& s) {
   // The kernels gather with 32-bit indices into one weight tensor and one plane.
   NST_CHECK(s.OC * s.C * 9 <= INT32_MAX && s.H * s.W <= INT32_MAX,
@@ -84,7 +82,7 @@ void run(float* out, const float* inp, const float* mask, const float* weight, b
   proto.C = s.C, proto.H = s.H, proto.W = s.W, proto.OC = s.OC, proto.OH = s.OH, proto.OW = s.OW;
   proto.pad_top = s.pad_top, proto.pad_left = s.pad_left;
   proto.tiles_w = tiles_w, proto.tiles = tiles, proto.plan = plan;
-  proto.bias = bias, proto.relu = relu, proto.accumulate = accumulate, proto.mask = mask;
+  proto.bias = bias, proto.relu = relu, proto.accumulate = accumulate;
   proto.U = U;
   const int64_t items = kWinogradPoints * row_panels;
 
@@ -104,7 +102,6 @@ void run(float* out, const float* inp, const float* mask, const float* weight, b
         const int64_t n = j / small_blocks;
         b.inp = inp + n * s.C * s.H * s.W;
         b.out = out + n * s.OC * s.OH * s.OW;
-        b.mask = mask ? mask + n * s.C * s.H * s.W : nullptr;
         b.t0 = (j % small_blocks) * nr;
         b.count = std::min(nr, tiles - b.t0);
         dispatch(WinogradInputKernel{}, b, int64_t{0}, s.C);
@@ -129,7 +126,6 @@ void run(float* out, const float* inp, const float* mask, const float* weight, b
   for (int64_t n = 0; n < s.N; ++n) {
     b.inp = inp + n * s.C * s.H * s.W;
     b.out = out + n * s.OC * s.OH * s.OW;
-    b.mask = mask ? mask + n * s.C * s.H * s.W : nullptr;
     for (int64_t t0 = 0; t0 < tiles; t0 += Tb) {
       b.t0 = t0;
       b.count = std::min(Tb, tiles - t0);
@@ -168,7 +164,7 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
             "winograd: only 3x3 stride-1 convolutions, got ", g.KH, "x", g.KW, " stride ",
             g.stride_h, "x", g.stride_w);
   NST_CHECK(!accumulate || (!bias && !relu), "winograd: an accumulating forward takes no epilogue");
-  run(out, inp, nullptr, weight, false, bias, relu, accumulate,
+  run(out, inp, weight, false, bias, relu, accumulate,
       Conv3x3{g.N, g.C, g.H, g.W, g.OC, g.OH, g.OW, g.pad_top, g.pad_left});
 }
 
@@ -176,11 +172,11 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
 // is a 3x3 cross-correlation of dout with w[o][c] turned by 180 degrees, padded
 // by 2 - pad_top on top and 2 - pad_left on the left, from OC to C channels.
 void winograd_backward_input(float* dinp, const float* dout, const float* weight,
-                             const ConvGeometry& g, const float* relu_out) {
+                             const ConvGeometry& g) {
   NST_CHECK(g.KH == 3 && g.KW == 3 && g.stride_h == 1 && g.stride_w == 1,
             "winograd: only 3x3 stride-1 convolutions, got ", g.KH, "x", g.KW, " stride ",
             g.stride_h, "x", g.stride_w);
-  run(dinp, dout, relu_out, weight, true, nullptr, false, true,
+  run(dinp, dout, weight, true, nullptr, false, true,
       Conv3x3{g.N, g.OC, g.OH, g.OW, g.C, g.H, g.W, 2 - g.pad_top, 2 - g.pad_left});
 }
 

@@ -54,10 +54,8 @@ bool winograd_enabled();
 void winograd_forward(float* out, const float* inp, const float* weight, const float* bias,
                       bool relu, const ConvGeometry& g, bool accumulate = false);
 // dinp[N][C][H][W] += the gradient of the forward through the input. Needs
-// winograd_applies(g). relu_out: null, or the output of this conv followed by a
-// ReLU (shaped as dout): then dout counts only where relu_out > 0, the ReLU's
-// backward done while reading dout instead of in a pass of its own.
+// winograd_applies(g).
 void winograd_backward_input(float* dinp, const float* dout, const float* weight,
-                             const ConvGeometry& g, const float* relu_out = nullptr);
+                             const ConvGeometry& g);
 
 }  // namespace nst::kernels

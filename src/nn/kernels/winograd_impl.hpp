@@ -33,8 +33,6 @@ struct Lanes {
     return xsimd::select(mask, V::gather(base, index), V(0.0f));
   }
 
-  // v where m > 0, else 0.
-  static V where_positive(const V& m, const V& v) { return xsimd::select(m > V(0.0f), v, V(0.0f)); }
   // max(v, 0) that keeps a NaN, as std::max(v, 0.0f) does.
   static V relu(const V& v) { return xsimd::select(v < V(0.0f), V(0.0f), v); }
 };
@@ -50,7 +48,6 @@ struct Lanes<ScalarArch> {
   static Index load_index(const int32_t* p) { return *p; }
   static Mask load_mask(const float* p) { return *p != 0.0f; }
   static V gather(const float* base, Index index, Mask mask) { return mask ? base[index] : 0.0f; }
-  static V where_positive(V m, V v) { return m > 0.0f ? v : 0.0f; }
   static V relu(V v) { return std::max(v, 0.0f); }
 };
 
@@ -207,12 +204,6 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
       V d[36], v[36];
       for (int k = 0; k < 36; ++k)
         d[k] = L::gather(src, L::load_index(index[k]), L::load_mask(inside[k]));
-      if (b.mask) {  // the fused ReLU backward: d where the ReLU's output is > 0
-        const float* mask = b.mask + c * plane;
-        for (int k = 0; k < 36; ++k)
-          d[k] = L::where_positive(L::gather(mask, L::load_index(index[k]), L::load_mask(inside[k])),
-                                   d[k]);
-      }
       input_transform(d, v);
       for (int k = 0; k < 36; ++k)
         L::store(b.V + ((k * panels + panel) * b.C + c) * nr + lane, v[k]);

@@ -40,7 +40,6 @@ struct WinogradBlock {
   int64_t Tb = 0;                  // count rounded up to nr
   WinogradPlan plan;
   const float* inp = nullptr;   // this image's input
-  const float* mask = nullptr;  // null, or shaped as inp: the input counts where mask > 0
   float* out = nullptr;         // this image's output
   const float* bias = nullptr;  // [OC] or null
   bool relu = false, accumulate = false;
