@@ -88,6 +88,8 @@ TEST_CASE("cli errors: unknown optimiser or pooling", "[cli][cli-errors]") {
                "nst stylize: --optimizer must be lbfgs or adam, got 'sgd'");
   expect_error(s, s.stylize({"--pooling", "min"}),
                "nst stylize: --pooling must be max or avg, got 'min'");
+  expect_error(s, s.stylize({"--lbfgs-precision", "fp8"}),
+               "nst stylize: --lbfgs-precision must be bf16 or float, got 'fp8'");
 }
 
 TEST_CASE("cli errors: unknown layer", "[cli][cli-errors]") {

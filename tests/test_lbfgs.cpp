@@ -17,6 +17,11 @@ using nst::testing::same_bits;
 
 namespace {
 
+std::vector<float> random_floats(size_t n, uint64_t seed, float lo, float hi) {
+  const Tensor t = nst::testing::random_tensor({int64_t(n)}, seed, lo, hi);
+  return std::vector<float>(t.data(), t.data() + n);
+}
+
 LbfgsOptions wolfe_options() {
   LbfgsOptions o;
   o.line_search = LineSearch::strong_wolfe;
@@ -332,4 +337,67 @@ TEST_CASE("lbfgs: 1 and 2 threads give bit-identical iterates", "[lbfgs]") {
     }
     CHECK(same_bits(results[0], results[1]));
   }
+}
+
+TEST_CASE("bf16: rounding to nearest even, NaN and infinities kept", "[lbfgs][bf16]") {
+  CHECK(bf16_from_float(1.0f) == 0x3f80);
+  CHECK(bf16_to_float(0x3f80) == 1.0f);
+  // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to even (1); just above rounds up.
+  CHECK(bf16_to_float(bf16_from_float(1.0f + 0x1p-8f)) == 1.0f);
+  CHECK(bf16_to_float(bf16_from_float(1.0f + 0x1p-8f + 0x1p-20f)) == 1.0f + 0x1p-7f);
+  CHECK(bf16_to_float(bf16_from_float(1.0f + 3 * 0x1p-8f)) == 1.0f + 0x1p-6f);  // tie, up to even
+  CHECK(bf16_to_float(bf16_from_float(-2.5f)) == -2.5f);
+  CHECK(std::isnan(bf16_to_float(bf16_from_float(std::nanf("")))));
+  CHECK(bf16_to_float(bf16_from_float(INFINITY)) == INFINITY);
+  CHECK(bf16_to_float(bf16_from_float(3.4e38f)) == INFINITY);  // beyond bf16's largest finite
+  // Relative error at most 2^-8 (half a unit in the 8th significant bit) on normal numbers.
+  std::vector<float> v = random_floats(4097, 5, -1000.0f, 1000.0f);
+  std::vector<float> r = v;
+  vec_round_bf16(r.data(), int64_t(r.size()));
+  for (size_t i = 0; i < v.size(); ++i) REQUIRE(std::fabs(r[i] - v[i]) <= std::fabs(v[i]) * 0x1p-8f);
+}
+
+TEST_CASE("bf16: dot and axpy give the bits of their float twins on the decoded vector",
+          "[lbfgs][bf16]") {
+  for (int64_t n : {1, 31, 16384, 16384 * 3 + 5}) {
+    INFO("n = " << n);
+    const std::vector<float> a = random_floats(size_t(n), 7, -3.0f, 3.0f);
+    const std::vector<float> b = random_floats(size_t(n), 8, -3.0f, 3.0f);
+    std::vector<uint16_t> h(static_cast<size_t>(n));
+    vec_to_bf16(h.data(), a.data(), n);
+    std::vector<float> decoded(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) decoded[size_t(i)] = bf16_to_float(h[size_t(i)]);
+    CHECK(same_bits(vec_dot_bf16(h.data(), b.data(), n), vec_dot(decoded.data(), b.data(), n)));
+    std::vector<float> y1 = b, y2 = b;
+    vec_axpy_bf16(y1.data(), -0.7, h.data(), n);
+    vec_axpy(y2.data(), -0.7, decoded.data(), n);
+    CHECK(y1 == y2);
+  }
+}
+
+TEST_CASE("lbfgs: a bf16 history converges as the float one does, in half the memory",
+          "[lbfgs][bf16]") {
+  const int64_t n = 12;
+  const Quadratic q(n, 3);
+  LbfgsOptions o = wolfe_options();
+  o.bf16_history = true;
+  std::vector<float> x(n, 0.0f);
+  LbfgsState state(n, o);
+  lbfgs_run(state, x.data(), q.objective());
+  INFO("stopped: " << lbfgs_stop_name(state.stop) << " after " << state.iteration);
+  CHECK(state.stop == LbfgsStop::gradient_tolerance);
+  CHECK(state.iteration <= 3 * n);
+  CHECK(max_error_to(x, q.c) < 1e-4);
+  REQUIRE(!state.s.empty());
+  CHECK(state.s[0].bf16());
+  CHECK(state.history_bytes() == state.history_floats() * 2);
+  // Rosenbrock (ill-conditioned): still reaches the minimum.
+  std::vector<float> r = {-1.2f, 1.0f};
+  LbfgsState rs(2, o);
+  lbfgs_run(rs, r.data(), nst::testing::rosenbrock_objective(2));
+  CHECK(rs.stop == LbfgsStop::gradient_tolerance);
+  CHECK(max_error_to(r, {1.0, 1.0}) < 1e-3);
+  LbfgsOptions classic;  // m = 100 at 512x512x3: 315 MB of bf16 history
+  classic.bf16_history = true;
+  CHECK(lbfgs_memory_bytes(786432, classic) == 200 * int64_t(786432) * 2 + 3 * int64_t(786432) * 4);
 }

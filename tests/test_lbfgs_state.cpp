@@ -61,6 +61,10 @@ TEST_CASE("lbfgs: save, load and continue gives bit-identical iterates", "[lbfgs
   SECTION("before the first evaluation") {
     check_resume(o, nst::testing::rosenbrock_objective(n), x0, 0, 5);
   }
+  SECTION("bf16 history") {
+    o.bf16_history = true;
+    check_resume(o, nst::testing::rosenbrock_objective(n), x0, 6, 8);
+  }
 }
 
 TEST_CASE("lbfgs: a corrupt or mismatched state is rejected", "[lbfgs]") {

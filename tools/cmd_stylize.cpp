@@ -72,6 +72,7 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
   j.key("size").value(c.size).key("scales").array(nst::scale_sizes(c));
   j.key("iterations").value(c.iterations).key("optimizer").value(c.optimizer);
   j.key("learning_rate").value(c.learning_rate).key("lbfgs_history").value(c.lbfgs_history);
+  j.key("lbfgs_precision").value(c.lbfgs_precision);
   j.key("line_search").value(c.line_search).key("init").value(c.init);
   j.key("style_scale").value(c.style_scale).key("original_colors").value(c.original_colors);
   j.key("match_histogram").value(c.match_histogram).key("seed").value(int64_t(c.seed));

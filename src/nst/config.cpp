@@ -132,6 +132,8 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
   p.option("optimizer", "lbfgs|adam", "optimiser", "lbfgs").alias("-optimizer");
   p.option("learning-rate", "LR", "step size (default: L-BFGS 1, Adam 10)").alias("-learning_rate");
   p.option("lbfgs-history", "M", "L-BFGS history size", "100").alias("-lbfgs_num_correction");
+  p.option("lbfgs-precision", "bf16|float", "how the L-BFGS history is stored (bf16: half the memory)",
+           "bf16");
   p.flag("line-search", "strong-Wolfe line search for L-BFGS");
   p.option("init", "content|noise|IMAGE", "starting image", "content").alias("-init");
   p.option("init-image", "IMAGE", "starting image (same as --init IMAGE)").alias("-init_image");
@@ -182,6 +184,9 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
             "nst stylize: --optimizer must be lbfgs or adam, got '", c.optimizer, "'");
   c.learning_rate = a.has("learning-rate") ? a.get_double("learning-rate", 1e-12, 1e6) : -1.0;
   c.lbfgs_history = a.get_int("lbfgs-history", 1, 1000);
+  c.lbfgs_precision = a.get("lbfgs-precision");
+  NST_CHECK(c.lbfgs_precision == "bf16" || c.lbfgs_precision == "float",
+            "nst stylize: --lbfgs-precision must be bf16 or float, got '", c.lbfgs_precision, "'");
   c.line_search = a.flag("line-search");
   c.init = a.get("init");
   if (a.has("init-image")) c.init = a.get("init-image");

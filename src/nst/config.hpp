@@ -38,6 +38,7 @@ struct StylizeConfig {
   std::string optimizer = "lbfgs";     // lbfgs | adam
   double learning_rate = -1;           // < 0: the optimiser's default (L-BFGS 1, Adam 10)
   int64_t lbfgs_history = 100;
+  std::string lbfgs_precision = "bf16";  // bf16 | float: how the history's pairs are kept
   bool line_search = false;            // strong-Wolfe line search for L-BFGS
   std::string init = "content";        // content | noise | image path
   double style_scale = 1.0;            // style images' long side = style_scale * size

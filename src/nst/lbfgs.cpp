@@ -51,8 +51,52 @@ LbfgsState::LbfgsState(int64_t n_, const LbfgsOptions& options_) : options(optio
   g.assign(static_cast<size_t>(n), 0.0f);
 }
 
+HistoryVector::HistoryVector(const std::vector<float>& x) : bf16_(false), f32_(x) {}
+
+HistoryVector::HistoryVector(const float* x, int64_t n, bool bf16) : bf16_(bf16) {
+  if (bf16) {
+    b16_.resize(static_cast<size_t>(n));
+    vec_to_bf16(b16_.data(), x, n);
+  } else {
+    f32_.assign(x, x + n);
+  }
+}
+
+HistoryVector HistoryVector::from_bf16(std::vector<uint16_t> values) {
+  HistoryVector v;
+  v.bf16_ = true;
+  v.b16_ = std::move(values);
+  return v;
+}
+
+float HistoryVector::operator[](int64_t i) const {
+  return bf16_ ? bf16_to_float(b16_[static_cast<size_t>(i)]) : f32_[static_cast<size_t>(i)];
+}
+
+double HistoryVector::dot(const float* b) const {
+  return bf16_ ? vec_dot_bf16(b16_.data(), b, size()) : vec_dot(f32_.data(), b, size());
+}
+
+void HistoryVector::add_to(float* y, double alpha) const {
+  if (bf16_)
+    vec_axpy_bf16(y, alpha, b16_.data(), size());
+  else
+    vec_axpy(y, alpha, f32_.data(), size());
+}
+
+std::vector<float> HistoryVector::to_floats() const {
+  if (!bf16_) return f32_;
+  std::vector<float> out(b16_.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = bf16_to_float(b16_[i]);
+  return out;
+}
+
 int64_t LbfgsState::history_floats() const {
   return static_cast<int64_t>(s.size() + y.size()) * n;
+}
+
+int64_t LbfgsState::history_bytes() const {
+  return history_floats() * (options.bf16_history ? 2 : 4);
 }
 
 namespace {
@@ -75,28 +119,29 @@ void clear_history(LbfgsState& st) {
   st.h_diag = 1;
 }
 
-// Turns the work buffers into the newest pair: d -> s = t d, g_old -> y = g - g_old.
-// Keeps it only if yᵀs > min_curvature, so H stays positive definite (N&W §7.2).
+// Turns the work buffers into the newest pair: d -> s = t d, g_old -> y = g - g_old
+// (rounded to bf16 first when the history is kept so: ρ and γ are then those of
+// the stored pair). Keeps it only if yᵀs > min_curvature, so H stays positive
+// definite (N&W §7.2).
 void push_pair(LbfgsState& st, double t) {
   const int64_t n = st.n;
+  const bool bf16 = st.options.bf16_history;
   vec_scale(st.d.data(), t, st.d.data(), n);
   vec_add_scaled(st.g_old.data(), st.g.data(), -1.0, st.g_old.data(), n);
+  if (bf16) {
+    vec_round_bf16(st.d.data(), n);
+    vec_round_bf16(st.g_old.data(), n);
+  }
   const double ys = vec_dot(st.g_old.data(), st.d.data(), n);
   if (!(ys > st.options.min_curvature)) return;
   const double yy = vec_dot(st.g_old.data(), st.g_old.data(), n);
-  if (st.s.size() == static_cast<size_t>(st.options.history)) {
-    // Full: the oldest pair's buffers become the work buffers.
-    std::rotate(st.s.begin(), st.s.begin() + 1, st.s.end());
-    std::rotate(st.y.begin(), st.y.begin() + 1, st.y.end());
+  if (st.s.size() == static_cast<size_t>(st.options.history)) {  // full: the oldest goes
+    st.s.erase(st.s.begin());
+    st.y.erase(st.y.begin());
     st.rho.erase(st.rho.begin());
-    std::swap(st.s.back(), st.d);
-    std::swap(st.y.back(), st.g_old);
-  } else {
-    st.s.push_back(std::move(st.d));
-    st.y.push_back(std::move(st.g_old));
-    st.d.clear();
-    st.g_old.clear();
   }
+  st.s.emplace_back(st.d.data(), n, bf16);
+  st.y.emplace_back(st.g_old.data(), n, bf16);
   st.rho.push_back(1.0 / ys);
   st.h_diag = ys / yy;
 }
@@ -167,13 +212,13 @@ void lbfgs_direction(float* d, const float* g, LbfgsState& st) {
   st.alpha.assign(k, 0.0);
   vec_scale(d, -1.0, g, n);
   for (size_t i = k; i-- > 0;) {
-    st.alpha[i] = st.rho[i] * vec_dot(st.s[i].data(), d, n);
-    vec_axpy(d, -st.alpha[i], st.y[i].data(), n);
+    st.alpha[i] = st.rho[i] * st.s[i].dot(d);
+    st.y[i].add_to(d, -st.alpha[i]);
   }
   vec_scale(d, st.h_diag, d, n);
   for (size_t i = 0; i < k; ++i) {
-    const double beta = st.rho[i] * vec_dot(st.y[i].data(), d, n);
-    vec_axpy(d, st.alpha[i] - beta, st.s[i].data(), n);
+    const double beta = st.rho[i] * st.y[i].dot(d);
+    st.s[i].add_to(d, st.alpha[i] - beta);
   }
 }
 
@@ -239,10 +284,10 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
 }
 
 int64_t lbfgs_memory_bytes(int64_t n, const LbfgsOptions& options) {
-  // s, y: 2 m n; g, d, g_old: 3 n; x0: n.
-  const int64_t vectors = 2 * int64_t(options.history) + 3 +
-                          (options.line_search == LineSearch::strong_wolfe ? 1 : 0);
-  return vectors * n * int64_t(sizeof(float));
+  // s, y: 2 m n values; g, d, g_old: 3 n floats; x0: n floats.
+  const int64_t history = 2 * int64_t(options.history) * n * (options.bf16_history ? 2 : 4);
+  const int64_t work = 3 + (options.line_search == LineSearch::strong_wolfe ? 1 : 0);
+  return history + work * n * int64_t(sizeof(float));
 }
 
 void lbfgs_restart(LbfgsState& state) {
@@ -264,7 +309,7 @@ double lbfgs_run(LbfgsState& state, float* x, const Objective& objective) {
 
 namespace {
 constexpr char kLbfgsMagic[9] = "NSTLBFGS";
-constexpr uint32_t kLbfgsVersion = 1;
+constexpr uint32_t kLbfgsVersion = 2;  // 2: bf16_history, pairs in their own format
 }  // namespace
 
 void LbfgsState::save_state(std::ostream& out) const {
@@ -273,6 +318,7 @@ void LbfgsState::save_state(std::ostream& out) const {
   StateWriter w(out, kLbfgsMagic, kLbfgsVersion);
   const LbfgsOptions& o = options;
   w.value(int32_t(o.history));
+  w.value(uint8_t(o.bf16_history ? 1 : 0));
   w.value(o.lr);
   w.value(int32_t(o.line_search));
   w.value(o.max_iterations);
@@ -296,11 +342,16 @@ void LbfgsState::save_state(std::ostream& out) const {
   w.floats(g);
   w.value(int64_t(s.size()));
   for (size_t i = 0; i < s.size(); ++i) {
-    NST_CHECK(s[i].size() == g.size() && y[i].size() == g.size(),
-              "lbfgs: cannot save a pair of the wrong length");
+    NST_CHECK(s[i].size() == n && y[i].size() == n && s[i].bf16() == o.bf16_history &&
+                  y[i].bf16() == o.bf16_history,
+              "lbfgs: cannot save a pair of the wrong length or format");
     w.value(rho[i]);
-    w.floats(s[i]);
-    w.floats(y[i]);
+    for (const HistoryVector* v : {&s[i], &y[i]}) {
+      if (o.bf16_history)
+        w.bytes(v->bf16_values().data(), v->bf16_values().size() * sizeof(uint16_t));
+      else
+        w.floats(v->to_floats());
+    }
   }
   w.finish("lbfgs");
 }
@@ -309,6 +360,9 @@ void LbfgsState::load_state(std::istream& in) {
   StateReader r(in, kLbfgsMagic, kLbfgsVersion, "lbfgs");
   LbfgsOptions o;
   o.history = r.value<int32_t>();
+  const auto bf16_flag = r.value<uint8_t>();
+  r.expect(bf16_flag <= 1, "bf16_history");
+  o.bf16_history = bf16_flag == 1;
   o.lr = r.value<double>();
   o.line_search = static_cast<LineSearch>(r.value<int32_t>());
   o.max_iterations = r.value<int64_t>();
@@ -351,8 +405,15 @@ void LbfgsState::load_state(std::istream& in) {
     const auto rho_i = r.value<double>();
     r.expect(rho_i > 0 && std::isfinite(rho_i), "rho");
     st.rho.push_back(rho_i);
-    st.s.push_back(r.floats(n));
-    st.y.push_back(r.floats(n));
+    for (auto* list : {&st.s, &st.y}) {
+      if (o.bf16_history) {
+        std::vector<uint16_t> v(static_cast<size_t>(n));
+        r.bytes(v.data(), v.size() * sizeof(uint16_t));
+        list->push_back(HistoryVector::from_bf16(std::move(v)));
+      } else {
+        list->push_back(r.floats(n));
+      }
+    }
   }
   r.finish();
   *this = std::move(st);

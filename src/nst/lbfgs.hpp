@@ -16,9 +16,12 @@
 // after changing it (clamping pixels, a new scale of the same size), call
 // lbfgs_restart.
 //
-// Memory: the history holds up to m pairs (s, y) of n floats each, 2 m n floats:
-// at 512x512x3 pixels and m = 100 that is 2 * 100 * 786432 * 4 B = 629 MB, plus
-// about 4 n floats of work space. Lower options.history to save memory.
+// Memory: the history holds up to m pairs (s, y) of n values each: at
+// 512x512x3 pixels and m = 100, 2 * 100 * 786432 * 4 B = 629 MB as float32, half
+// that with options.bf16_history (each value rounded to bfloat16: the direction
+// is a preconditioner, s and y to within 2^-8 are plenty, and ρ and γ
+// are computed from the rounded pairs, so H stays positive definite), plus
+// about 4 n floats of work space. Lower options.history to save more.
 //
 // The whole state is public plain data; save_state/load_state write and read it
 // bit for bit, so a resumed run gives the same iterates as an uninterrupted one.
@@ -50,6 +53,7 @@ const char* lbfgs_stop_name(LbfgsStop stop);
 
 struct LbfgsOptions {
   int history = 100;  // m, pairs kept (neural-style and torch.optim.LBFGS use 100)
+  bool bf16_history = false;  // keep s and y as bfloat16 (half the memory)
   double lr = 1.0;    // fixed step; also the first trial step of the line search
   LineSearch line_search = LineSearch::none;
   int64_t max_iterations = 1000;
@@ -66,6 +70,28 @@ struct LbfgsOptions {
 // Throws nst::Error naming the bad option.
 void check_lbfgs_options(const LbfgsOptions& options);
 
+// One vector of the history: float32, or bfloat16 (vector_ops.hpp).
+class HistoryVector {
+ public:
+  HistoryVector() = default;
+  HistoryVector(const std::vector<float>& x);  // NOLINT: float32, as given
+  HistoryVector(const float* x, int64_t n, bool bf16);  // x must already be bf16-rounded if bf16
+
+  int64_t size() const { return bf16_ ? int64_t(b16_.size()) : int64_t(f32_.size()); }
+  bool bf16() const { return bf16_; }
+  float operator[](int64_t i) const;
+  double dot(const float* b) const;           // Σ v[i] b[i] in double
+  void add_to(float* y, double alpha) const;  // y[i] = float(y[i] + alpha v[i])
+  std::vector<float> to_floats() const;
+  const std::vector<uint16_t>& bf16_values() const { return b16_; }
+  static HistoryVector from_bf16(std::vector<uint16_t> values);
+
+ private:
+  bool bf16_ = false;
+  std::vector<float> f32_;
+  std::vector<uint16_t> b16_;
+};
+
 struct LbfgsState {
   LbfgsState(int64_t n, const LbfgsOptions& options);
 
@@ -81,8 +107,8 @@ struct LbfgsState {
   double h_diag = 1;        // γ = sᵀy / yᵀy of the newest pair; H0 = γ I
   std::vector<float> g;     // [n] ∇f(x)
   // Curvature pairs, oldest first: s_i = x_{i+1} - x_i = t d, y_i = g_{i+1} - g_i,
-  // rho_i = 1 / y_iᵀs_i. At most options.history of each, n floats each.
-  std::vector<std::vector<float>> s, y;
+  // rho_i = 1 / y_iᵀs_i. At most options.history of each, n values each.
+  std::vector<HistoryVector> s, y;
   std::vector<double> rho;
 
   // Work space, not part of the saved state.
@@ -92,7 +118,8 @@ struct LbfgsState {
   std::vector<double> alpha;  // [m] two-loop coefficients
 
   bool stopped() const { return stop != LbfgsStop::running; }
-  int64_t history_floats() const;  // floats held in s and y now
+  int64_t history_floats() const;  // values held in s and y now
+  int64_t history_bytes() const;   // their bytes (2 per value in bf16)
 
   // Binary, versioned and checksummed; load_state replaces every saved field
   // (options included) and throws nst::Error on a corrupt state or another n.
@@ -107,7 +134,8 @@ struct LbfgsState {
 double lbfgs_step(LbfgsState& state, float* x, const Objective& objective);
 
 // Peak bytes an LbfgsState for n values holds once its history is full:
-// (2 m + 3) n floats, plus n more with the line search (x0).
+// 2 m n values of history (4 or 2 bytes each) and 3 n floats, plus n more with
+// the line search (x0).
 int64_t lbfgs_memory_bytes(int64_t n, const LbfgsOptions& options);
 
 // Forgets the pairs and f, g (re-evaluated at the next step) and clears the stop

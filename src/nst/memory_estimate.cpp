@@ -34,27 +34,37 @@ size_t deepest_layer(const ObjectiveConfig& o) {
 }
 
 struct Activations {
-  int64_t kept = 0;     // floats the tape keeps for backward
-  int64_t largest = 0;  // floats of the largest single activation
+  int64_t kept = 0;     // bytes the tape keeps for backward
+  int64_t largest = 0;  // bytes of the largest single activation
 };
 
-// Walks VGG-19 on an h x w image up to activation index `deepest`.
-Activations vgg_activations(int64_t h, int64_t w, size_t deepest) {
+bool is_wanted(const ObjectiveConfig& o, const std::string& layer) {
+  for (const auto* list : {&o.content_layers, &o.style_layers})
+    if (std::find(list->begin(), list->end(), layer) != list->end()) return true;
+  return false;
+}
+
+// Walks VGG-19 on an h x w image up to activation index `deepest`: the layers
+// the objective reads stay as floats, every other ReLU as one bit per value,
+// every max pool as one byte per output (Vgg19::forward releases the rest).
+Activations vgg_activations(const ObjectiveConfig& o, int64_t h, int64_t w, size_t deepest) {
   const auto& names = Vgg19::activation_names();
   Activations a;
   for (int b = 0; b < 5; ++b) {
     const int64_t c = kBlockChannels[b];
     for (int i = 1; i <= kBlockConvs[b]; ++i) {
-      const std::string conv = "conv" + std::to_string(b + 1) + "_" + std::to_string(i);
-      if (size_t(std::find(names.begin(), names.end(), conv) - names.begin()) > deepest) return a;
-      a.kept += c * h * w;  // conv2d_relu keeps one tensor, its output
-      a.largest = std::max(a.largest, c * h * w);
+      const std::string suffix = std::to_string(b + 1) + "_" + std::to_string(i);
+      if (size_t(std::find(names.begin(), names.end(), "conv" + suffix) - names.begin()) > deepest)
+        return a;
+      const bool wanted = is_wanted(o, "relu" + suffix) || is_wanted(o, "conv" + suffix);
+      a.kept += wanted ? c * h * w * kFloat : (c * h * w + 7) / 8;
+      a.largest = std::max(a.largest, c * h * w * kFloat);
     }
     const std::string pool = "pool" + std::to_string(b + 1);
     if (size_t(std::find(names.begin(), names.end(), pool) - names.begin()) > deepest) return a;
     h = (h + 1) / 2;  // ceil: an upper bound whatever the rounding
     w = (w + 1) / 2;
-    a.kept += c * h * w;
+    a.kept += c * h * w * (is_wanted(o, pool) ? kFloat : 1);
   }
   return a;
 }
@@ -68,15 +78,22 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
             "estimate_stylize_memory: bad sizes: content ", content_h, "x", content_w, ", style ",
             style_h, "x", style_w, ", weight file ", weight_file_bytes, " bytes");
   MemoryEstimate e;
-  int64_t c_in = 3, conv_bytes = 0;
+  // The float copies of the convolutions the objective reaches (Vgg19::load
+  // keeps no more), and the pages of the mapped file being checked (4 MB at a
+  // time) or converted (at most one layer's).
+  const auto& names = Vgg19::activation_names();
+  const size_t deepest = deepest_layer(config.objective);
+  int64_t c_in = 3, conv_bytes = 0, largest_conv = 0;
   for (int b = 0; b < 5; ++b)
     for (int i = 0; i < kBlockConvs[b]; ++i) {
-      conv_bytes += (c_in * 9 + 1) * kBlockChannels[b] * kFloat;
+      const std::string conv = "conv" + std::to_string(b + 1) + "_" + std::to_string(i + 1);
+      if (size_t(std::find(names.begin(), names.end(), conv) - names.begin()) > deepest) continue;
+      const int64_t bytes = (c_in * 9 + 1) * kBlockChannels[b] * kFloat;
+      conv_bytes += bytes;
+      largest_conv = std::max(largest_conv, bytes);
       c_in = kBlockChannels[b];
     }
-  // The float copies, and the conv tensors' pages of the mapped file (read to
-  // verify their checksums; at most as large as floats).
-  e.weights = conv_bytes + std::min(conv_bytes, weight_file_bytes);
+  e.weights = conv_bytes + std::min(largest_conv, weight_file_bytes) + (int64_t(4) << 20);
 
   const std::vector<int64_t> sizes = scale_sizes(config);
   const int64_t long_side = *std::max_element(sizes.begin(), sizes.end());
@@ -86,13 +103,14 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
       std::max<int64_t>(16, int64_t(config.style_scale * double(long_side) + 0.5));
   fit_long_side(style_h, style_w, style_long, sh, sw);
 
-  // The style images' forward passes (set_styles) end before x's begins, but the
-  // buffer pool keeps their (differently sized) buffers: count both.
-  const size_t deepest = deepest_layer(config.objective);
-  const Activations ax = vgg_activations(h, w, deepest);
-  const Activations as = vgg_activations(sh, sw, deepest);
-  e.activations = (ax.kept + as.kept) * kFloat;
-  e.backward = 2 * ax.largest * kFloat;  // the gradient flowing back and the one made
+  // The style images' forward passes (set_styles) end before x's begins and
+  // give their buffers back: the larger of the two forwards counts.
+  const Activations ax = vgg_activations(config.objective, h, w, deepest);
+  const Activations as = vgg_activations(config.objective, sh, sw, deepest);
+  e.activations = std::max(ax.kept + ax.largest, 2 * as.largest);
+  // The gradient flowing back, the one made, and the buffer pool's idle ones
+  // of the same size (it keeps a freed buffer for the next of its size).
+  e.backward = 3 * ax.largest;
 
   const int64_t n = 3 * h * w;
   if (config.optimizer == "adam") {
@@ -100,6 +118,7 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   } else {
     LbfgsOptions o;
     o.history = int(std::clamp<int64_t>(config.lbfgs_history, 1, 1 << 20));
+    o.bf16_history = config.lbfgs_precision == "bf16";
     o.line_search = config.line_search ? LineSearch::strong_wolfe : LineSearch::none;
     e.optimizer = lbfgs_memory_bytes(n, o);
   }

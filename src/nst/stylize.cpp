@@ -152,6 +152,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     const int64_t n = x.numel();
     LbfgsOptions lo;
     lo.history = int(config.lbfgs_history);
+    lo.bf16_history = config.lbfgs_precision == "bf16";
     lo.lr = config.learning_rate > 0 ? config.learning_rate : 1.0;
     lo.line_search = config.line_search ? LineSearch::strong_wolfe : LineSearch::none;
     lo.max_iterations = config.iterations;

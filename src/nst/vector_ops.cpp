@@ -1,6 +1,7 @@
 #include "nst/vector_ops.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "nn/kernels/optim_vec.hpp"
@@ -71,6 +72,56 @@ void vec_scale(float* y, double alpha, const float* x, int64_t n) {
 void vec_add_scaled(float* y, const float* x0, double alpha, const float* d, int64_t n) {
   elementwise(n, [=](int64_t lo, int64_t hi) {
     kernels::add_scaled_chunk(y + lo, x0 + lo, alpha, d + lo, hi - lo);
+  });
+}
+
+uint16_t bf16_from_float(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);  // NaN stays quiet NaN
+  u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest, ties to even (overflow gives inf)
+  return uint16_t(u >> 16);
+}
+
+float bf16_to_float(uint16_t h) {
+  const uint32_t u = uint32_t(h) << 16;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+void vec_to_bf16(uint16_t* out, const float* x, int64_t n) {
+  elementwise(n, [=](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) out[i] = bf16_from_float(x[i]);
+  });
+}
+
+void vec_round_bf16(float* x, int64_t n) {
+  elementwise(n, [=](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) x[i] = bf16_to_float(bf16_from_float(x[i]));
+  });
+}
+
+namespace {
+
+// A chunk of bf16 decoded into the calling thread's buffer (kVectorChunk floats).
+const float* decode_chunk(const uint16_t* a, int64_t n) {
+  thread_local std::vector<float> buffer(static_cast<size_t>(kVectorChunk));
+  for (int64_t i = 0; i < n; ++i) buffer[static_cast<size_t>(i)] = bf16_to_float(a[i]);
+  return buffer.data();
+}
+
+}  // namespace
+
+double vec_dot_bf16(const uint16_t* a, const float* b, int64_t n) {
+  return fixed_order_sum(n, [=](int64_t lo, int64_t hi) {
+    return kernels::dot_chunk(decode_chunk(a + lo, hi - lo), b + lo, hi - lo);
+  });
+}
+
+void vec_axpy_bf16(float* y, double alpha, const uint16_t* x, int64_t n) {
+  elementwise(n, [=](int64_t lo, int64_t hi) {
+    kernels::add_scaled_chunk(y + lo, y + lo, alpha, decode_chunk(x + lo, hi - lo), hi - lo);
   });
 }
 
