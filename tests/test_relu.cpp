@@ -31,11 +31,14 @@ TEST_CASE("relu: fast path equals the reference on odd shapes at every SIMD leve
 }
 
 TEST_CASE("relu: the one-bit mask gives the reference backward on odd sizes", "[relu]") {
-  // Sizes around the 64-bit word and the parallel chunk, zeros and -0.0f included.
-  for (int64_t n : {1, 7, 63, 64, 65, 127, 200, 16384 * 2 + 37}) {
+  // Sizes around the SIMD width, the 64-bit word and the parallel chunk, zeros,
+  // -0.0f and NaN included, at every SIMD level.
+  for_each_simd_level([](kernels::SimdLevel) {
+  for (int64_t n : {1, 7, 15, 17, 63, 64, 65, 127, 200, 16384 * 2 + 37}) {
     INFO("n = " << n);
     Tensor out = random_tensor({n}, uint64_t(n));
     for (int64_t i = 0; i < n; i += 5) out[i] = (i / 5) % 2 ? 0.0f : -0.0f;
+    if (n > 3) out[3] = std::nanf("");  // NaN > 0 is false: masked like a negative
     relu_forward(out, out);
     const ReluMask mask(out);
     for (int64_t i = 0; i < n; ++i) REQUIRE(mask.positive(i) == (out[i] > 0.0f));
@@ -47,9 +50,16 @@ TEST_CASE("relu: the one-bit mask gives the reference backward on odd sizes", "[
     Tensor masked = dout.clone();  // in place: dout * (out > 0)
     mask.apply(masked);
     for (int64_t i = 0; i < n; ++i) REQUIRE(masked[i] == (out[i] > 0.0f ? dout[i] : 0.0f));
+    // Every other pattern too: a mask of all bits, of none, of alternating ones.
+    Tensor ones = Tensor::full({n}, 1.0f), g = dout.clone();
+    ReluMask(ones).apply(g);
+    CHECK(bit_identical(g, dout));
+    ReluMask(Tensor::zeros({n})).apply(g);
+    for (int64_t i = 0; i < n; ++i) REQUIRE(g[i] == 0.0f);
     Tensor other_shape = out.reshape({1, n});
     CHECK_THROWS_AS(mask.apply(other_shape), Error);
   }
+  });
 }
 
 TEST_CASE("relu: gradient matches finite differences in double", "[relu]") {

@@ -51,41 +51,40 @@ void AddScaledDifferenceKernel::operator()(ScalarArch, float* out, float k, cons
   for (int64_t i = 0; i < n; ++i) out[i] += k * (a[i] - b[i]);
 }
 
+void PositiveBitsKernel::operator()(ScalarArch, uint64_t* bits, const float* x, int64_t n) const {
+  for (int64_t w = 0; w * 64 < n; ++w) {
+    const int m = int(std::min<int64_t>(64, n - 64 * w));
+    uint64_t word = 0;
+    for (int b = 0; b < m; ++b) word |= uint64_t(x[64 * w + b] > 0.0f) << b;
+    bits[w] = word;
+  }
+}
+
+void MaskByBitsKernel::operator()(ScalarArch, float* d, const float* g, const uint64_t* bits,
+                                  int64_t n, bool accumulate) const {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = (bits[i / 64] >> (i % 64)) & 1 ? g[i] : 0.0f;
+    d[i] = accumulate ? d[i] + v : v;
+  }
+}
+
 // One word of 64 bits per 64 elements; chunks are whole words, so tasks never
-// share a word. Plain loops: the compiler vectorises them well enough for a
-// pass that is bound by memory.
+// share a word.
 void positive_bits(uint64_t* bits, const float* x, int64_t n) {
-  parallel_for(0, positive_bits_words(n), kEltwiseGrain / 64, [&](int64_t w0, int64_t w1) {
-    for (int64_t w = w0; w < w1; ++w) {
-      const float* v = x + 64 * w;
-      const int m = int(std::min<int64_t>(64, n - 64 * w));
-      uint64_t word = 0;
-      for (int b = 0; b < m; ++b) word |= uint64_t(v[b] > 0.0f) << b;
-      bits[w] = word;
-    }
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(PositiveBitsKernel{}, bits + lo / 64, x + lo, hi - lo);
   });
 }
 
 void mask_by_bits(float* g, const uint64_t* bits, int64_t n) {
-  parallel_for(0, positive_bits_words(n), kEltwiseGrain / 64, [&](int64_t w0, int64_t w1) {
-    for (int64_t w = w0; w < w1; ++w) {
-      float* v = g + 64 * w;
-      const int m = int(std::min<int64_t>(64, n - 64 * w));
-      const uint64_t word = bits[w];
-      for (int b = 0; b < m; ++b) v[b] = (word >> b) & 1 ? v[b] : 0.0f;
-    }
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(MaskByBitsKernel{}, g + lo, g + lo, bits + lo / 64, hi - lo, false);
   });
 }
 
 void add_masked_by_bits(float* dinp, const float* dout, const uint64_t* bits, int64_t n) {
-  parallel_for(0, positive_bits_words(n), kEltwiseGrain / 64, [&](int64_t w0, int64_t w1) {
-    for (int64_t w = w0; w < w1; ++w) {
-      float* d = dinp + 64 * w;
-      const float* g = dout + 64 * w;
-      const int m = int(std::min<int64_t>(64, n - 64 * w));
-      const uint64_t word = bits[w];
-      for (int b = 0; b < m; ++b) d[b] += (word >> b) & 1 ? g[b] : 0.0f;
-    }
+  parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
+    dispatch(MaskByBitsKernel{}, dinp + lo, dout + lo, bits + lo / 64, hi - lo, true);
   });
 }
 

@@ -24,6 +24,26 @@ struct ReluBackwardKernel {
 };
 NST_DECLARE_SIMD_KERNEL(ReluBackwardKernel, void, float*, const float*, const float*, int64_t)
 
+// The ReLU bit masks (eltwise.hpp) over n elements starting at a word
+// boundary: bit i % 64 of bits[i / 64] is element i.
+struct PositiveBitsKernel {
+  template <class Arch>
+  void operator()(Arch, uint64_t* bits, const float* x, int64_t n) const;
+  void operator()(ScalarArch, uint64_t* bits, const float* x, int64_t n) const;
+};
+NST_DECLARE_SIMD_KERNEL(PositiveBitsKernel, void, uint64_t*, const float*, int64_t)
+
+// g[i] = bit i ? g[i] : 0;  with accumulate: d[i] += bit i ? g[i] : 0.
+struct MaskByBitsKernel {
+  template <class Arch>
+  void operator()(Arch, float* d, const float* g, const uint64_t* bits, int64_t n,
+                  bool accumulate) const;
+  void operator()(ScalarArch, float* d, const float* g, const uint64_t* bits, int64_t n,
+                  bool accumulate) const;
+};
+NST_DECLARE_SIMD_KERNEL(MaskByBitsKernel, void, float*, const float*, const uint64_t*, int64_t,
+                        bool)
+
 struct AxpyKernel {
   template <class Arch>
   void operator()(Arch, float* out, float a, const float* x, const float* y, int64_t n) const;

@@ -112,6 +112,61 @@ void AddScaledDifferenceKernel::operator()(Arch, float* out, float k, const floa
       out, n, [vk](B o, B va, B vb) { return xsimd::fma(vk, va - vb, o); }, out, a, b);
 }
 
+// W lanes make W bits: lane l > 0 selects 2^l, and the lanes' sum (exact: distinct
+// powers of two below 2^W, W <= 16) is the W-bit group. 64 / W groups per word.
+template <class Arch>
+void PositiveBitsKernel::operator()(Arch, uint64_t* bits, const float* x, int64_t n) const {
+  using B = Batch<Arch>;
+  constexpr int64_t width = B::size;
+  static_assert(64 % width == 0 && width <= 16, "a word holds whole batches");
+  alignas(64) float weight[width];
+  for (int64_t l = 0; l < width; ++l) weight[l] = float(int64_t{1} << l);
+  const B lane_bit = B::load_aligned(weight);
+  for (int64_t w = 0; w * 64 < n; ++w) {
+    const float* v = x + 64 * w;
+    const int64_t m = std::min<int64_t>(64, n - 64 * w);
+    uint64_t word = 0;
+    for (int64_t k = 0; k * width < m; ++k) {
+      const B b = k * width + width <= m ? B::load_unaligned(v + k * width)
+                                         : load_partial<Arch>(v + k * width, m - k * width);
+      const float group = xsimd::hadd(xsimd::select(b > B(0.0f), lane_bit, B(0.0f)));
+      word |= uint64_t(group) << (k * width);
+    }
+    bits[w] = word;
+  }
+}
+
+// Lane l keeps g where bit l of its W-bit group is set: the group broadcast,
+// ANDed with 2^l, compared with 0, as an all-ones / zero lane mask.
+template <class Arch>
+void MaskByBitsKernel::operator()(Arch, float* d, const float* g, const uint64_t* bits, int64_t n,
+                                  bool accumulate) const {
+  using B = Batch<Arch>;
+  using U = xsimd::batch<uint32_t, Arch>;
+  constexpr int64_t width = B::size;
+  alignas(64) uint32_t weight[width];
+  for (int64_t l = 0; l < width; ++l) weight[l] = uint32_t{1} << l;
+  const U lane_bit = U::load_aligned(weight);
+  const uint32_t group_mask = uint32_t((uint64_t{1} << width) - 1);
+  int64_t i = 0;
+  auto masked = [&](const B& v) {
+    const U group(uint32_t(bits[i / 64] >> (i % 64)) & group_mask);
+    const U keep = xsimd::select((group & lane_bit) != U(0u), U(0xffffffffu), U(0u));
+    return xsimd::bitwise_cast<B>(xsimd::bitwise_cast<U>(v) & keep);
+  };
+  for (; i + width <= n; i += width) {
+    const B v = masked(B::load_unaligned(g + i));
+    (accumulate ? B::load_unaligned(d + i) + v : v).store_unaligned(d + i);
+  }
+  if (i < n) {
+    const B v = masked(load_partial<Arch>(g + i, n - i));
+    store_partial<Arch>(accumulate ? load_partial<Arch>(d + i, n - i) + v : v, d + i, n - i);
+  }
+}
+
+NST_INSTANTIATE_SIMD_KERNEL(PositiveBitsKernel, void, uint64_t*, const float*, int64_t)
+NST_INSTANTIATE_SIMD_KERNEL(MaskByBitsKernel, void, float*, const float*, const uint64_t*, int64_t,
+                            bool)
 NST_INSTANTIATE_SIMD_KERNEL(ReluKernel, void, float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(ReluBackwardKernel, void, float*, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AxpyKernel, void, float*, float, const float*, const float*, int64_t)
