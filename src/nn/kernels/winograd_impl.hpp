@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "nn/kernels/gemm_micro.hpp"
 #include "nn/kernels/winograd_kernel.hpp"
@@ -50,6 +51,115 @@ struct Lanes<ScalarArch> {
   static V gather(const float* base, Index index, Mask mask) { return mask ? base[index] : 0.0f; }
   static V relu(V v) { return std::max(v, 0.0f); }
 };
+
+// ---- Stride-4 shuffles (x86: SSE2, AVX2, AVX-512) ----
+//
+// Tiles are 4 pixels apart, so lane l of a group reads patch column u at pixel
+// 4l + u of a row: a stride-4 gather. Where a whole lane group lies inside the
+// image, the row is loaded with plain vector loads and each column picked out
+// by compile-time swizzles and blends (7 instructions for W values instead of W
+// scalar loads); the output tiles are written back the same way. Same values,
+// same arithmetic: the bits do not change.
+template <class Arch>
+inline constexpr bool kStrideShuffles = std::is_base_of_v<xsimd::sse2, Arch> ||
+                                        std::is_base_of_v<xsimd::avx, Arch> ||
+                                        std::is_base_of_v<xsimd::avx512f, Arch>;
+
+// Source lane for lane l of a swizzled vector: element 4 (l mod W/4) + O.
+template <unsigned O>
+struct EveryFourthLane {
+  static constexpr unsigned get(unsigned l, unsigned n) { return 4 * (l % (n / 4)) + O; }
+};
+// Lanes [K W/4, (K+1) W/4).
+template <unsigned K>
+struct QuarterLanes {
+  static constexpr bool get(unsigned l, unsigned n) { return l / (n / 4) == K; }
+};
+// Source lane for lane i when interleaving: K W/4 + i / 4.
+template <unsigned K>
+struct SpreadLane {
+  static constexpr unsigned get(unsigned i, unsigned n) { return K * (n / 4) + i / 4; }
+};
+// Lanes i with i mod 4 = Q.
+template <unsigned Q>
+struct LanesModFour {
+  static constexpr bool get(unsigned i, unsigned) { return i % 4 == Q; }
+};
+
+// xsimd::swizzle, except on AVX-512 where xsimd's permute starts from
+// _mm512_undefined_ps, which GCC 12 flags as used uninitialised: the zero-masked
+// form is the same instruction without that operand.
+template <class Arch, class Mask>
+xsimd::batch<float, Arch> permute(const xsimd::batch<float, Arch>& a, Mask mask) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+    return _mm512_maskz_permutexvar_ps(__mmask16(0xffff),
+                                       __m512i(xsimd::batch<uint32_t, Arch>(mask)), a);
+#endif
+  return xsimd::swizzle(a, mask);
+}
+
+// Lane l = element 4l + O of the 4W floats a[0], a[1], a[2], a[3] (O < 4).
+template <class Arch, unsigned O>
+xsimd::batch<float, Arch> every_fourth(const xsimd::batch<float, Arch> a[4]) {
+  using V = xsimd::batch<float, Arch>;
+  using M = xsimd::batch<uint32_t, Arch>;
+  constexpr auto pick = xsimd::make_batch_constant<M, EveryFourthLane<O>>();
+  V r = permute(a[3], pick);
+  r = xsimd::select(xsimd::make_batch_bool_constant<V, QuarterLanes<2>>(), permute(a[2], pick), r);
+  r = xsimd::select(xsimd::make_batch_bool_constant<V, QuarterLanes<1>>(), permute(a[1], pick), r);
+  return xsimd::select(xsimd::make_batch_bool_constant<V, QuarterLanes<0>>(), permute(a[0], pick), r);
+}
+
+// Elements [K W, (K+1) W) of the interleaving y[0][0], y[1][0], y[2][0], y[3][0], y[0][1], ...
+template <class Arch, unsigned K>
+xsimd::batch<float, Arch> interleave_fours(const xsimd::batch<float, Arch> y[4]) {
+  using V = xsimd::batch<float, Arch>;
+  using M = xsimd::batch<uint32_t, Arch>;
+  constexpr auto spread = xsimd::make_batch_constant<M, SpreadLane<K>>();
+  V r = permute(y[3], spread);
+  r = xsimd::select(xsimd::make_batch_bool_constant<V, LanesModFour<2>>(), permute(y[2], spread), r);
+  r = xsimd::select(xsimd::make_batch_bool_constant<V, LanesModFour<1>>(), permute(y[1], spread), r);
+  return xsimd::select(xsimd::make_batch_bool_constant<V, LanesModFour<0>>(), permute(y[0], spread), r);
+}
+
+// The 6x6 patches of W tiles side by side, read with vector loads: rows[r]
+// holds pixels 0 .. 4W+1 of patch row r, loaded as 4W floats from 0 (columns
+// 0, 1) and from 2 (columns 2 .. 5).
+template <class Arch>
+void load_patches(const float* const rows[6], xsimd::batch<float, Arch> d[36]) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int W = static_cast<int>(V::size);
+  for (int r = 0; r < 6; ++r) {
+    const float* row = rows[r];
+    V a[4], b[4];
+    for (int k = 0; k < 4; ++k) {
+      a[k] = V::load_unaligned(row + k * W);
+      b[k] = V::load_unaligned(row + 2 + k * W);
+    }
+    d[r * 6 + 0] = every_fourth<Arch, 0>(a);
+    d[r * 6 + 1] = every_fourth<Arch, 1>(a);
+    d[r * 6 + 2] = every_fourth<Arch, 0>(b);
+    d[r * 6 + 3] = every_fourth<Arch, 1>(b);
+    d[r * 6 + 4] = every_fourth<Arch, 2>(b);
+    d[r * 6 + 5] = every_fourth<Arch, 3>(b);
+  }
+}
+
+// Writes (or adds) the 4x4 output tiles y of W tiles side by side at `corner`.
+template <class Arch>
+void store_tiles(float* corner, int64_t width, const xsimd::batch<float, Arch> y[16], bool add) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int W = static_cast<int>(V::size);
+  for (int p = 0; p < 4; ++p) {
+    const V* row = y + p * 4;
+    const V out[4] = {interleave_fours<Arch, 0>(row), interleave_fours<Arch, 1>(row),
+                      interleave_fours<Arch, 2>(row), interleave_fours<Arch, 3>(row)};
+    float* dst = corner + p * width;
+    for (int k = 0; k < 4; ++k)
+      (add ? V::load_unaligned(dst + k * W) + out[k] : out[k]).store_unaligned(dst + k * W);
+  }
+}
 
 // y = Bᵀ x for one column of six (the rows of Bᵀ in winograd_kernel.hpp).
 template <class T>
@@ -188,6 +298,38 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
     // Patch element (r, u) of lane l: input pixel (4ty - pad_top + r, 4tx - pad_left + u).
     int64_t ty[W], tx[W];
     lane_tiles<W>(b, first, ty, tx);
+    const int64_t panel = first / nr, lane = first % nr;
+    if constexpr (kStrideShuffles<Arch>) {
+      // The whole group in one tile row: vector loads, from the plane where a
+      // patch row lies inside it, else from a copy padded with zeros.
+      const int64_t y0 = ty[0] * 4 - b.pad_top, x0 = tx[0] * 4 - b.pad_left;
+      if (ty[0] >= 0 && ty[W - 1] == ty[0] && tx[W - 1] == tx[0] + W - 1) {
+        constexpr int64_t span = 4 * W + 2;  // pixels x0 .. x0 + 4W + 1 of a row
+        const bool inside_x = x0 >= 0 && x0 + span <= b.W;
+        const int64_t lo = std::clamp<int64_t>(-x0, 0, span), hi = std::clamp<int64_t>(b.W - x0, lo, span);
+        alignas(64) float padded[6][span];
+        for (int64_t c = c0; c < c1; ++c) {
+          const float* rows[6];
+          for (int r = 0; r < 6; ++r) {
+            const int64_t y = y0 + r;
+            const float* src = b.inp + c * plane + y * b.W + x0;
+            if (y >= 0 && y < b.H && inside_x) {
+              rows[r] = src;
+              continue;
+            }
+            std::fill(padded[r], padded[r] + span, 0.0f);
+            if (y >= 0 && y < b.H) std::copy(src + lo, src + hi, padded[r] + lo);
+            rows[r] = padded[r];
+          }
+          V d[36], v[36];
+          load_patches<Arch>(rows, d);
+          input_transform(d, v);
+          for (int k = 0; k < 36; ++k)
+            L::store(b.V + ((k * panels + panel) * b.C + c) * nr + lane, v[k]);
+        }
+        continue;
+      }
+    }
     alignas(64) int32_t index[36][W];
     alignas(64) float inside[36][W];
     for (int r = 0; r < 6; ++r)
@@ -198,7 +340,6 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
           index[r * 6 + u][l] = in ? static_cast<int32_t>(y * b.W + x) : 0;
           inside[r * 6 + u][l] = in ? 1.0f : 0.0f;
         }
-    const int64_t panel = first / nr, lane = first % nr;
     for (int64_t c = c0; c < c1; ++c) {
       const float* src = b.inp + c * plane;
       V d[36], v[36];
@@ -233,6 +374,9 @@ void output_block(const WinogradBlock& b, int64_t o0, int64_t o1) {
   for (int64_t first = 0; first < b.count; first += W) {
     int64_t ty[W], tx[W];
     lane_tiles<W>(b, first, ty, tx);
+    // The whole group in one tile row, its 4x4 tiles inside the output.
+    const bool interior = ty[0] >= 0 && ty[W - 1] == ty[0] && tx[W - 1] == tx[0] + W - 1 &&
+                          4 * ty[0] + 4 <= b.OH && 4 * (tx[0] + W) <= b.OW;
     for (int64_t o = o0; o < o1; ++o) {
       V m[36], y[16];
       for (int k = 0; k < 36; ++k) m[k] = L::load(b.M + (k * b.OC + o) * b.Tb + first);
@@ -241,9 +385,15 @@ void output_block(const WinogradBlock& b, int64_t o0, int64_t o1) {
         const V bias(b.bias ? b.bias[o] : 0.0f);
         for (int k = 0; k < 16; ++k) y[k] = b.relu ? L::relu(y[k] + bias) : y[k] + bias;
       }
+      float* plane = b.out + o * b.OH * b.OW;
+      if constexpr (kStrideShuffles<Arch>) {
+        if (interior) {
+          store_tiles<Arch>(plane + 4 * ty[0] * b.OW + 4 * tx[0], b.OW, y, b.accumulate);
+          continue;
+        }
+      }
       alignas(64) float values[16][W];
       for (int k = 0; k < 16; ++k) L::store(values[k], y[k]);
-      float* plane = b.out + o * b.OH * b.OW;
       for (int l = 0; l < W; ++l) {
         if (ty[l] < 0) continue;
         const int64_t rows = std::min<int64_t>(4, b.OH - 4 * ty[l]);
