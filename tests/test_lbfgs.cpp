@@ -359,6 +359,7 @@ TEST_CASE("bf16: rounding to nearest even, NaN and infinities kept", "[lbfgs][bf
 
 TEST_CASE("bf16: dot and axpy give the bits of their float twins on the decoded vector",
           "[lbfgs][bf16]") {
+  nst::testing::for_each_simd_level([](kernels::SimdLevel) {
   for (int64_t n : {1, 31, 16384, 16384 * 3 + 5}) {
     INFO("n = " << n);
     const std::vector<float> a = random_floats(size_t(n), 7, -3.0f, 3.0f);
@@ -373,6 +374,7 @@ TEST_CASE("bf16: dot and axpy give the bits of their float twins on the decoded 
     vec_axpy(y2.data(), -0.7, decoded.data(), n);
     CHECK(y1 == y2);
   }
+  });
 }
 
 TEST_CASE("lbfgs: a bf16 history converges as the float one does, in half the memory",

@@ -102,26 +102,15 @@ void vec_round_bf16(float* x, int64_t n) {
   });
 }
 
-namespace {
-
-// A chunk of bf16 decoded into the calling thread's buffer (kVectorChunk floats).
-const float* decode_chunk(const uint16_t* a, int64_t n) {
-  thread_local std::vector<float> buffer(static_cast<size_t>(kVectorChunk));
-  for (int64_t i = 0; i < n; ++i) buffer[static_cast<size_t>(i)] = bf16_to_float(a[i]);
-  return buffer.data();
-}
-
-}  // namespace
-
 double vec_dot_bf16(const uint16_t* a, const float* b, int64_t n) {
   return fixed_order_sum(n, [=](int64_t lo, int64_t hi) {
-    return kernels::dot_chunk(decode_chunk(a + lo, hi - lo), b + lo, hi - lo);
+    return kernels::dot_bf16_chunk(a + lo, b + lo, hi - lo);
   });
 }
 
 void vec_axpy_bf16(float* y, double alpha, const uint16_t* x, int64_t n) {
   elementwise(n, [=](int64_t lo, int64_t hi) {
-    kernels::add_scaled_chunk(y + lo, y + lo, alpha, decode_chunk(x + lo, hi - lo), hi - lo);
+    kernels::add_scaled_bf16_chunk(y + lo, y + lo, alpha, x + lo, hi - lo);
   });
 }
 

@@ -3,6 +3,7 @@
 #include "nn/kernels/optim_kernel.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "nn/kernels/optim_vec.hpp"
 
@@ -31,6 +32,22 @@ double DotKernel::operator()(ScalarArch, const float* a, const float* b, int64_t
   return lane_sum(n, [=](int64_t i) { return double(a[i]) * double(b[i]); });
 }
 
+float bf16_value(uint16_t h) {
+  const uint32_t u = uint32_t(h) << 16;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+double DotBf16Kernel::operator()(ScalarArch, const uint16_t* a, const float* b, int64_t n) const {
+  return lane_sum(n, [=](int64_t i) { return double(bf16_value(a[i])) * double(b[i]); });
+}
+
+void AddScaledBf16Kernel::operator()(ScalarArch, float* y, const float* x0, double alpha,
+                                     const uint16_t* d, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) y[i] = float(double(x0[i]) + alpha * double(bf16_value(d[i])));
+}
+
 double SumAbsKernel::operator()(ScalarArch, const float* a, int64_t n) const {
   return lane_sum(n, [=](int64_t i) { return std::fabs(double(a[i])); });
 }
@@ -48,6 +65,14 @@ double sum_abs_chunk(const float* a, int64_t n) { return dispatch(SumAbsKernel{}
 
 void add_scaled_chunk(float* y, const float* x0, double alpha, const float* d, int64_t n) {
   dispatch(AddScaledKernel{}, y, x0, alpha, d, n);
+}
+
+double dot_bf16_chunk(const uint16_t* a, const float* b, int64_t n) {
+  return dispatch(DotBf16Kernel{}, a, b, n);
+}
+
+void add_scaled_bf16_chunk(float* y, const float* x0, double alpha, const uint16_t* d, int64_t n) {
+  dispatch(AddScaledBf16Kernel{}, y, x0, alpha, d, n);
 }
 
 }  // namespace nst::kernels

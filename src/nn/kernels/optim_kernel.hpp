@@ -16,6 +16,25 @@ struct DotKernel {
 };
 NST_DECLARE_SIMD_KERNEL(DotKernel, double, const float*, const float*, int64_t)
 
+// DotKernel and AddScaledKernel with one operand in bfloat16 (the top 16 bits
+// of a float): the same arithmetic on the decoded values, so the same bits.
+struct DotBf16Kernel {
+  template <class Arch>
+  double operator()(Arch, const uint16_t* a, const float* b, int64_t n) const;
+  double operator()(ScalarArch, const uint16_t* a, const float* b, int64_t n) const;
+};
+NST_DECLARE_SIMD_KERNEL(DotBf16Kernel, double, const uint16_t*, const float*, int64_t)
+
+struct AddScaledBf16Kernel {
+  template <class Arch>
+  void operator()(Arch, float* y, const float* x0, double alpha, const uint16_t* d,
+                  int64_t n) const;
+  void operator()(ScalarArch, float* y, const float* x0, double alpha, const uint16_t* d,
+                  int64_t n) const;
+};
+NST_DECLARE_SIMD_KERNEL(AddScaledBf16Kernel, void, float*, const float*, double, const uint16_t*,
+                        int64_t)
+
 struct SumAbsKernel {
   template <class Arch>
   double operator()(Arch, const float* a, int64_t n) const;

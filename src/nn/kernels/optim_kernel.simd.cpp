@@ -5,7 +5,9 @@
 // zero-padded block, so every element gets the same arithmetic wherever it sits.
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <tuple>
+#include <type_traits>
 
 #include "nn/kernels/optim_kernel.hpp"
 
@@ -18,43 +20,52 @@ using Doubles = xsimd::batch<double, Arch>;
 
 constexpr int kAccumulators = 4;
 
-// Loads W floats as W doubles.
+// A bfloat16 value (its 16 bits are the top half of a float's).
+inline float bf16_value(uint16_t h) {
+  const uint32_t u = uint32_t(h) << 16;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+inline double widen(float x) { return x; }
+inline double widen(uint16_t h) { return bf16_value(h); }
+
+// Loads W floats (or bfloat16 values) as W doubles.
 template <class Arch>
 Doubles<Arch> load_widened(const float* p) {
   alignas(64) double buf[Doubles<Arch>::size];
   for (size_t j = 0; j < Doubles<Arch>::size; ++j) buf[j] = p[j];
   return Doubles<Arch>::load_aligned(buf);
 }
+template <class Arch>
+Doubles<Arch> load_widened(const uint16_t* p) {
+  alignas(64) double buf[Doubles<Arch>::size];
+  for (size_t j = 0; j < Doubles<Arch>::size; ++j) buf[j] = bf16_value(p[j]);
+  return Doubles<Arch>::load_aligned(buf);
+}
 
-// Σ step(widened batches of in[0..K)) over [0, n) with kAccumulators batch accumulators.
-template <class Arch, size_t K, class Step>
-double reduce_blocks(int64_t n, const std::array<const float*, K>& in, const Step& step) {
+// Σ step(widened batches of in...) over [0, n) with kAccumulators batch accumulators.
+template <class Arch, class Step, class... T>
+double reduce_blocks(int64_t n, const Step& step, const T*... in) {
   using D = Doubles<Arch>;
   constexpr int64_t width = D::size;
   constexpr int64_t block = width * kAccumulators;
   D acc[kAccumulators];
   for (auto& a : acc) a = D(0.0);
-  auto accumulate = [&](const std::array<const float*, K>& p) {
-    for (int k = 0; k < kAccumulators; ++k) {
-      std::array<D, K> v;
-      for (size_t q = 0; q < K; ++q) v[q] = load_widened<Arch>(p[q] + k * width);
-      acc[k] += std::apply(step, v);
-    }
+  auto accumulate = [&](const T*... p) {
+    for (int k = 0; k < kAccumulators; ++k) acc[k] += step(load_widened<Arch>(p + k * width)...);
   };
   int64_t i = 0;
-  for (; i + block <= n; i += block) {
-    std::array<const float*, K> p;
-    for (size_t q = 0; q < K; ++q) p[q] = in[q] + i;
-    accumulate(p);
-  }
+  for (; i + block <= n; i += block) accumulate(in + i...);
   if (i < n) {  // zero-padded last block: zeros add nothing
-    alignas(64) float pad[K][block] = {};
-    std::array<const float*, K> p;
-    for (size_t q = 0; q < K; ++q) {
-      std::copy(in[q] + i, in[q] + n, pad[q]);
-      p[q] = pad[q];
-    }
-    accumulate(p);
+    auto padded = [&](const auto* src) {
+      using S = std::remove_cv_t<std::remove_pointer_t<decltype(src)>>;
+      std::array<S, block> buf{};
+      std::copy(src + i, src + n, buf.begin());
+      return buf;
+    };
+    const auto bufs = std::make_tuple(padded(in)...);
+    std::apply([&](const auto&... b) { accumulate(b.data()...); }, bufs);
   }
   D total = acc[0];
   for (int k = 1; k < kAccumulators; ++k) total += acc[k];
@@ -65,21 +76,9 @@ double reduce_blocks(int64_t n, const std::array<const float*, K>& in, const Ste
   return sum;
 }
 
-}  // namespace
-
-template <class Arch>
-double DotKernel::operator()(Arch, const float* a, const float* b, int64_t n) const {
-  return reduce_blocks<Arch, 2>(n, {a, b}, [](Doubles<Arch> x, Doubles<Arch> y) { return x * y; });
-}
-
-template <class Arch>
-double SumAbsKernel::operator()(Arch, const float* a, int64_t n) const {
-  return reduce_blocks<Arch, 1>(n, {a}, [](Doubles<Arch> x) { return xsimd::abs(x); });
-}
-
-template <class Arch>
-void AddScaledKernel::operator()(Arch, float* y, const float* x0, double alpha, const float* d,
-                                 int64_t n) const {
+// y[i] = float(double(x0[i]) + alpha * double(d[i])); y may alias x0 or d.
+template <class Arch, class T>
+void add_scaled(float* y, const float* x0, double alpha, const T* d, int64_t n) {
   using D = Doubles<Arch>;
   constexpr int64_t width = D::size;
   const D va(alpha);
@@ -89,12 +88,44 @@ void AddScaledKernel::operator()(Arch, float* y, const float* x0, double alpha, 
     (load_widened<Arch>(x0 + i) + va * load_widened<Arch>(d + i)).store_aligned(out);
     for (int64_t j = 0; j < width; ++j) y[i + j] = float(out[j]);
   }
-  for (; i < n; ++i) y[i] = float(double(x0[i]) + alpha * double(d[i]));
+  for (; i < n; ++i) y[i] = float(double(x0[i]) + alpha * widen(d[i]));
+}
+
+}  // namespace
+
+template <class Arch>
+double DotKernel::operator()(Arch, const float* a, const float* b, int64_t n) const {
+  return reduce_blocks<Arch>(n, [](Doubles<Arch> x, Doubles<Arch> y) { return x * y; }, a, b);
+}
+
+template <class Arch>
+double DotBf16Kernel::operator()(Arch, const uint16_t* a, const float* b, int64_t n) const {
+  return reduce_blocks<Arch>(n, [](Doubles<Arch> x, Doubles<Arch> y) { return x * y; }, a, b);
+}
+
+template <class Arch>
+double SumAbsKernel::operator()(Arch, const float* a, int64_t n) const {
+  return reduce_blocks<Arch>(n, [](Doubles<Arch> x) { return xsimd::abs(x); }, a);
+}
+
+template <class Arch>
+void AddScaledKernel::operator()(Arch, float* y, const float* x0, double alpha, const float* d,
+                                 int64_t n) const {
+  add_scaled<Arch>(y, x0, alpha, d, n);
+}
+
+template <class Arch>
+void AddScaledBf16Kernel::operator()(Arch, float* y, const float* x0, double alpha,
+                                     const uint16_t* d, int64_t n) const {
+  add_scaled<Arch>(y, x0, alpha, d, n);
 }
 
 NST_INSTANTIATE_SIMD_KERNEL(DotKernel, double, const float*, const float*, int64_t)
+NST_INSTANTIATE_SIMD_KERNEL(DotBf16Kernel, double, const uint16_t*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(SumAbsKernel, double, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AddScaledKernel, void, float*, const float*, double, const float*,
                             int64_t)
+NST_INSTANTIATE_SIMD_KERNEL(AddScaledBf16Kernel, void, float*, const float*, double,
+                            const uint16_t*, int64_t)
 
 }  // namespace nst::kernels

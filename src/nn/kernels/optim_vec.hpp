@@ -18,4 +18,9 @@ double sum_abs_chunk(const float* a, int64_t n);
 // y[i] = float(double(x0[i]) + alpha * double(d[i])); y may alias x0 or d.
 void add_scaled_chunk(float* y, const float* x0, double alpha, const float* d, int64_t n);
 
+// The same two with a and d in bfloat16: the bits of the float versions on the
+// decoded values.
+double dot_bf16_chunk(const uint16_t* a, const float* b, int64_t n);
+void add_scaled_bf16_chunk(float* y, const float* x0, double alpha, const uint16_t* d, int64_t n);
+
 }  // namespace nst::kernels
