@@ -44,7 +44,7 @@ def main():
     ax.set_xticklabels([str(s) for s in sizes])
     ax.set_xlabel("image side (px, square)")
     ax.set_ylabel("seconds per evaluation (value + gradient)")
-    ax.set_title("Style-transfer objective, VGG-19 to relu5_1, 2-core AMD EPYC (family 25)")
+    ax.set_title("Style-transfer objective, VGG-19 to relu5_1,\n2-core AMD EPYC (CPU family 25)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
