@@ -136,10 +136,42 @@ TEST_CASE("winograd: agrees with the im2col path on a VGG-like layer", "[winogra
   CHECK(testing::relative_error(fast, plain) < 1e-5);
 }
 
+TEST_CASE("winograd: each schedule agrees with the im2col path, forward and input gradient",
+          "[winograd]") {
+  // The schedule follows the tile count and V's size (winograd.cpp): one panel
+  // of output channels at a time with all tiles as one block; one block of
+  // tiles at a time once V of all tiles passes 8 MiB (here the forward of the
+  // first case, the input gradient of the second); whole blocks per task.
+  const Conv2dParams p = Conv2dParams::symmetric(1, 1);
+  for (const Case& c : {Case{1, 256, 60, 64, 64, p}, Case{1, 64, 60, 64, 256, p},
+                        Case{1, 32, 37, 45, 48, p}, Case{1, 16, 130, 131, 16, p}}) {
+    INFO(describe(c));
+    const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
+    const Shape out_shape = conv2d_output_shape(in_shape, w_shape, c.p);
+    const Tensor inp = random_tensor(in_shape, 31), weight = random_tensor(w_shape, 32, -0.1, 0.1);
+    const Tensor dout = random_tensor(out_shape, 33);
+    testing::for_each_simd_level([&](kernels::SimdLevel) {
+      Tensor out[2], dinp[2];
+      for (int on = 0; on < 2; ++on) {
+        WinogradOn mode(on == 1);
+        out[on] = Tensor::empty(out_shape);
+        conv2d_forward(out[on], inp, weight, nullptr, c.p);
+        dinp[on] = Tensor::zeros(in_shape);
+        conv2d_backward_input(dinp[on], dout, weight, c.p);
+      }
+      CHECK(testing::relative_error(out[1], out[0]) < 2e-5);
+      CHECK(testing::relative_error(dinp[1], dinp[0]) < 2e-5);
+    });
+  }
+}
+
 TEST_CASE("winograd: 1 and 2 threads give identical bits", "[winograd]") {
   WinogradOn on;
   // Few tile blocks (each step a parallel loop), then many (whole blocks per task).
+  // Panel at a time (few tiles), block at a time (V of all tiles over 8 MiB),
+  // whole blocks per task (many tiles).
   for (const Case& c : {Case{2, 48, 41, 29, 40, Conv2dParams::symmetric(1, 1)},
+                        Case{1, 256, 60, 64, 64, Conv2dParams::symmetric(1, 1)},
                         Case{2, 16, 100, 97, 24, Conv2dParams::symmetric(1, 1)}}) {
     INFO(describe(c));
     const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};

@@ -72,17 +72,68 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   const int64_t mr = plan.mr, nr = plan.nr;
   const int64_t row_panels = (s.OC + mr - 1) / mr;
   thread_local GrowingBuffer u_buffer, v_buffer, m_buffer;  // the calling thread's
-  float* U = u_buffer.get(kWinogradPoints * row_panels * mr * s.C);
-  const WinogradWeights w{weight, s.OC, s.C, mr, transpose_flip, U};
-  const int64_t weight_grain = std::max<int64_t>(1, kMinFlopsPerTask / (120 * mr * s.C));
-  parallel_for(0, row_panels, weight_grain,
-               [&](int64_t p0, int64_t p1) { dispatch(WinogradWeightKernel{}, w, p0, p1); });
 
   WinogradBlock proto;
   proto.C = s.C, proto.H = s.H, proto.W = s.W, proto.OC = s.OC, proto.OH = s.OH, proto.OW = s.OW;
   proto.pad_top = s.pad_top, proto.pad_left = s.pad_left;
   proto.tiles_w = tiles_w, proto.tiles = tiles, proto.plan = plan;
   proto.bias = bias, proto.relu = relu, proto.accumulate = accumulate;
+
+  // Few tiles (small images, deep layers): all of an image's tiles are one
+  // block, and each task transforms the weights of one panel of output channels
+  // into its own small buffer (L2-sized) right before its 36 GEMMs, instead of
+  // writing the whole layer's U (36 MiB for 512 x 512 channels) to memory and
+  // reading it back. Every panel's GEMMs read all of V, so this pays while V
+  // stays in cache (at most 8 MiB), and is used only where V and M for all
+  // tiles take no more memory than U would (plus 8 MiB). Same products in the
+  // same order: the same bits.
+  const int64_t small_blocks = (tiles + nr - 1) / nr;
+  const bool whole_blocks = s.N * small_blocks >= 8 * int64_t{num_threads()};
+  const int64_t Tb_all = small_blocks * nr;
+  const int64_t u_floats = kWinogradPoints * row_panels * mr * s.C;
+  if (!whole_blocks && kWinogradPoints * Tb_all * s.C <= (int64_t{1} << 21) &&
+      kWinogradPoints * Tb_all * (s.C + s.OC) <= u_floats + (int64_t{1} << 21)) {
+    WinogradBlock b = proto;
+    b.Tb = Tb_all;
+    b.t0 = 0;
+    b.count = tiles;
+    b.V = v_buffer.get(kWinogradPoints * Tb_all * s.C);
+    b.M = m_buffer.get(kWinogradPoints * s.OC * Tb_all);
+    const int64_t input_grain = std::max<int64_t>(1, kMinFlopsPerTask / (400 * Tb_all));
+    const int64_t output_grain = std::max<int64_t>(1, kMinFlopsPerTask / (200 * Tb_all));
+    for (int64_t n = 0; n < s.N; ++n) {
+      b.inp = inp + n * s.C * s.H * s.W;
+      b.out = out + n * s.OC * s.OH * s.OW;
+      parallel_for(0, s.C, input_grain,
+                   [&](int64_t c0, int64_t c1) { dispatch(WinogradInputKernel{}, b, c0, c1); });
+      parallel_for(0, row_panels, 1, [&](int64_t p0, int64_t p1) {
+        thread_local GrowingBuffer u_panel;
+        for (int64_t p = p0; p < p1; ++p) {
+          WinogradWeights w{weight, std::min(mr, s.OC - p * mr), s.C, mr, transpose_flip,
+                            u_panel.get(kWinogradPoints * mr * s.C)};
+          w.a0 = p * mr, w.A_total = s.OC;
+          dispatch(WinogradWeightKernel{}, w, int64_t{0}, int64_t{1});
+          WinogradBlock bp = b;  // this panel's rows of M, from its own U
+          bp.OC = w.A;
+          bp.U = w.U;
+          bp.M = b.M + p * mr * Tb_all;
+          bp.M_rows = s.OC;
+          dispatch(WinogradGemmKernel{}, bp, int64_t{0}, int64_t{kWinogradPoints});
+        }
+      });
+      parallel_for(0, s.OC, output_grain,
+                   [&](int64_t o0, int64_t o1) { dispatch(WinogradOutputKernel{}, b, o0, o1); });
+    }
+    return;
+  }
+
+  float* U = u_buffer.get(u_floats);
+  WinogradWeights w{weight, s.OC, s.C, mr, transpose_flip, U};
+  w.A_total = s.OC;
+  const int64_t weight_grain = std::max<int64_t>(1, kMinFlopsPerTask / (120 * mr * s.C));
+  parallel_for(0, row_panels, weight_grain,
+               [&](int64_t p0, int64_t p1) { dispatch(WinogradWeightKernel{}, w, p0, p1); });
+
   proto.U = U;
   const int64_t items = kWinogradPoints * row_panels;
 
@@ -90,8 +141,7 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   // tiles, its V and M in its own core's cache, with no barrier between the
   // three steps. Few blocks: one block at a time, each step a parallel loop.
   // Each tile's arithmetic is the same either way, so are the bits.
-  const int64_t small_blocks = (tiles + nr - 1) / nr;
-  if (s.N * small_blocks >= 8 * int64_t{num_threads()}) {
+  if (whole_blocks) {
     parallel_for(0, s.N * small_blocks, 1, [&](int64_t j0, int64_t j1) {
       thread_local GrowingBuffer v_local, m_local;
       WinogradBlock b = proto;

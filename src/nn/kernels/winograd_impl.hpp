@@ -255,7 +255,8 @@ void weight_panels(const WinogradWeights& w, int64_t p0, int64_t p1) {
         const bool in = f < per_panel && a < w.A;
         real[l] = in ? 1.0f : 0.0f;
         for (int k = 0; k < 9; ++k) {
-          const int64_t at = w.transpose_flip ? (c * w.A + a) * 9 + (8 - k) : (a * w.C + c) * 9 + k;
+          const int64_t at = w.transpose_flip ? (c * w.A_total + w.a0 + a) * 9 + (8 - k)
+                                              : ((w.a0 + a) * w.C + c) * 9 + k;
           index[k][l] = in ? static_cast<int32_t>(at) : 0;
         }
       }
@@ -356,10 +357,11 @@ template <class Arch, class Micro>
 void gemm_block(const WinogradBlock& b, int64_t i0, int64_t i1, const Micro& micro) {
   const int64_t mr = b.plan.mr, nr = b.plan.nr;
   const int64_t row_panels = (b.OC + mr - 1) / mr, col_panels = b.Tb / nr;
+  const int64_t m_rows = b.M_rows ? b.M_rows : b.OC;
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t k = i / row_panels, p = i % row_panels;
     const float* a = b.U + (k * row_panels + p) * b.C * mr;
-    float* m = b.M + (k * b.OC + p * mr) * b.Tb;
+    float* m = b.M + (k * m_rows + p * mr) * b.Tb;
     const int64_t rows = std::min(mr, b.OC - p * mr);
     for (int64_t q = 0; q < col_panels; ++q)
       micro(b.C, a, b.V + (k * col_panels + q) * b.C * nr, m + q * nr, b.Tb, rows, nr, 1.0f, 0.0f);

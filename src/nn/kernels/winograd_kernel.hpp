@@ -46,6 +46,7 @@ struct WinogradBlock {
   const float* U = nullptr;
   float* V = nullptr;
   float* M = nullptr;
+  int64_t M_rows = 0;  // rows of M per point when the GEMM fills a slice of it (0: OC)
 };
 
 // The plan for a layer of this many tiles per image.
@@ -59,11 +60,14 @@ struct WinogradPlanKernel {
 // channels. transpose_flip: `weight` is [C][A][3][3] (the forward conv whose
 // input gradient this is) and each kernel is turned by 180 degrees; else it is
 // [A][C][3][3].
+// A may be some of the layer's output channels: those are a0 .. a0 + A - 1 of
+// the A_total the weight holds (a0 = 0, A_total = A: the whole layer).
 struct WinogradWeights {
   const float* weight = nullptr;
   int64_t A = 0, C = 0, mr = 0;
   bool transpose_flip = false;
   float* U = nullptr;
+  int64_t a0 = 0, A_total = 0;
 };
 struct WinogradWeightKernel {
   template <class Arch>
