@@ -11,7 +11,7 @@
 // element-wise product becomes, for each of the 36 positions ξ of the 6x6
 // transformed tile, a matrix product over channels:
 //
-//   U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ]          weight transform  (once per call)
+//   U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ]          weight transform  (every call)
 //   V[ξ][c][t] = (Bᵀ d[c][t] B)[ξ]          input transform   (per tile t)
 //   M[ξ][o][t] = Σ_c U[ξ][o][c] V[ξ][c][t]  36 GEMMs
 //   out[o][tile t] = Aᵀ M[·][o][t] A        output transform
@@ -21,11 +21,16 @@
 // instead of 144: 4x fewer, for a small loss of precision (relative error
 // about 1e-6 in float; the tests bound it against the double reference).
 //
-// Blocking: tiles are taken a block at a time (a multiple of the GEMM
-// micro-kernel's nr), so that V and M of one block stay in the caches; each
-// block runs the three steps as parallel loops over channels, (ξ, o-panel)
-// pairs and output channels. Each result element is computed by one task, in
-// one fixed order, so the bits do not depend on the thread count.
+// Schedules (winograd.cpp picks one from the tile count and V's size):
+//   - many tiles: tasks of whole blocks of nr tiles (input transform, 36 GEMMs,
+//     output transform), V and M of a block in the task's own core's cache;
+//   - few tiles, V of all tiles at most 8 MiB: all tiles are one block, and each
+//     task transforms one panel of output channels' weights into a small buffer
+//     right before that panel's 36 GEMMs (no layer-sized U in memory);
+//   - otherwise a block of tiles at a time, the three steps as parallel loops
+//     over channels, (ξ, o-panel) pairs and output channels.
+// Each result element is computed by one task, in one fixed order, whatever the
+// schedule and the thread count: the bits do not depend on either.
 //
 // The input gradient of a 3x3 stride-1 convolution is itself one (weights
 // transposed and flipped, padding 2 - pad), so the backward pass runs the same
