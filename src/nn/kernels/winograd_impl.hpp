@@ -99,28 +99,29 @@ xsimd::batch<float, Arch> permute(const xsimd::batch<float, Arch>& a, Mask mask)
   return xsimd::swizzle(a, mask);
 }
 
+// Lane l of the result is lane Pick(l) of v[s], s the source whose From<s>
+// holds lane l: the same swizzle of all four, then three blends.
+template <class Arch, class Pick, template <unsigned> class From>
+xsimd::batch<float, Arch> merge_four(const xsimd::batch<float, Arch> v[4]) {
+  using V = xsimd::batch<float, Arch>;
+  using M = xsimd::batch<uint32_t, Arch>;
+  constexpr auto pick = xsimd::make_batch_constant<M, Pick>();
+  V r = permute(v[3], pick);
+  r = xsimd::select(xsimd::make_batch_bool_constant<V, From<2>>(), permute(v[2], pick), r);
+  r = xsimd::select(xsimd::make_batch_bool_constant<V, From<1>>(), permute(v[1], pick), r);
+  return xsimd::select(xsimd::make_batch_bool_constant<V, From<0>>(), permute(v[0], pick), r);
+}
+
 // Lane l = element 4l + O of the 4W floats a[0], a[1], a[2], a[3] (O < 4).
 template <class Arch, unsigned O>
 xsimd::batch<float, Arch> every_fourth(const xsimd::batch<float, Arch> a[4]) {
-  using V = xsimd::batch<float, Arch>;
-  using M = xsimd::batch<uint32_t, Arch>;
-  constexpr auto pick = xsimd::make_batch_constant<M, EveryFourthLane<O>>();
-  V r = permute(a[3], pick);
-  r = xsimd::select(xsimd::make_batch_bool_constant<V, QuarterLanes<2>>(), permute(a[2], pick), r);
-  r = xsimd::select(xsimd::make_batch_bool_constant<V, QuarterLanes<1>>(), permute(a[1], pick), r);
-  return xsimd::select(xsimd::make_batch_bool_constant<V, QuarterLanes<0>>(), permute(a[0], pick), r);
+  return merge_four<Arch, EveryFourthLane<O>, QuarterLanes>(a);
 }
 
 // Elements [K W, (K+1) W) of the interleaving y[0][0], y[1][0], y[2][0], y[3][0], y[0][1], ...
 template <class Arch, unsigned K>
 xsimd::batch<float, Arch> interleave_fours(const xsimd::batch<float, Arch> y[4]) {
-  using V = xsimd::batch<float, Arch>;
-  using M = xsimd::batch<uint32_t, Arch>;
-  constexpr auto spread = xsimd::make_batch_constant<M, SpreadLane<K>>();
-  V r = permute(y[3], spread);
-  r = xsimd::select(xsimd::make_batch_bool_constant<V, LanesModFour<2>>(), permute(y[2], spread), r);
-  r = xsimd::select(xsimd::make_batch_bool_constant<V, LanesModFour<1>>(), permute(y[1], spread), r);
-  return xsimd::select(xsimd::make_batch_bool_constant<V, LanesModFour<0>>(), permute(y[0], spread), r);
+  return merge_four<Arch, SpreadLane<K>, LanesModFour>(y);
 }
 
 // The 6x6 patches of W tiles side by side, read with vector loads: rows[r]
