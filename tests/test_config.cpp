@@ -1,3 +1,5 @@
+#include <fstream>
+
 #include "testing.hpp"
 
 #include "io/args.hpp"
@@ -142,5 +144,13 @@ TEST_CASE("json writer and npy round trip", "[io]") {
   CHECK(testing::bit_identical(load_npy(path), t));
   save_npy(path, t, {105});
   CHECK(load_npy(path).shape() == Shape({105}));
+  // A shape whose element count overflows (found by fuzz_npy): refused, naming the file.
+  {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 33333333333333333333333), }";
+    std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + char(header.size()) + '\0' + header;
+    std::ofstream(path, std::ios::binary) << bytes;
+    CHECK_THROWS_WITH(load_npy(path), Catch::Contains(path) && Catch::Contains("shape too large"));
+  }
+  CHECK_THROWS_WITH(Shape({int64_t{1} << 30, int64_t{1} << 30}), Catch::Contains("2^48"));
   std::filesystem::remove(path);
 }

@@ -32,6 +32,9 @@ int64_t Shape::numel() const {
 void Shape::push_back(int64_t d) {
   NST_CHECK(rank_ < kMaxRank, "Shape: more than ", kMaxRank, " dimensions");
   NST_CHECK(d >= 0, "Shape: negative dimension ", d);
+  const int64_t n = numel();  // at most kMaxElements: checked by every push_back
+  NST_CHECK(d <= kMaxElements && (n == 0 || d <= kMaxElements / n), "Shape: ", to_string(),
+            " and a dimension of ", d, " make more than 2^48 elements");
   dims_[static_cast<size_t>(rank_++)] = d;
 }
 

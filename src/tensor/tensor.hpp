@@ -23,6 +23,9 @@ namespace nst {
 class Shape {
  public:
   static constexpr int kMaxRank = 5;
+  // At most 2^48 elements (a petabyte of floats): every byte count computed from
+  // a shape (numel * 8 and less) then fits in 64 bits, whatever a file claims.
+  static constexpr int64_t kMaxElements = int64_t{1} << 48;
 
   Shape() = default;
   Shape(std::initializer_list<int64_t> dims);
