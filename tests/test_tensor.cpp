@@ -42,6 +42,38 @@ TEST_CASE("Tensor storage is aligned, shared and pooled", "[tensor]") {
   CHECK_THROWS_WITH(Tensor::empty({int64_t{1} << 20, int64_t{1} << 20}), Catch::Contains("cannot allocate"));
 }
 
+TEST_CASE("Tensor: scratch borrows the smallest idle buffer that holds it", "[tensor]") {
+  auto& pool = BufferPool::global();
+  // Sizes no other test uses, so that the idle buffers are this test's.
+  const int64_t big = 1000003, bigger = 1000033, small = 77777;
+  {
+    Tensor a = Tensor::empty({big});
+    Tensor b = Tensor::empty({bigger});
+  }  // both idle now
+  const int64_t fresh = pool.fresh_allocations();
+  const int64_t cached = pool.cached_bytes();
+  {
+    Tensor s = Tensor::scratch(small);  // served by `big`, the smaller of the two
+    CHECK(s.numel() == small);
+    CHECK(pool.fresh_allocations() == fresh);
+    CHECK(pool.cached_bytes() == cached - big * int64_t(sizeof(float)));
+    Tensor t = Tensor::scratch(big + 1);  // only `bigger` holds it
+    CHECK(pool.fresh_allocations() == fresh);
+    Tensor u = Tensor::scratch(bigger);  // nothing idle holds it: a fresh buffer
+    CHECK(pool.fresh_allocations() == fresh + 1);
+  }
+  // Each buffer went back under its own size: exact requests find them again.
+  const int64_t fresh2 = pool.fresh_allocations();
+  {
+    Tensor a = Tensor::empty({big});
+    Tensor b = Tensor::empty({bigger});
+  }
+  CHECK(pool.fresh_allocations() == fresh2);
+  // An exact request never takes a larger buffer.
+  { Tensor c = Tensor::empty({small}); }
+  CHECK(pool.fresh_allocations() == fresh2 + 1);
+}
+
 TEST_CASE("Autograd: gradients accumulate, frozen inputs get none", "[autograd]") {
   Tape tape;
   Var x = tape.variable(Tensor::from({2}, {1.0f, 2.0f}));

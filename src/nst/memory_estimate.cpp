@@ -125,9 +125,14 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   const int64_t styles = std::max<size_t>(1, config.styles.size());
   const int64_t loaded = 3 * (content_h * content_w + styles * style_h * style_w);
   e.images = (2 * loaded + 8 * n + 2 * styles * 3 * sh * sw) * kFloat;
-  // Runtime, stb, TBB; and the Winograd scratch: the transformed weights of the
-  // largest layer (36 x 512 x 512 floats) and the tile blocks.
-  e.baseline = (int64_t(48) << 20) + 36 * 512 * 512 * kFloat + (int64_t(8) << 20);
+  // Runtime, stb, TBB, the Winograd tile blocks; and the transformed weights of
+  // a 512-channel layer (36 x 512 x 512 floats), which only images of more than
+  // about 2^17 pixels need whole (smaller ones take the few-tiles schedule of
+  // nn/kernels/winograd.cpp, a panel at a time), and which an idle activation
+  // buffer holds from 2^17 x 9/8 pixels on (Tensor::scratch borrows it).
+  const int64_t transformed_weights = 36 * 512 * 512 * kFloat;
+  const bool whole_u = h * w > (int64_t(1) << 17) && ax.largest < transformed_weights;
+  e.baseline = (int64_t(56) << 20) + (whole_u ? transformed_weights : 0);
   return e;
 }
 

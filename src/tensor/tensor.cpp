@@ -5,7 +5,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
-#include <unordered_map>
+#include <map>
 #include <vector>
 
 #include "tensor/check.hpp"
@@ -62,7 +62,7 @@ constexpr int64_t kMaxElements = int64_t{1} << 34;
 
 struct BufferPool::Impl {
   std::mutex mutex;
-  std::unordered_map<int64_t, std::vector<float*>> idle;  // by element count
+  std::map<int64_t, std::vector<float*>> idle;  // by capacity in floats
   int64_t fresh = 0;
   int64_t cached_bytes = 0;
   int64_t live_bytes = 0;
@@ -81,21 +81,23 @@ BufferPool& BufferPool::global() {
   return pool;
 }
 
-std::shared_ptr<float> BufferPool::acquire(int64_t count) {
+std::shared_ptr<float> BufferPool::acquire(int64_t count, Fit fit) {
   NST_CHECK(count >= 0 && count <= kMaxElements, "Tensor: cannot allocate ", count,
             " floats (limit ", kMaxElements, ")");
-  const int64_t n = std::max<int64_t>(count, 1);
-  const int64_t bytes = n * static_cast<int64_t>(sizeof(float));
+  int64_t n = std::max<int64_t>(count, 1);  // the buffer's capacity, once chosen
   float* p = nullptr;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    auto it = impl_->idle.find(n);
-    if (it != impl_->idle.end() && !it->second.empty()) {
+    auto it = fit == Fit::exact ? impl_->idle.find(n) : impl_->idle.lower_bound(n);
+    if (it != impl_->idle.end()) {
+      n = it->first;
       p = it->second.back();
       it->second.pop_back();
-      impl_->cached_bytes -= bytes;
+      if (it->second.empty()) impl_->idle.erase(it);
+      impl_->cached_bytes -= n * static_cast<int64_t>(sizeof(float));
     }
   }
+  const int64_t bytes = n * static_cast<int64_t>(sizeof(float));
   if (!p) {
     try {
       p = static_cast<float*>(::operator new(static_cast<size_t>(bytes), std::align_val_t(kAlign)));
@@ -151,6 +153,14 @@ Tensor Tensor::empty(const Shape& shape) {
   Tensor t;
   t.shape_ = shape;
   t.storage_ = BufferPool::global().acquire(shape.numel());
+  t.data_ = t.storage_.get();
+  return t;
+}
+
+Tensor Tensor::scratch(int64_t floats) {
+  Tensor t;
+  t.shape_ = Shape{floats};
+  t.storage_ = BufferPool::global().acquire(floats, BufferPool::Fit::at_least);
   t.data_ = t.storage_.get();
   return t;
 }

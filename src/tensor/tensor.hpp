@@ -56,6 +56,12 @@ class Tensor {
   Tensor() = default;  // undefined: no storage, defined() is false
 
   static Tensor empty(const Shape& shape);  // uninitialised values
+  // Uninitialised scratch for the length of a call: served by the smallest idle
+  // buffer that holds it, whatever that buffer's size (an activation's buffer
+  // that waits for the next evaluation serves a convolution's workspace), so
+  // scratch adds no sizes of its own to the pool. For short-lived buffers only:
+  // a small tensor kept in a large buffer would hold that buffer's memory.
+  static Tensor scratch(int64_t floats);
   static Tensor zeros(const Shape& shape);
   static Tensor full(const Shape& shape, float value);
   static Tensor from(const Shape& shape, std::initializer_list<float> values);
@@ -92,12 +98,14 @@ class Tensor {
   float* data_ = nullptr;
 };
 
-// Process-wide pool of 64-byte aligned float buffers, reused by exact size.
+// Process-wide pool of 64-byte aligned float buffers, reused by exact size
+// (or, for scratch, by the smallest idle buffer at least that large).
 class BufferPool {
  public:
   static BufferPool& global();
 
-  std::shared_ptr<float> acquire(int64_t count);
+  enum class Fit { exact, at_least };
+  std::shared_ptr<float> acquire(int64_t count, Fit fit = Fit::exact);
   void release_cached();  // frees every idle buffer
 
   // Buffers obtained from the system allocator since the start (never from reuse).

@@ -11,6 +11,7 @@
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/winograd_kernel.hpp"
 #include "tensor/check.hpp"
+#include "tensor/tensor.hpp"
 
 namespace nst::kernels {
 
@@ -25,10 +26,8 @@ constexpr int64_t kBlockFloats = int64_t{1} << 19;
 // Work below this many flops is not worth a task of its own.
 constexpr int64_t kMinFlopsPerTask = int64_t{1} << 21;
 
-// Scratch of the calling thread, kept from call to call and grown to the
-// largest request: one buffer each for U, V and M instead of one pooled buffer
-// per layer shape (the buffer pool keeps every size it has seen, which for
-// VGG-19's U alone would be 75 MB idle).
+// Scratch of one task's thread, kept from call to call and grown to the
+// largest request (a panel's U, a block's V and M: under a megabyte each).
 class GrowingBuffer {
  public:
   float* get(int64_t floats) {
@@ -71,7 +70,11 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   const WinogradPlan plan = dispatch(WinogradPlanKernel{}, tiles);
   const int64_t mr = plan.mr, nr = plan.nr;
   const int64_t row_panels = (s.OC + mr - 1) / mr;
-  thread_local GrowingBuffer u_buffer, v_buffer, m_buffer;  // the calling thread's
+  // U, V and M of the whole call come from idle pool buffers (Tensor::scratch):
+  // between evaluations, and during most of one, the largest activations' and
+  // gradients' buffers wait idle, and 36 MiB of U for a 512-channel layer need
+  // no memory of their own.
+  Tensor u_buffer, v_buffer, m_buffer;
 
   WinogradBlock proto;
   proto.C = s.C, proto.H = s.H, proto.W = s.W, proto.OC = s.OC, proto.OH = s.OH, proto.OW = s.OW;
@@ -97,8 +100,10 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
     b.Tb = Tb_all;
     b.t0 = 0;
     b.count = tiles;
-    b.V = v_buffer.get(kWinogradPoints * Tb_all * s.C);
-    b.M = m_buffer.get(kWinogradPoints * s.OC * Tb_all);
+    v_buffer = Tensor::scratch(kWinogradPoints * Tb_all * s.C);
+    m_buffer = Tensor::scratch(kWinogradPoints * s.OC * Tb_all);
+    b.V = v_buffer.data();
+    b.M = m_buffer.data();
     const int64_t input_grain = std::max<int64_t>(1, kMinFlopsPerTask / (400 * Tb_all));
     const int64_t output_grain = std::max<int64_t>(1, kMinFlopsPerTask / (200 * Tb_all));
     for (int64_t n = 0; n < s.N; ++n) {
@@ -127,7 +132,8 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
     return;
   }
 
-  float* U = u_buffer.get(u_floats);
+  u_buffer = Tensor::scratch(u_floats);
+  float* U = u_buffer.data();
   WinogradWeights w{weight, s.OC, s.C, mr, transpose_flip, U};
   w.A_total = s.OC;
   const int64_t weight_grain = std::max<int64_t>(1, kMinFlopsPerTask / (120 * mr * s.C));
@@ -166,8 +172,10 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   const int64_t Tb = nr * std::clamp<int64_t>(kBlockFloats / per_panel, 1, small_blocks);
   WinogradBlock b = proto;
   b.Tb = Tb;
-  b.V = v_buffer.get(kWinogradPoints * Tb * s.C);
-  b.M = m_buffer.get(kWinogradPoints * s.OC * Tb);
+  v_buffer = Tensor::scratch(kWinogradPoints * Tb * s.C);
+  m_buffer = Tensor::scratch(kWinogradPoints * s.OC * Tb);
+  b.V = v_buffer.data();
+  b.M = m_buffer.data();
   // Grains: a task of each step does at least kMinFlopsPerTask of work.
   const int64_t item_flops = 2 * mr * s.C * Tb;
   const int64_t gemm_grain = std::max<int64_t>(1, kMinFlopsPerTask / item_flops);
