@@ -3,6 +3,8 @@
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
 
+#include <cstring>
+
 using namespace nst;
 using namespace nst::testing;
 
@@ -97,4 +99,30 @@ TEST_CASE("gram: bad shapes throw", "[gram]") {
   Tensor dx = Tensor::zeros({1, 3, 4, 5});
   CHECK_THROWS_WITH(gram_backward(dx, out, x), Catch::Contains("gram_backward"));
   CHECK_THROWS_WITH(gram_backward(x, wrong, x), Catch::Contains("dout"));
+}
+
+TEST_CASE("gram: blocks over spans of H*W, the same bits on 1 and 2 threads", "[gram]") {
+  // 70 channels: two row blocks (one partial); 5 channels x 70000: 34 spans of
+  // H*W summed in order; 130 x 3000: three blocks, a span each.
+  for_each_simd_level([](kernels::SimdLevel) {
+    uint64_t seed = 900;
+    for (const Shape& shape : {Shape{1, 70, 50, 100}, Shape{2, 5, 7, 10000}, Shape{1, 130, 3, 1000}}) {
+      INFO("shape " << shape.to_string());
+      const int64_t N = shape[0], C = shape[1], HW = shape[2] * shape[3];
+      const Tensor x = random_tensor(shape, seed++);
+      Tensor one = Tensor::empty({N, C, C}), two = Tensor::empty({N, C, C});
+      testing::with_threads(1, [&] { gram_forward(one, x); });
+      testing::with_threads(2, [&] { gram_forward(two, x); });
+      CHECK(std::memcmp(one.data(), two.data(), size_t(one.numel()) * sizeof(float)) == 0);
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t i = 0; i < C; ++i)
+          for (int64_t j = 0; j < C; ++j)
+            REQUIRE(one.data()[n * C * C + i * C + j] == one.data()[n * C * C + j * C + i]);
+      const std::vector<double> xd = to_double(x);
+      std::vector<double> want(static_cast<size_t>(N * C * C));
+      for (int64_t n = 0; n < N; ++n)
+        gram_reference_forward(want.data() + n * C * C, xd.data() + n * C * HW, C, HW);
+      check_close(one, want, 1e-5, 1e-7, "gram");
+    }
+  });
 }

@@ -5,7 +5,8 @@
 //
 //   x: [N, C, H, W]  ->  out: [N, C, C]
 //
-// The fast path is two calls of nst::gemm per sample (src/nn/gemm.hpp).
+// The fast forward sums only the upper triangle, in blocks over fixed spans of
+// H*W (nn/kernels/gram_kernel.hpp); the backward is one nst::gemm per sample.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 // over whole batches, then once more on a zero-padded partial batch, so every
 // element gets the same arithmetic wherever it sits in the array.
 #include "nn/kernels/eltwise_kernel.hpp"
+#include "nn/kernels/fma.hpp"
 
 #include <algorithm>
 
@@ -61,7 +62,7 @@ void AxpyKernel::operator()(Arch, float* out, float a, const float* x, const flo
   using B = Batch<Arch>;
   const B va(a);
   map_batches<Arch>(
-      out, n, [va](B vx, B vy) { return xsimd::fma(va, vx, vy); }, x, y);
+      out, n, [va](B vx, B vy) { return kernels::fma(va, vx, vy); }, x, y);
 }
 
 template <class Arch>
@@ -69,7 +70,7 @@ void AffineKernel::operator()(Arch, float* out, const float* x, float a, float b
   using B = Batch<Arch>;
   const B va(a), vb(b);
   map_batches<Arch>(
-      out, n, [va, vb](B vx) { return xsimd::fma(va, vx, vb); }, x);
+      out, n, [va, vb](B vx) { return kernels::fma(va, vx, vb); }, x);
 }
 
 template <class Arch>
@@ -78,7 +79,7 @@ void NormalizeKernel::operator()(Arch, float* out, const float* x, float m_hi, f
   using B = Batch<Arch>;
   const B vhi(m_hi), vlo(m_lo), vk(k), vt(t);
   map_batches<Arch>(
-      out, n, [vhi, vlo, vk, vt](B vx) { return xsimd::fma((vx - vhi) - vlo, vk, vt); }, x);
+      out, n, [vhi, vlo, vk, vt](B vx) { return kernels::fma((vx - vhi) - vlo, vk, vt); }, x);
 }
 
 template <class Arch>
@@ -90,7 +91,7 @@ void NormalizeBackwardKernel::operator()(Arch, float* dx, const float* dy, const
   map_batches<Arch>(
       dx, n,
       [vhi, vlo, vk, vc, vb](B d, B vdy, B vx) {
-        return d + xsimd::fma(vk, vdy, xsimd::fma(vc, (vx - vhi) - vlo, vb));
+        return d + kernels::fma(vk, vdy, kernels::fma(vc, (vx - vhi) - vlo, vb));
       },
       dx, dy, x);
 }
@@ -100,7 +101,7 @@ void TanhBackwardKernel::operator()(Arch, float* dinp, const float* dout, const 
                                     int64_t n) const {
   using B = Batch<Arch>;
   map_batches<Arch>(
-      dinp, n, [](B d, B dy, B y) { return xsimd::fma(dy, B(1.0f) - y * y, d); }, dinp, dout, out);
+      dinp, n, [](B d, B dy, B y) { return kernels::fma(dy, B(1.0f) - y * y, d); }, dinp, dout, out);
 }
 
 template <class Arch>
@@ -109,7 +110,7 @@ void AddScaledDifferenceKernel::operator()(Arch, float* out, float k, const floa
   using B = Batch<Arch>;
   const B vk(k);
   map_batches<Arch>(
-      out, n, [vk](B o, B va, B vb) { return xsimd::fma(vk, va - vb, o); }, out, a, b);
+      out, n, [vk](B o, B va, B vb) { return kernels::fma(vk, va - vb, o); }, out, a, b);
 }
 
 // W lanes make W bits: lane l > 0 selects 2^l, and the lanes' sum (exact: distinct

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "nn/kernels/gemm_pack.hpp"
+#include "nn/kernels/fma.hpp"
 
 namespace nst::kernels::gemm_detail {
 
@@ -47,7 +48,7 @@ struct SimdMicroKernel {
       for (int r = 0; r < MR; ++r) {
         const Batch ar(a[r]);
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(ar, bv[v], acc[r][v]);
+        for (int v = 0; v < NV; ++v) acc[r][v] = kernels::fma(ar, bv[v], acc[r][v]);
       }
     }
     const Batch valpha(alpha), vbeta(beta);
