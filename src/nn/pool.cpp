@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "nn/kernels/parallel.hpp"
+#include "nn/kernels/pool_kernel.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -59,48 +60,6 @@ bool is_2x2_stride_2(const Pool2dGeometry& g) {
   return g.KH == 2 && g.KW == 2 && g.stride_h == 2 && g.stride_w == 2;
 }
 
-// out[ow] = first maximum of (r0[2ow], r0[2ow+1], r1[2ow], r1[2ow+1]) by the
-// strict comparisons of pool2d_reference_argmax, written as selects so it vectorises.
-void max_2x2_row(float* out, const float* r0, const float* r1, int64_t OW) {
-  for (int64_t ow = 0; ow < OW; ++ow) {
-    float v = r0[2 * ow];
-    v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
-    v = r1[2 * ow] > v ? r1[2 * ow] : v;
-    v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
-    out[ow] = v;
-  }
-}
-
-// max_2x2_row that also writes where each maximum was: 0, 1 (row r0), 2, 3 (row r1).
-void max_2x2_row_argmax(float* out, uint8_t* at, const float* r0, const float* r1, int64_t OW) {
-  for (int64_t ow = 0; ow < OW; ++ow) {
-    float v = r0[2 * ow];
-    uint8_t k = 0;
-    k = r0[2 * ow + 1] > v ? uint8_t(1) : k;
-    v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
-    k = r1[2 * ow] > v ? uint8_t(2) : k;
-    v = r1[2 * ow] > v ? r1[2 * ow] : v;
-    k = r1[2 * ow + 1] > v ? uint8_t(3) : k;
-    v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
-    out[ow] = v;
-    at[ow] = k;
-  }
-}
-
-// Differentiates max_2x2_row_argmax from its argmax alone (-0.0f to the losers,
-// as in max_2x2_row_backward).
-void max_2x2_row_backward_argmax(float* d0, float* d1, const float* d, const uint8_t* at,
-                                 int64_t OW) {
-  for (int64_t ow = 0; ow < OW; ++ow) {
-    const float g = d[ow];
-    const uint8_t k = at[ow];
-    d0[2 * ow] += k == 0 ? g : -0.0f;
-    d0[2 * ow + 1] += k == 1 ? g : -0.0f;
-    d1[2 * ow] += k == 2 ? g : -0.0f;
-    d1[2 * ow + 1] += k == 3 ? g : -0.0f;
-  }
-}
-
 // Differentiates max_2x2_row: adds d[ow] to the pixel that won, by the same
 // comparisons. Windows do not overlap, so each pixel gets at most one d; the
 // losers get -0.0f, which leaves every float (even -0.0f) unchanged, so the
@@ -136,25 +95,19 @@ void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p, u
     const float* plane = inp.data() + nc * g.H * g.W;
     float* dst = out.data() + nc * g.OH * g.OW;
     uint8_t* at = argmax ? argmax + nc * g.OH * g.OW : nullptr;
-    for (int64_t oh = 0; oh < g.OH; ++oh) {
-      float* row = dst + oh * g.OW;
-      if (two_by_two) {
-        const float* r0 = plane + 2 * oh * g.W;
-        if (at)
-          max_2x2_row_argmax(row, at + oh * g.OW, r0, r0 + g.W, g.OW);
-        else
-          max_2x2_row(row, r0, r0 + g.W, g.OW);
-      } else {
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const int64_t best = pool2d_reference_argmax(plane, g, oh, ow);
-          row[ow] = plane[best];
-          if (at) {  // best = (oh*sh + kh) * W + ow*sw + kw
-            const int64_t kh = best / g.W - oh * g.stride_h, kw = best % g.W - ow * g.stride_w;
-            at[oh * g.OW + ow] = uint8_t(kh * g.KW + kw);
-          }
+    if (two_by_two) {
+      kernels::dispatch(kernels::MaxPool2x2Kernel{}, dst, at, plane, g.W, g.OH, g.OW);
+      return;
+    }
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const int64_t best = pool2d_reference_argmax(plane, g, oh, ow);
+        dst[oh * g.OW + ow] = plane[best];
+        if (at) {  // best = (oh*sh + kh) * W + ow*sw + kw
+          const int64_t kh = best / g.W - oh * g.stride_h, kw = best % g.W - ow * g.stride_w;
+          at[oh * g.OW + ow] = uint8_t(kh * g.KW + kw);
         }
       }
-    }
   });
 }
 
@@ -168,18 +121,16 @@ void max_pool2d_backward_argmax(Tensor& dinp, const Tensor& dout, const uint8_t*
     const float* d = dout.data() + nc * g.OH * g.OW;
     const uint8_t* at = argmax + nc * g.OH * g.OW;
     float* dplane = dinp.data() + nc * g.H * g.W;
-    for (int64_t oh = 0; oh < g.OH; ++oh) {
-      if (two_by_two) {
-        float* top = dplane + 2 * oh * g.W;
-        max_2x2_row_backward_argmax(top, top + g.W, d + oh * g.OW, at + oh * g.OW, g.OW);
-      } else {
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const int64_t k = at[oh * g.OW + ow];
-          dplane[(oh * g.stride_h + k / g.KW) * g.W + ow * g.stride_w + k % g.KW] +=
-              d[oh * g.OW + ow];
-        }
-      }
+    if (two_by_two) {
+      kernels::dispatch(kernels::MaxPool2x2BackwardKernel{}, dplane, d, at, g.W, g.OH, g.OW);
+      return;
     }
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const int64_t k = at[oh * g.OW + ow];
+        dplane[(oh * g.stride_h + k / g.KW) * g.W + ow * g.stride_w + k % g.KW] +=
+            d[oh * g.OW + ow];
+      }
   });
 }
 

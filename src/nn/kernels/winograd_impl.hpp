@@ -249,21 +249,30 @@ void weight_panels(const WinogradWeights& w, int64_t p0, int64_t p1) {
   const int64_t panels = (w.A + mr - 1) / mr, per_panel = w.C * mr;
   for (int64_t p = p0; p < p1; ++p)
     for (int64_t f0 = 0; f0 < per_panel; f0 += W) {
-      alignas(64) int32_t index[9][W];
+      // Lane l is kernel (output a, input c) with f0 + l = c * mr + (a - p * mr);
+      // its 9 weights are contiguous (reversed when flipped): one base index per
+      // lane, counted along without divisions, plus k for weight k.
+      alignas(64) int32_t base[W];
       alignas(64) float real[W];
+      int64_t c = f0 / mr, r = f0 % mr;
       for (int l = 0; l < W; ++l) {
-        const int64_t f = f0 + l, c = f / mr, a = p * mr + f % mr;
-        const bool in = f < per_panel && a < w.A;
+        const int64_t a = p * mr + r;
+        const bool in = f0 + l < per_panel && a < w.A;
         real[l] = in ? 1.0f : 0.0f;
-        for (int k = 0; k < 9; ++k) {
-          const int64_t at = w.transpose_flip ? (c * w.A_total + w.a0 + a) * 9 + (8 - k)
-                                              : ((w.a0 + a) * w.C + c) * 9 + k;
-          index[k][l] = in ? static_cast<int32_t>(at) : 0;
-        }
+        const int64_t at = w.transpose_flip ? (c * w.A_total + w.a0 + a) * 9 + 8
+                                            : ((w.a0 + a) * w.C + c) * 9;
+        base[l] = in ? static_cast<int32_t>(at) : w.transpose_flip ? 8 : 0;
+        if (++r == mr) r = 0, ++c;
       }
+      const auto index0 = L::load_index(base);
+      const auto mask = L::load_mask(real);
+      using Index = typename L::Index;
       V g[9], u[36];
-      for (int k = 0; k < 9; ++k)
-        g[k] = L::gather(w.weight, L::load_index(index[k]), L::load_mask(real));
+      for (int k = 0; k < 9; ++k) {
+        // Lanes out of the panel read weight k or 8 - k (in range), masked to 0.
+        const Index index = w.transpose_flip ? index0 - Index(k) : index0 + Index(k);
+        g[k] = L::gather(w.weight, index, mask);
+      }
       weight_transform(g, u);
       for (int k = 0; k < 36; ++k) {
         float* dst = w.U + (k * panels + p) * per_panel + f0;

@@ -1,0 +1,59 @@
+// The loops of the 2x2, stride-2 max pool (pool_kernel.hpp), written as
+// selects so that they vectorise. Included by pool_kernel.cpp (plain build)
+// and pool_kernel.simd.cpp (one build per instruction set).
+#pragma once
+
+#include <cstdint>
+
+namespace nst::kernels::pool_detail {
+
+inline void max_2x2_plane(float* out, uint8_t* at, const float* plane, int64_t W, int64_t OH,
+                          int64_t OW) {
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const float* r0 = plane + 2 * oh * W;
+    const float* r1 = r0 + W;
+    float* o = out + oh * OW;
+    if (!at) {
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        float v = r0[2 * ow];
+        v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+        v = r1[2 * ow] > v ? r1[2 * ow] : v;
+        v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+        o[ow] = v;
+      }
+      continue;
+    }
+    uint8_t* a = at + oh * OW;
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      float v = r0[2 * ow];
+      uint8_t k = 0;
+      k = r0[2 * ow + 1] > v ? uint8_t(1) : k;
+      v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+      k = r1[2 * ow] > v ? uint8_t(2) : k;
+      v = r1[2 * ow] > v ? r1[2 * ow] : v;
+      k = r1[2 * ow + 1] > v ? uint8_t(3) : k;
+      v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+      o[ow] = v;
+      a[ow] = k;
+    }
+  }
+}
+
+inline void max_2x2_plane_backward(float* dplane, const float* d, const uint8_t* at, int64_t W,
+                                   int64_t OH, int64_t OW) {
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    float* d0 = dplane + 2 * oh * W;
+    float* d1 = d0 + W;
+    const float* g = d + oh * OW;
+    const uint8_t* a = at + oh * OW;
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const uint8_t k = a[ow];
+      d0[2 * ow] += k == 0 ? g[ow] : -0.0f;
+      d0[2 * ow + 1] += k == 1 ? g[ow] : -0.0f;
+      d1[2 * ow] += k == 2 ? g[ow] : -0.0f;
+      d1[2 * ow + 1] += k == 3 ? g[ow] : -0.0f;
+    }
+  }
+}
+
+}  // namespace nst::kernels::pool_detail
