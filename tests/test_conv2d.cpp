@@ -1,3 +1,5 @@
+#include <array>
+#include <cmath>
 #include <vector>
 
 #include "nn/conv2d.hpp"
@@ -276,4 +278,23 @@ TEST_CASE("conv2d: steady state allocates nothing (pooled scratch)", "[conv2d]")
   const int64_t before = BufferPool::global().fresh_allocations();
   for (int i = 0; i < 3; ++i) step();
   CHECK(BufferPool::global().fresh_allocations() == before);
+}
+
+TEST_CASE("conv2d: a fresh input gradient is written, not added to zeros", "[conv2d]") {
+  // 3x3 stride 1 (Winograd), stride 2 and 1x1 (im2col / GEMM), odd sizes.
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    uint64_t seed = 77;
+    for (const auto& [C, OC, H, W, k, s] : std::vector<std::array<int64_t, 6>>{
+             {5, 7, 13, 9, 3, 1}, {3, 64, 31, 17, 3, 1}, {5, 7, 13, 9, 3, 2}, {13, 5, 9, 7, 1, 1}}) {
+      INFO("C " << C << " OC " << OC << " " << H << "x" << W << " k " << k << " s " << s);
+      const Conv2dParams p = Conv2dParams::symmetric((k - 1) / 2, s);
+      const Shape in{2, C, H, W};
+      const Tensor weight = testing::random_tensor({OC, C, k, k}, seed++);
+      const Tensor dout = testing::random_tensor(conv2d_output_shape(in, weight.shape(), p), seed++);
+      Tensor fresh = Tensor::full(in, std::nanf("")), zeros = Tensor::zeros(in);
+      conv2d_backward_input(fresh, dout, weight, p, false);
+      conv2d_backward_input(zeros, dout, weight, p);
+      CHECK(testing::same_values(fresh, zeros));
+    }
+  });
 }

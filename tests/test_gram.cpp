@@ -3,6 +3,7 @@
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
 
+#include <cmath>
 #include <cstring>
 
 using namespace nst;
@@ -125,4 +126,13 @@ TEST_CASE("gram: blocks over spans of H*W, the same bits on 1 and 2 threads", "[
       check_close(one, want, 1e-5, 1e-7, "gram");
     }
   });
+}
+
+TEST_CASE("gram: a fresh gradient is written, not added to zeros", "[gram]") {
+  const Shape shape{2, 13, 7, 9};
+  const Tensor x = random_tensor(shape, 31), dout = random_tensor({2, 13, 13}, 32);
+  Tensor fresh = Tensor::full(shape, std::nanf("")), zeros = Tensor::zeros(shape);
+  gram_backward(fresh, dout, x, false);
+  gram_backward(zeros, dout, x);
+  CHECK(testing::same_values(fresh, zeros));
 }

@@ -128,6 +128,12 @@ TEST_CASE("pool2d: fast kernels match the reference on odd shapes", "[pool]") {
           max_pool2d_backward_argmax(dinp, dout, argmax.data(), p);
           max_pool2d_reference_backward(dwant.data(), dout.data(), inp.data(), g);
           CHECK(testing::bit_identical(dinp, dwant));
+          // Writing a fresh gradient (no zeros first): the values of adding into zeros,
+          // every element written (NaN would stay).
+          Tensor fresh = Tensor::full(shape, std::nanf("")), zeros = Tensor::zeros(shape);
+          max_pool2d_backward_argmax(fresh, dout, argmax.data(), p, false);
+          max_pool2d_backward_argmax(zeros, dout, argmax.data(), p);
+          CHECK(testing::same_values(fresh, zeros));
           avg_pool2d_backward(dinp, dout, p);
           avg_pool2d_reference_backward(dwant.data(), dout.data(), g);
           CHECK(testing::bit_identical(dinp, dwant));

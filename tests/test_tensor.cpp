@@ -149,3 +149,17 @@ TEST_CASE("Autograd: a value goes after its last reader's backward, not at its o
   CHECK_THROWS_AS(tape.record("bad", Tensor::from({1}, {0.0f}), {x}, [](const Tensor&) {}, {true, false}),
                   Error);
 }
+
+TEST_CASE("Autograd: grad_buffer is fresh (to write) first, the gradient so far after",
+          "[autograd]") {
+  Tape tape;
+  Var x = tape.variable(Tensor::from({2}, {1.0f, 2.0f}));
+  bool accumulate = true;
+  Tensor& g = x.grad_buffer(accumulate);
+  CHECK_FALSE(accumulate);
+  g[0] = 3.0f, g[1] = 4.0f;
+  Tensor& again = x.grad_buffer(accumulate);
+  CHECK(accumulate);
+  CHECK(again.data() == g.data());
+  CHECK(x.grad()[1] == 4.0f);
+}

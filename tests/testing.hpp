@@ -75,6 +75,14 @@ inline bool bit_identical(const Tensor& a, const Tensor& b) {
   return true;
 }
 
+// Equal values element by element (a zero's sign aside; a NaN equals nothing).
+inline bool same_values(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (!(a.data()[i] == b.data()[i])) return false;
+  return true;
+}
+
 // ||a - b|| / ||b||, in double.
 inline double relative_error(const Tensor& a, const Tensor& b) {
   REQUIRE(a.shape() == b.shape());

@@ -94,15 +94,17 @@ void conv2d_forward(Tensor& out, const Tensor& inp, const Tensor& weight, const 
 
 // Differentiates  out = weight * im2col(inp)  through inp.
 void conv2d_backward_input(Tensor& dinp, const Tensor& dout, const Tensor& weight,
-                           const Conv2dParams& p) {
+                           const Conv2dParams& p, bool accumulate) {
   NST_CHECK(dinp.defined(), "conv2d: backward needs a defined input gradient");
   const kernels::ConvGeometry g = conv2d_geometry(dinp.shape(), weight.shape(), p);
   check_tensor_shape("output gradient", dout, Shape{g.N, g.OC, g.OH, g.OW}, dinp.shape(),
                      weight.shape());
-  if (kernels::winograd_applies(g))
-    kernels::winograd_backward_input(dinp.data(), dout.data(), weight.data(), g);
-  else
-    kernels::conv_gemm_backward_input(dinp.data(), dout.data(), weight.data(), g);
+  if (kernels::winograd_applies(g)) {
+    kernels::winograd_backward_input(dinp.data(), dout.data(), weight.data(), g, accumulate);
+    return;
+  }
+  if (!accumulate) dinp.fill(0.0f);  // col2im adds overlapping windows
+  kernels::conv_gemm_backward_input(dinp.data(), dout.data(), weight.data(), g);
 }
 
 // Differentiates  out = weight * im2col(inp) + bias  through weight and bias.
@@ -131,7 +133,11 @@ namespace {
 // The gradients of  out = conv2d(x, weight) + bias  for every input that needs one.
 void conv2d_backward_vars(Var& x, Var& weight, Var& bias, const Tensor& dout,
                           const Conv2dParams& p) {
-  if (x.requires_grad()) conv2d_backward_input(x.grad_accumulator(), dout, weight.value(), p);
+  if (x.requires_grad()) {
+    bool accumulate = false;
+    Tensor& dx = x.grad_buffer(accumulate);
+    conv2d_backward_input(dx, dout, weight.value(), p, accumulate);
+  }
   Tensor* dbias = bias.defined() && bias.requires_grad() ? &bias.grad_accumulator() : nullptr;
   if (weight.requires_grad()) {
     NST_CHECK(x.has_value(), "conv2d: the weight gradient needs the input, which was released");

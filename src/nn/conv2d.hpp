@@ -42,9 +42,10 @@ Shape conv2d_output_shape(const Shape& inp, const Shape& weight, const Conv2dPar
 // out = conv2d(inp, weight) + bias (bias may be null), then the epilogue.
 void conv2d_forward(Tensor& out, const Tensor& inp, const Tensor& weight, const Tensor* bias,
                     const Conv2dParams& p, Conv2dEpilogue epilogue = Conv2dEpilogue::none);
-// dinp += d(out)/d(inp)ᵀ dout   (for the forward without epilogue)
+// dinp += d(out)/d(inp)ᵀ dout   (for the forward without epilogue);
+// accumulate = false: dinp = ... (dinp's old contents are not read)
 void conv2d_backward_input(Tensor& dinp, const Tensor& dout, const Tensor& weight,
-                           const Conv2dParams& p);
+                           const Conv2dParams& p, bool accumulate = true);
 // dweight += ..., dbias += sum of dout over n, oh, ow (dbias may be null).
 void conv2d_backward_weight(Tensor& dweight, Tensor* dbias, const Tensor& dout, const Tensor& inp,
                             const Conv2dParams& p);

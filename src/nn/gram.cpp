@@ -69,7 +69,7 @@ void gram_forward(Tensor& out, const Tensor& x) {
   }
 }
 
-void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x) {
+void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, bool accumulate) {
   check_features("gram_backward", x);
   const int64_t N = x.n(), C = x.c(), HW = x.h() * x.w();
   NST_CHECK(dout.shape() == (Shape{N, C, C}), "gram_backward: dout ", dout.shape().to_string(),
@@ -84,8 +84,8 @@ void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x) {
       for (int64_t j = 0; j < C; ++j)
         sym[static_cast<size_t>(i * C + j)] = dG[i * C + j] + dG[j * C + i];
     // dF += norm * (dG + dGᵀ) F   (C x C times C x HW), beta = 1 accumulates
-    gemm(false, false, C, HW, C, norm, sym.data(), C, x.data() + n * C * HW, HW, 1.0f,
-         dx.data() + n * C * HW, HW);
+    gemm(false, false, C, HW, C, norm, sym.data(), C, x.data() + n * C * HW, HW,
+         accumulate ? 1.0f : 0.0f, dx.data() + n * C * HW, HW);
   }
 }
 
@@ -95,7 +95,9 @@ Var gram(Tape& tape, const Var& x) {
   Tensor out = Tensor::empty(Shape{x.shape()[0], x.shape()[1], x.shape()[1]});
   gram_forward(out, x.value());
   return tape.record("gram", out, {x}, [x = x](const Tensor& dout) mutable {
-    gram_backward(x.grad_accumulator(), dout, x.value());
+    bool accumulate = false;
+    Tensor& dx = x.grad_buffer(accumulate);
+    gram_backward(dx, dout, x.value(), accumulate);
   });
 }
 

@@ -18,7 +18,8 @@ namespace nst {
 
 void gram_forward(Tensor& out, const Tensor& x);
 // from `G = F Fᵀ / (C*H*W)`:  dF += (dG + dGᵀ) F / (C*H*W)
-void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x);
+// (accumulate = false: dF = ..., dx's old contents are not read)
+void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, bool accumulate = true);
 
 // Reference: plain loops over one sample, F: C x HW, G: C x C, any scalar type.
 template <class T>

@@ -112,7 +112,7 @@ void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p, u
 }
 
 void max_pool2d_backward_argmax(Tensor& dinp, const Tensor& dout, const uint8_t* argmax,
-                                const Pool2dParams& p) {
+                                const Pool2dParams& p, bool accumulate) {
   NST_CHECK(dinp.defined() && argmax, "max_pool2d: backward needs an input gradient and the argmax");
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", dinp.shape(), p);
   check_shape("max_pool2d", "output gradient", dout, Shape{g.N, g.C, g.OH, g.OW}, dinp.shape());
@@ -122,9 +122,14 @@ void max_pool2d_backward_argmax(Tensor& dinp, const Tensor& dout, const uint8_t*
     const uint8_t* at = argmax + nc * g.OH * g.OW;
     float* dplane = dinp.data() + nc * g.H * g.W;
     if (two_by_two) {
-      kernels::dispatch(kernels::MaxPool2x2BackwardKernel{}, dplane, d, at, g.W, g.OH, g.OW);
+      kernels::dispatch(kernels::MaxPool2x2BackwardKernel{}, dplane, d, at, g.W, g.OH, g.OW,
+                        accumulate);
+      if (!accumulate)  // the last row / column of an odd plane: in no window
+        for (int64_t y = 0; y < g.H; ++y)
+          for (int64_t x = y < 2 * g.OH ? 2 * g.OW : 0; x < g.W; ++x) dplane[y * g.W + x] = 0.0f;
       return;
     }
+    if (!accumulate) std::fill(dplane, dplane + g.H * g.W, 0.0f);
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         const int64_t k = at[oh * g.OW + ow];
@@ -213,7 +218,9 @@ Var max_pool2d(Tape& tape, const Var& x, const Pool2dParams& p) {
   auto argmax = std::make_shared<std::vector<uint8_t>>(size_t(out.numel()));
   max_pool2d_forward(out, x.value(), p, argmax->data());
   return tape.record("max_pool2d", out, {x}, [xv = x, argmax, p](const Tensor& dout) mutable {
-    max_pool2d_backward_argmax(xv.grad_accumulator(), dout, argmax->data(), p);
+    bool accumulate = false;
+    Tensor& dx = xv.grad_buffer(accumulate);
+    max_pool2d_backward_argmax(dx, dout, argmax->data(), p, accumulate);
   }, {false});
 }
 

@@ -44,9 +44,10 @@ inline constexpr int64_t kMaxPoolArgmaxWindow = 256;
 // argmax: null, or one byte per output: where (kh * KW + kw) its maximum was.
 void max_pool2d_forward(Tensor& out, const Tensor& inp, const Pool2dParams& p,
                         uint8_t* argmax = nullptr);
-// dinp[window pixel argmax] += dout   (argmax from max_pool2d_forward)
+// dinp[window pixel argmax] += dout   (argmax from max_pool2d_forward);
+// accumulate = false: dinp = that, 0 elsewhere (dinp's old contents are not read)
 void max_pool2d_backward_argmax(Tensor& dinp, const Tensor& dout, const uint8_t* argmax,
-                                const Pool2dParams& p);
+                                const Pool2dParams& p, bool accumulate = true);
 // dinp[argmax of each window] += dout  (inp is the forward's input).
 void max_pool2d_backward(Tensor& dinp, const Tensor& dout, const Tensor& inp,
                          const Pool2dParams& p);

@@ -10,6 +10,13 @@ Tensor& Var::grad_accumulator() {
   return node_->grad;
 }
 
+Tensor& Var::grad_buffer(bool& accumulate) {
+  NST_CHECK(node_ != nullptr, "grad_buffer: undefined Var");
+  accumulate = node_->grad.defined();
+  if (!accumulate) node_->grad = Tensor::empty(node_->shape);
+  return node_->grad;
+}
+
 Var Tape::constant(Tensor value) {
   auto node = std::make_shared<Node>();
   node->shape = value.shape();

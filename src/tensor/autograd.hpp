@@ -71,6 +71,12 @@ class Var {
   const Tensor& grad() const { return node_->grad; }
   // The buffer a backward function adds into: zeros on first use.
   Tensor& grad_accumulator();
+  // The buffer a backward function puts its gradient in, for ops that can
+  // either write or add: before any gradient has reached this variable it is a
+  // new, uninitialised buffer and `accumulate` is false (the op writes every
+  // element: no zeros to write and read back); after, it is the gradient so
+  // far and `accumulate` is true (the op adds).
+  Tensor& grad_buffer(bool& accumulate);
   void zero_grad() { node_->grad = Tensor(); }
 
   // Drops this node's value once nothing will read it: its memory goes back

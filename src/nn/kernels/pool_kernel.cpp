@@ -10,9 +10,9 @@ void MaxPool2x2Kernel::operator()(ScalarArch, float* out, uint8_t* at, const flo
 }
 
 void MaxPool2x2BackwardKernel::operator()(ScalarArch, float* dplane, const float* d,
-                                          const uint8_t* at, int64_t W, int64_t OH,
-                                          int64_t OW) const {
-  pool_detail::max_2x2_plane_backward(dplane, d, at, W, OH, OW);
+                                          const uint8_t* at, int64_t W, int64_t OH, int64_t OW,
+                                          bool accumulate) const {
+  pool_detail::max_2x2_plane_backward(dplane, d, at, W, OH, OW, accumulate);
 }
 
 }  // namespace nst::kernels

@@ -23,13 +23,15 @@ struct MaxPool2x2Kernel {
 };
 
 // dplane[window pixel at[oh][ow]] += d[oh][ow], every other pixel += -0.0f
-// (which leaves every float unchanged: the same bits as a scatter).
+// (which leaves every float unchanged: the same bits as a scatter). Not
+// accumulating: = d[oh][ow] and 0 (dplane is not read); rows 2 OH.. and
+// columns 2 OW.. of the plane (outside every window) are left alone.
 struct MaxPool2x2BackwardKernel {
   template <class Arch>
   void operator()(Arch, float* dplane, const float* d, const uint8_t* at, int64_t W, int64_t OH,
-                  int64_t OW) const;
+                  int64_t OW, bool accumulate) const;
   void operator()(ScalarArch, float* dplane, const float* d, const uint8_t* at, int64_t W,
-                  int64_t OH, int64_t OW) const;
+                  int64_t OH, int64_t OW, bool accumulate) const;
 };
 
 }  // namespace nst::kernels
@@ -37,4 +39,4 @@ struct MaxPool2x2BackwardKernel {
 NST_DECLARE_SIMD_KERNEL(nst::kernels::MaxPool2x2Kernel, void, float*, uint8_t*, const float*,
                         int64_t, int64_t, int64_t)
 NST_DECLARE_SIMD_KERNEL(nst::kernels::MaxPool2x2BackwardKernel, void, float*, const float*,
-                        const uint8_t*, int64_t, int64_t, int64_t)
+                        const uint8_t*, int64_t, int64_t, int64_t, bool)

@@ -40,12 +40,22 @@ inline void max_2x2_plane(float* out, uint8_t* at, const float* plane, int64_t W
 }
 
 inline void max_2x2_plane_backward(float* dplane, const float* d, const uint8_t* at, int64_t W,
-                                   int64_t OH, int64_t OW) {
+                                   int64_t OH, int64_t OW, bool accumulate) {
   for (int64_t oh = 0; oh < OH; ++oh) {
     float* d0 = dplane + 2 * oh * W;
     float* d1 = d0 + W;
     const float* g = d + oh * OW;
     const uint8_t* a = at + oh * OW;
+    if (!accumulate) {
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const uint8_t k = a[ow];
+        d0[2 * ow] = k == 0 ? g[ow] : 0.0f;
+        d0[2 * ow + 1] = k == 1 ? g[ow] : 0.0f;
+        d1[2 * ow] = k == 2 ? g[ow] : 0.0f;
+        d1[2 * ow + 1] = k == 3 ? g[ow] : 0.0f;
+      }
+      continue;
+    }
     for (int64_t ow = 0; ow < OW; ++ow) {
       const uint8_t k = a[ow];
       d0[2 * ow] += k == 0 ? g[ow] : -0.0f;

@@ -230,11 +230,11 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
 // is a 3x3 cross-correlation of dout with w[o][c] turned by 180 degrees, padded
 // by 2 - pad_top on top and 2 - pad_left on the left, from OC to C channels.
 void winograd_backward_input(float* dinp, const float* dout, const float* weight,
-                             const ConvGeometry& g) {
+                             const ConvGeometry& g, bool accumulate) {
   NST_CHECK(g.KH == 3 && g.KW == 3 && g.stride_h == 1 && g.stride_w == 1,
             "winograd: only 3x3 stride-1 convolutions, got ", g.KH, "x", g.KW, " stride ",
             g.stride_h, "x", g.stride_w);
-  run(dinp, dout, weight, true, nullptr, false, true,
+  run(dinp, dout, weight, true, nullptr, false, accumulate,
       Conv3x3{g.N, g.OC, g.OH, g.OW, g.C, g.H, g.W, 2 - g.pad_top, 2 - g.pad_left});
 }
 

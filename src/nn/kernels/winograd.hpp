@@ -58,9 +58,9 @@ bool winograd_enabled();
 // winograd_applies(g).
 void winograd_forward(float* out, const float* inp, const float* weight, const float* bias,
                       bool relu, const ConvGeometry& g, bool accumulate = false);
-// dinp[N][C][H][W] += the gradient of the forward through the input. Needs
-// winograd_applies(g).
+// dinp[N][C][H][W] += the gradient of the forward through the input (= when
+// not accumulating: dinp is not read). Needs winograd_applies(g).
 void winograd_backward_input(float* dinp, const float* dout, const float* weight,
-                             const ConvGeometry& g);
+                             const ConvGeometry& g, bool accumulate = true);
 
 }  // namespace nst::kernels
