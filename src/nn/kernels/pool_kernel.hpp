@@ -1,7 +1,7 @@
 // SIMD functors for the 2x2, stride-2 max pool of one plane (see dispatch.hpp
 // for the pattern). The loops are plain C++ (pool_rows.hpp), the same for
 // every level: each instantiation is that code compiled with its level's -m
-// flags (pool_kernel.simd.cpp), which the compiler vectorises. Selects and
+// flags (pool_kernel.simd.cpp; the backward with permutes). Selects and
 // comparisons only, so every level gives the same bits.
 #pragma once
 

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "nn/kernels/gemm_micro.hpp"
+#include "nn/kernels/permute.hpp"
 #include "nn/kernels/winograd_kernel.hpp"
 
 namespace nst::kernels::winograd_detail {
@@ -61,9 +62,7 @@ struct Lanes<ScalarArch> {
 // scalar loads); the output tiles are written back the same way. Same values,
 // same arithmetic: the bits do not change.
 template <class Arch>
-inline constexpr bool kStrideShuffles = std::is_base_of_v<xsimd::sse2, Arch> ||
-                                        std::is_base_of_v<xsimd::avx, Arch> ||
-                                        std::is_base_of_v<xsimd::avx512f, Arch>;
+inline constexpr bool kStrideShuffles = kHasPermute<Arch>;
 
 // Source lane for lane l of a swizzled vector: element 4 (l mod W/4) + O.
 template <unsigned O>
@@ -85,19 +84,6 @@ template <unsigned Q>
 struct LanesModFour {
   static constexpr bool get(unsigned i, unsigned) { return i % 4 == Q; }
 };
-
-// xsimd::swizzle, except on AVX-512 where xsimd's permute starts from
-// _mm512_undefined_ps, which GCC 12 flags as used uninitialised: the zero-masked
-// form is the same instruction without that operand.
-template <class Arch, class Mask>
-xsimd::batch<float, Arch> permute(const xsimd::batch<float, Arch>& a, Mask mask) {
-#if defined(__AVX512F__)
-  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
-    return _mm512_maskz_permutexvar_ps(__mmask16(0xffff),
-                                       __m512i(xsimd::batch<uint32_t, Arch>(mask)), a);
-#endif
-  return xsimd::swizzle(a, mask);
-}
 
 // Lane l of the result is lane Pick(l) of v[s], s the source whose From<s>
 // holds lane l: the same swizzle of all four, then three blends.
