@@ -11,6 +11,7 @@
 #include "io/json_writer.hpp"
 #include "io/npy.hpp"
 #include "nst/config.hpp"
+#include "nst/stylize.hpp"
 #include "nst/style_objective.hpp"
 #include "tensor/check.hpp"
 
@@ -39,7 +40,8 @@ int run(int argc, const char* const* argv) {
   for (const std::string& s : c.styles) {
     const nst::Tensor st = nst::load_image(s);
     int64_t sh = 0, sw = 0;
-    nst::fit_long_side(st.dim(2), st.dim(3), std::max<int64_t>(16, std::llround(c.style_scale * double(std::max(h, w)))), sh, sw);
+    nst::fit_long_side(st.dim(2), st.dim(3), nst::style_long_side(c.style_scale, std::max(h, w)),
+                       sh, sw);
     styles.push_back(net.to_input(nst::resize_image(st, sh, sw)));
   }
   nst::StyleObjective objective(net, c.objective);

@@ -137,16 +137,11 @@ int run(int argc, const char* const* argv) {
   // exactly this size, so a single-scale run sees the same pixels either way.)
   const std::vector<int64_t> sizes = nst::scale_sizes(c);
   const int64_t largest = *std::max_element(sizes.begin(), sizes.end());
-  auto shrink = [](nst::Tensor img, int64_t long_side) {
-    if (std::max(img.dim(2), img.dim(3)) <= long_side) return img;
-    int64_t h = 0, w = 0;
-    nst::fit_long_side(img.dim(2), img.dim(3), long_side, h, w);
-    return nst::resize_image(img, h, w);
-  };
-  const nst::Tensor content = shrink(nst::load_image(c.content), largest);
+  const nst::Tensor content = nst::shrink_to_long_side(nst::load_image(c.content), largest);
   std::vector<nst::Tensor> styles;
-  const int64_t style_long = std::max<int64_t>(16, std::llround(c.style_scale * double(largest)));
-  for (const std::string& s : c.styles) styles.push_back(shrink(nst::load_image(s), style_long));
+  const int64_t style_long = nst::style_long_side(c.style_scale, largest);
+  for (const std::string& s : c.styles)
+    styles.push_back(nst::shrink_to_long_side(nst::load_image(s), style_long));
   nst::Tensor init;
   if (c.init != "content" && c.init != "noise") init = nst::load_image(c.init);
   // Refuse a run that cannot fit before the network and the optimiser allocate.

@@ -226,4 +226,15 @@ Tensor resize_image(const Tensor& img, int64_t out_h, int64_t out_w) {
   return out;
 }
 
+Tensor resize_to_long_side(const Tensor& img, int64_t long_side) {
+  int64_t h = 0, w = 0;
+  fit_long_side(img.dim(2), img.dim(3), long_side, h, w);
+  return resize_image(img, h, w);
+}
+
+Tensor shrink_to_long_side(const Tensor& img, int64_t long_side) {
+  if (std::max(img.dim(2), img.dim(3)) <= long_side) return img;
+  return resize_to_long_side(img, long_side);
+}
+
 }  // namespace nst

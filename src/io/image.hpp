@@ -33,5 +33,9 @@ void fit_long_side(int64_t h, int64_t w, int64_t long_side, int64_t& out_h, int6
 // Antialiased bilinear resampling (a triangle filter widened by the scale factor
 // when shrinking, so downsampling averages instead of aliasing). Same size: a copy.
 Tensor resize_image(const Tensor& img, int64_t out_h, int64_t out_w);
+// resize_image to fit_long_side's size (a copy when it already has that size).
+Tensor resize_to_long_side(const Tensor& img, int64_t long_side);
+// img itself when its long side is at most long_side, else resize_to_long_side.
+Tensor shrink_to_long_side(const Tensor& img, int64_t long_side);
 
 }  // namespace nst

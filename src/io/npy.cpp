@@ -47,10 +47,8 @@ Tensor load_npy(const std::string& path) {
     char* end = nullptr;
     const long long d = std::strtoll(p, &end, 10);
     NST_CHECK(end != p && d >= 0, "npy file '", path, "': bad shape");
-    const int64_t n = shape.numel();
-    NST_CHECK(shape.rank() < Shape::kMaxRank && d <= Shape::kMaxElements &&
-                  (n == 0 || d <= Shape::kMaxElements / n),
-              "npy file '", path, "': shape too large (", shape.to_string(), " then ", d, ")");
+    NST_CHECK(shape.can_push_back(d), "npy file '", path, "': shape too large (",
+              shape.to_string(), " then ", d, ")");
     shape.push_back(d);
     p = end;
     while (*p == ',' || *p == ' ') ++p;

@@ -48,21 +48,32 @@ bool Vgg19::is_activation(const std::string& name) {
   return std::find(n.begin(), n.end(), name) != n.end();
 }
 
+size_t Vgg19::deepest_activation(const std::vector<std::string>& layers) {
+  const auto& names = activation_names();
+  size_t deepest = 0;
+  for (const std::string& l : layers) {
+    const auto it = std::find(names.begin(), names.end(), l);
+    NST_CHECK(it != names.end(), "vgg19: unknown layer '", l,
+              "' (layers are conv1_1..conv5_4, relu1_1..relu5_4, pool1..pool5)");
+    deepest = std::max(deepest, size_t(it - names.begin()));
+  }
+  return deepest;
+}
+
+std::string Vgg19::last_conv_for(size_t activation) {
+  const auto& names = activation_names();
+  NST_CHECK(activation < names.size(), "vgg19: no activation ", activation);
+  std::string conv;
+  for (size_t i = 0; i <= activation; ++i)
+    if (names[i].rfind("conv", 0) == 0) conv = names[i];
+  return conv;
+}
+
 Vgg19 Vgg19::load(const std::string& path, bool with_classifier,
                   const std::vector<std::string>& layers) {
-  // The last convolution `layers` needs: conv1_1 for relu1_1, conv5_4 for pool5.
-  std::string last_conv = "conv5_4";
-  if (!layers.empty() && !with_classifier) {
-    const auto& names = activation_names();
-    size_t deepest = 0;
-    for (const std::string& l : layers) {
-      const auto it = std::find(names.begin(), names.end(), l);
-      NST_CHECK(it != names.end(), "vgg19: unknown layer '", l, "'");
-      deepest = std::max(deepest, size_t(it - names.begin()));
-    }
-    for (size_t i = 0; i <= deepest; ++i)
-      if (names[i].rfind("conv", 0) == 0) last_conv = names[i];
-  }
+  const std::string last_conv = !layers.empty() && !with_classifier
+                                    ? last_conv_for(deepest_activation(layers))
+                                    : std::string("conv5_4");
   const io::WeightFile f = io::WeightFile::open(path);  // validates every byte
   io::check_vgg19(f, with_classifier);                  // names and shapes
   Vgg19 net;
@@ -98,17 +109,9 @@ std::map<std::string, Var> Vgg19::forward(Tape& tape, const Var& x,
   NST_CHECK(x.value().rank() == 4 && x.value().dim(1) == 3, "vgg19: expected input [N, 3, H, W], got ",
             x.shape().to_string());
   const auto& names = activation_names();
-  size_t deepest = 0;
-  for (const std::string& w : wanted) {
-    auto it = std::find(names.begin(), names.end(), w);
-    NST_CHECK(it != names.end(), "vgg19: unknown layer '", w,
-              "' (layers are conv1_1..conv5_4, relu1_1..relu5_4, pool1..pool5)");
-    deepest = std::max(deepest, size_t(it - names.begin()));
-  }
+  const size_t deepest = deepest_activation(wanted);
   // The conv that makes the deepest wanted activation must have been loaded.
-  std::string needs;
-  for (size_t i = 0; i <= deepest; ++i)
-    if (names[i].rfind("conv", 0) == 0) needs = names[i];
+  const std::string needs = last_conv_for(deepest);
   NST_CHECK(std::any_of(convs_.begin(), convs_.end(), [&](const Conv& c) { return c.name == needs; }),
             "vgg19: layer '", names[deepest], "' needs ", needs,
             ", which this network was not loaded with (Vgg19::load's layers)");

@@ -37,6 +37,11 @@ class Vgg19 {
   // Every activation name in network order (conv1_1, relu1_1, ..., pool5).
   static const std::vector<std::string>& activation_names();
   static bool is_activation(const std::string& name);
+  // The index in activation_names() of the deepest of `layers` (0 if none;
+  // an unknown name throws), and the convolution that activation needs
+  // (conv1_1 for relu1_1, conv5_4 for pool5).
+  static size_t deepest_activation(const std::vector<std::string>& layers);
+  static std::string last_conv_for(size_t activation);
 
   // Runs x ([N, 3, H, W], in the network's input space) up to the deepest
   // activation in `wanted` and returns those activations by name.

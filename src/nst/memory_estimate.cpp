@@ -21,18 +21,6 @@ constexpr int64_t kFloat = int64_t(sizeof(float));
 constexpr int kBlockConvs[5] = {2, 2, 4, 4, 4};
 constexpr int64_t kBlockChannels[5] = {64, 128, 256, 512, 512};
 
-// Index in Vgg19::activation_names() of the deepest layer the objective reads.
-size_t deepest_layer(const ObjectiveConfig& o) {
-  const auto& names = Vgg19::activation_names();
-  size_t deepest = 0;
-  for (const auto* list : {&o.content_layers, &o.style_layers})
-    for (const std::string& layer : *list) {
-      const auto it = std::find(names.begin(), names.end(), layer);
-      if (it != names.end()) deepest = std::max(deepest, size_t(it - names.begin()));
-    }
-  return deepest;
-}
-
 struct Activations {
   int64_t kept = 0;     // bytes the tape keeps for backward
   int64_t largest = 0;  // bytes of the largest single activation
@@ -82,7 +70,7 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   // keeps no more), and the pages of the mapped file being checked (4 MB at a
   // time) or converted (at most one layer's).
   const auto& names = Vgg19::activation_names();
-  const size_t deepest = deepest_layer(config.objective);
+  const size_t deepest = Vgg19::deepest_activation(config.objective.layers());
   int64_t c_in = 3, conv_bytes = 0, largest_conv = 0;
   for (int b = 0; b < 5; ++b)
     for (int i = 0; i < kBlockConvs[b]; ++i) {
@@ -99,8 +87,7 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   const int64_t long_side = *std::max_element(sizes.begin(), sizes.end());
   int64_t h = 0, w = 0, sh = 0, sw = 0;
   fit_long_side(content_h, content_w, long_side, h, w);
-  const int64_t style_long =
-      std::max<int64_t>(16, int64_t(config.style_scale * double(long_side) + 0.5));
+  const int64_t style_long = style_long_side(config.style_scale, long_side);
   fit_long_side(style_h, style_w, style_long, sh, sw);
 
   // The style images' forward passes (set_styles) end before x's begins and

@@ -44,12 +44,6 @@ void check_big_enough(const Tensor& img, const ObjectiveConfig& o, const char* w
             " px, too small for layer ", deepest, " (at least ", need, " px per side): ", hint);
 }
 
-Tensor resized_to_long_side(const Tensor& img, int64_t long_side) {
-  int64_t h = 0, w = 0;
-  fit_long_side(img.dim(2), img.dim(3), long_side, h, w);
-  return resize_image(img, h, w);  // a copy when the size already matches
-}
-
 bool all_finite(const float* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     if (!std::isfinite(p[i])) return false;
@@ -57,6 +51,10 @@ bool all_finite(const float* p, int64_t n) {
 }
 
 }  // namespace
+
+int64_t style_long_side(double style_scale, int64_t size) {
+  return std::max<int64_t>(16, std::llround(style_scale * double(size)));
+}
 
 std::vector<int64_t> scale_sizes(const StylizeConfig& config) {
   return config.scales.empty() ? std::vector<int64_t>{config.size} : config.scales;
@@ -92,14 +90,14 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
   for (size_t si = first_scale; si < sizes.size(); ++si) {
     const bool resuming = resume && si == resume->scale;
     const auto ts = Clock::now();
-    const Tensor content_s = resized_to_long_side(content, sizes[si]);
+    const Tensor content_s = resize_to_long_side(content, sizes[si]);
     const int64_t h = content_s.dim(2), w = content_s.dim(3);
     check_big_enough(content_s, config.objective, "content image", sizes[si],
                      "use a larger --size / --scales");
     std::vector<Tensor> styles_s;
     for (const Tensor& s : styles) {
-      const Tensor style_s = resized_to_long_side(
-          s, std::max<int64_t>(16, std::llround(config.style_scale * double(sizes[si]))));
+      const Tensor style_s =
+          resize_to_long_side(s, style_long_side(config.style_scale, sizes[si]));
       check_big_enough(style_s, config.objective, "style image", sizes[si],
                        "use a larger --style-scale or --size");
       styles_s.push_back(net.to_input(style_s));

@@ -58,6 +58,9 @@ struct StylizeCallbacks {
 
 // The long sides of the scales: config.scales, or {config.size}.
 std::vector<int64_t> scale_sizes(const StylizeConfig& config);
+// The style images' long side at a scale of long side `size`: style_scale
+// times it, rounded, at least 16.
+int64_t style_long_side(double style_scale, int64_t size);
 
 // Runs the whole job on already loaded images (RGB 0..255).
 StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,

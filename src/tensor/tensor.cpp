@@ -29,12 +29,16 @@ int64_t Shape::numel() const {
   return n;
 }
 
+bool Shape::can_push_back(int64_t d) const {
+  const int64_t n = numel();  // at most kMaxElements: checked by every push_back
+  return rank_ < kMaxRank && d >= 0 && d <= kMaxElements && (n == 0 || d <= kMaxElements / n);
+}
+
 void Shape::push_back(int64_t d) {
   NST_CHECK(rank_ < kMaxRank, "Shape: more than ", kMaxRank, " dimensions");
   NST_CHECK(d >= 0, "Shape: negative dimension ", d);
-  const int64_t n = numel();  // at most kMaxElements: checked by every push_back
-  NST_CHECK(d <= kMaxElements && (n == 0 || d <= kMaxElements / n), "Shape: ", to_string(),
-            " and a dimension of ", d, " make more than 2^48 elements");
+  NST_CHECK(can_push_back(d), "Shape: ", to_string(), " and a dimension of ", d,
+            " make more than 2^48 elements");
   dims_[static_cast<size_t>(rank_++)] = d;
 }
 

@@ -37,7 +37,10 @@ class Shape {
   int rank() const { return rank_; }
   int64_t operator[](int i) const;
   int64_t numel() const;
-  void push_back(int64_t d);
+  void push_back(int64_t d);  // throws unless can_push_back(d)
+  // One more dimension d (>= 0) keeps the shape within kMaxRank dimensions and
+  // kMaxElements elements.
+  bool can_push_back(int64_t d) const;
   std::string to_string() const;  // "[1, 3, 224, 224]"
 
   bool operator==(const Shape& o) const;
