@@ -304,7 +304,9 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
         constexpr int64_t span = 4 * W + 2;  // pixels x0 .. x0 + 4W + 1 of a row
         const bool inside_x = x0 >= 0 && x0 + span <= b.W;
         const int64_t lo = std::clamp<int64_t>(-x0, 0, span), hi = std::clamp<int64_t>(b.W - x0, lo, span);
-        alignas(64) float padded[6][span];
+        // Rows above or below the image read zeros; rows cut by its left or right
+        // edge are copied between zeros written once for every channel.
+        alignas(64) float padded[6][span] = {};
         for (int64_t c = c0; c < c1; ++c) {
           const float* rows[6];
           for (int r = 0; r < 6; ++r) {
@@ -314,9 +316,8 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
               rows[r] = src;
               continue;
             }
-            std::fill(padded[r], padded[r] + span, 0.0f);
             if (y >= 0 && y < b.H) std::copy(src + lo, src + hi, padded[r] + lo);
-            rows[r] = padded[r];
+            rows[r] = padded[r];  // all zeros when y is outside
           }
           V d[36], v[36];
           load_patches<Arch>(rows, d);
