@@ -55,7 +55,7 @@ TEST_CASE("memory estimate: an upper bound of the measured peak RSS within 1.5x"
   struct Measured {
     int64_t size, rss_kb;
   };
-  for (const Measured m : {Measured{128, 98748}, Measured{256, 155528}, Measured{384, 236188}}) {
+  for (const Measured m : {Measured{128, 97072}, Measured{256, 151468}, Measured{384, 227952}}) {
     const double rss = double(m.rss_kb) * 1024.0;
     const double est = double(estimate(job(m.size, 4)));
     INFO("size " << m.size << ": estimate " << est / kMB << " MB, measured " << rss / kMB << " MB");
