@@ -195,14 +195,14 @@ TEST_CASE("cli errors: no weight file at all", "[cli][cli-errors]") {
 TEST_CASE("cli errors: weights truncated", "[cli][cli-errors]") {
   const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
-  const std::string cut = patched(s, good, "cut.nstw", [](auto& b) { b.resize(b.size() - 100); });
+  const std::string cut = patched(s, good, "cut.nstw", [](auto& b) { b.erase(b.end() - 100, b.end()); });
   expect_error(s, s.stylize({"--weights", cut}), "bytes but the file has");
 }
 
 TEST_CASE("cli errors: weights shorter than the header", "[cli][cli-errors]") {
   const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
-  const std::string cut = patched(s, good, "stub.nstw", [](auto& b) { b.resize(20); });
+  const std::string cut = patched(s, good, "stub.nstw", [](auto& b) { b.erase(b.begin() + 20, b.end()); });
   expect_error(s, s.stylize({"--weights", cut}), "shorter than the 64-byte header");
 }
 
