@@ -83,12 +83,7 @@ uint16_t bf16_from_float(float x) {
   return uint16_t(u >> 16);
 }
 
-float bf16_to_float(uint16_t h) {
-  const uint32_t u = uint32_t(h) << 16;
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
+float bf16_to_float(uint16_t h) { return kernels::bf16_value(h); }
 
 void vec_to_bf16(uint16_t* out, const float* x, int64_t n) {
   elementwise(n, [=](int64_t lo, int64_t hi) {

@@ -4,17 +4,18 @@
 
 namespace nst {
 
-Tensor& Var::grad_accumulator() {
-  NST_CHECK(node_ != nullptr, "grad_accumulator: undefined Var");
-  if (!node_->grad.defined()) node_->grad = Tensor::zeros(node_->shape);
-  return node_->grad;
-}
-
 Tensor& Var::grad_buffer(bool& accumulate) {
-  NST_CHECK(node_ != nullptr, "grad_buffer: undefined Var");
+  NST_CHECK(node_ != nullptr, "grad: undefined Var");
   accumulate = node_->grad.defined();
   if (!accumulate) node_->grad = Tensor::empty(node_->shape);
   return node_->grad;
+}
+
+Tensor& Var::grad_accumulator() {
+  bool accumulate = false;
+  Tensor& g = grad_buffer(accumulate);
+  if (!accumulate) g.zero();
+  return g;
 }
 
 Var Tape::constant(Tensor value) {

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <new>
-#include <map>
+#include <utility>
 #include <vector>
 
 #include "tensor/check.hpp"
@@ -61,7 +62,7 @@ namespace {
 constexpr size_t kAlign = 64;
 // Largest tensor we agree to allocate: 16 Gi floats = 64 GiB. Beyond that a
 // shape is certainly a mistake (or a lying header), not a real request.
-constexpr int64_t kMaxElements = int64_t{1} << 34;
+constexpr int64_t kMaxAllocationFloats = int64_t{1} << 34;
 }  // namespace
 
 struct BufferPool::Impl {
@@ -86,8 +87,8 @@ BufferPool& BufferPool::global() {
 }
 
 std::shared_ptr<float> BufferPool::acquire(int64_t count, Fit fit) {
-  NST_CHECK(count >= 0 && count <= kMaxElements, "Tensor: cannot allocate ", count,
-            " floats (limit ", kMaxElements, ")");
+  NST_CHECK(count >= 0 && count <= kMaxAllocationFloats, "Tensor: cannot allocate ", count,
+            " floats (limit ", kMaxAllocationFloats, ")");
   int64_t n = std::max<int64_t>(count, 1);  // the buffer's capacity, once chosen
   float* p = nullptr;
   {
@@ -153,20 +154,20 @@ int64_t BufferPool::peak_live_bytes() const {
 
 // ---------------------------------------------------------------- Tensor
 
-Tensor Tensor::empty(const Shape& shape) {
+Tensor Tensor::wrap(const Shape& shape, std::shared_ptr<float> storage) {
   Tensor t;
   t.shape_ = shape;
-  t.storage_ = BufferPool::global().acquire(shape.numel());
+  t.storage_ = std::move(storage);
   t.data_ = t.storage_.get();
   return t;
 }
 
+Tensor Tensor::empty(const Shape& shape) {
+  return wrap(shape, BufferPool::global().acquire(shape.numel()));
+}
+
 Tensor Tensor::scratch(int64_t floats) {
-  Tensor t;
-  t.shape_ = Shape{floats};
-  t.storage_ = BufferPool::global().acquire(floats, BufferPool::Fit::at_least);
-  t.data_ = t.storage_.get();
-  return t;
+  return wrap(Shape{floats}, BufferPool::global().acquire(floats, BufferPool::Fit::at_least));
 }
 
 Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }

@@ -96,6 +96,8 @@ class Tensor {
   void copy_from(const Tensor& src);  // shapes must have the same numel
 
  private:
+  static Tensor wrap(const Shape& shape, std::shared_ptr<float> storage);
+
   Shape shape_;
   std::shared_ptr<float> storage_;
   float* data_ = nullptr;

@@ -3,7 +3,6 @@
 #include "nn/kernels/optim_kernel.hpp"
 
 #include <cmath>
-#include <cstring>
 
 #include "nn/kernels/optim_vec.hpp"
 
@@ -30,13 +29,6 @@ double lane_sum(int64_t n, const Term& term) {
 
 double DotKernel::operator()(ScalarArch, const float* a, const float* b, int64_t n) const {
   return lane_sum(n, [=](int64_t i) { return double(a[i]) * double(b[i]); });
-}
-
-float bf16_value(uint16_t h) {
-  const uint32_t u = uint32_t(h) << 16;
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
 }
 
 double DotBf16Kernel::operator()(ScalarArch, const uint16_t* a, const float* b, int64_t n) const {

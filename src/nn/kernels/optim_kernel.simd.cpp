@@ -5,11 +5,11 @@
 // zero-padded block, so every element gets the same arithmetic wherever it sits.
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <tuple>
 #include <type_traits>
 
 #include "nn/kernels/optim_kernel.hpp"
+#include "nn/kernels/optim_vec.hpp"
 
 namespace nst::kernels {
 
@@ -20,13 +20,6 @@ using Doubles = xsimd::batch<double, Arch>;
 
 constexpr int kAccumulators = 4;
 
-// A bfloat16 value (its 16 bits are the top half of a float's).
-inline float bf16_value(uint16_t h) {
-  const uint32_t u = uint32_t(h) << 16;
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
 inline double widen(float x) { return x; }
 inline double widen(uint16_t h) { return bf16_value(h); }
 

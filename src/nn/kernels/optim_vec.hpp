@@ -8,8 +8,18 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace nst::kernels {
+
+// The float a bfloat16 value stands for (its 16 bits are the top half of the
+// float's): the one decoder of the optimisers' bf16 vectors.
+inline float bf16_value(uint16_t h) {
+  const uint32_t u = uint32_t(h) << 16;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
 
 // Σ a[i] b[i] over [0, n), in double.
 double dot_chunk(const float* a, const float* b, int64_t n);

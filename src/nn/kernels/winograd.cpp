@@ -23,6 +23,8 @@ std::atomic<int> g_winograd{-1};
 // V and M of one block are each about this many floats (2 MB): they stay in
 // L2/L3 between the three steps.
 constexpr int64_t kBlockFloats = int64_t{1} << 19;
+// The few-tiles schedule keeps V of all tiles in cache: at most this many floats (8 MiB).
+constexpr int64_t kFewTilesFloats = int64_t{1} << 21;
 // Work below this many flops is not worth a task of its own.
 constexpr int64_t kMinFlopsPerTask = int64_t{1} << 21;
 
@@ -94,8 +96,8 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   const bool whole_blocks = s.N * small_blocks >= 8 * int64_t{num_threads()};
   const int64_t Tb_all = small_blocks * nr;
   const int64_t u_floats = kWinogradPoints * row_panels * mr * s.C;
-  if (!whole_blocks && kWinogradPoints * Tb_all * s.C <= (int64_t{1} << 21) &&
-      kWinogradPoints * Tb_all * (s.C + s.OC) <= u_floats + (int64_t{1} << 21)) {
+  if (!whole_blocks && kWinogradPoints * Tb_all * s.C <= kFewTilesFloats &&
+      kWinogradPoints * Tb_all * (s.C + s.OC) <= u_floats + kFewTilesFloats) {
     WinogradBlock b = proto;
     b.Tb = Tb_all;
     b.t0 = 0;

@@ -60,9 +60,8 @@ struct Lanes<ScalarArch> {
 // image, the row is loaded with plain vector loads and each column picked out
 // by compile-time swizzles and blends (7 instructions for W values instead of W
 // scalar loads); the output tiles are written back the same way. Same values,
-// same arithmetic: the bits do not change.
-template <class Arch>
-inline constexpr bool kStrideShuffles = kHasPermute<Arch>;
+// same arithmetic: the bits do not change. Where permutes are not single
+// instructions (kHasPermute), every group gathers lane by lane.
 
 // Source lane for lane l of a swizzled vector: element 4 (l mod W/4) + O.
 template <unsigned O>
@@ -296,7 +295,7 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
     int64_t ty[W], tx[W];
     lane_tiles<W>(b, first, ty, tx);
     const int64_t panel = first / nr, lane = first % nr;
-    if constexpr (kStrideShuffles<Arch>) {
+    if constexpr (kHasPermute<Arch>) {
       // The whole group in one tile row: vector loads, from the plane where a
       // patch row lies inside it, else from a copy padded with zeros.
       const int64_t y0 = ty[0] * 4 - b.pad_top, x0 = tx[0] * 4 - b.pad_left;
@@ -385,7 +384,7 @@ void output_block(const WinogradBlock& b, int64_t o0, int64_t o1) {
         for (int k = 0; k < 16; ++k) y[k] = b.relu ? L::relu(y[k] + bias) : y[k] + bias;
       }
       float* plane = b.out + o * b.OH * b.OW;
-      if constexpr (kStrideShuffles<Arch>) {
+      if constexpr (kHasPermute<Arch>) {
         if (interior) {
           store_tiles<Arch>(plane + 4 * ty[0] * b.OW + 4 * tx[0], b.OW, y, b.accumulate);
           continue;
