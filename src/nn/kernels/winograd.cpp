@@ -95,15 +95,17 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   const int64_t small_blocks = (tiles + nr - 1) / nr;
   const bool whole_blocks = s.N * small_blocks >= 8 * int64_t{num_threads()};
   const int64_t Tb_all = small_blocks * nr;
-  const int64_t u_floats = kWinogradPoints * row_panels * mr * s.C;
+  const int64_t u_stride = winograd_plane_stride(row_panels * mr * s.C);
   if (!whole_blocks && kWinogradPoints * Tb_all * s.C <= kFewTilesFloats &&
-      kWinogradPoints * Tb_all * (s.C + s.OC) <= u_floats + kFewTilesFloats) {
+      kWinogradPoints * Tb_all * (s.C + s.OC) <= kWinogradPoints * u_stride + kFewTilesFloats) {
     WinogradBlock b = proto;
     b.Tb = Tb_all;
     b.t0 = 0;
     b.count = tiles;
-    v_buffer = Tensor::scratch(kWinogradPoints * Tb_all * s.C);
-    m_buffer = Tensor::scratch(kWinogradPoints * s.OC * Tb_all);
+    b.v_stride = winograd_plane_stride(Tb_all * s.C);
+    b.m_stride = winograd_plane_stride(s.OC * Tb_all);
+    v_buffer = Tensor::scratch(kWinogradPoints * b.v_stride);
+    m_buffer = Tensor::scratch(kWinogradPoints * b.m_stride);
     b.V = v_buffer.data();
     b.M = m_buffer.data();
     const int64_t input_grain = std::max<int64_t>(1, kMinFlopsPerTask / (400 * Tb_all));
@@ -115,16 +117,17 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
                    [&](int64_t c0, int64_t c1) { dispatch(WinogradInputKernel{}, b, c0, c1); });
       parallel_for(0, row_panels, 1, [&](int64_t p0, int64_t p1) {
         thread_local GrowingBuffer u_panel;
+        const int64_t panel_stride = winograd_plane_stride(mr * s.C);
         for (int64_t p = p0; p < p1; ++p) {
           WinogradWeights w{weight, std::min(mr, s.OC - p * mr), s.C, mr, transpose_flip,
-                            u_panel.get(kWinogradPoints * mr * s.C)};
+                            u_panel.get(kWinogradPoints * panel_stride), panel_stride};
           w.a0 = p * mr, w.A_total = s.OC;
           dispatch(WinogradWeightKernel{}, w, int64_t{0}, int64_t{1});
           WinogradBlock bp = b;  // this panel's rows of M, from its own U
           bp.OC = w.A;
           bp.U = w.U;
+          bp.u_stride = panel_stride;
           bp.M = b.M + p * mr * Tb_all;
-          bp.M_rows = s.OC;
           dispatch(WinogradGemmKernel{}, bp, int64_t{0}, int64_t{kWinogradPoints});
         }
       });
@@ -134,15 +137,16 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
     return;
   }
 
-  u_buffer = Tensor::scratch(u_floats);
+  u_buffer = Tensor::scratch(kWinogradPoints * u_stride);
   float* U = u_buffer.data();
-  WinogradWeights w{weight, s.OC, s.C, mr, transpose_flip, U};
+  WinogradWeights w{weight, s.OC, s.C, mr, transpose_flip, U, u_stride};
   w.A_total = s.OC;
   const int64_t weight_grain = std::max<int64_t>(1, kMinFlopsPerTask / (120 * mr * s.C));
   parallel_for(0, row_panels, weight_grain,
                [&](int64_t p0, int64_t p1) { dispatch(WinogradWeightKernel{}, w, p0, p1); });
 
   proto.U = U;
+  proto.u_stride = u_stride;
   const int64_t items = kWinogradPoints * row_panels;
 
   // Many blocks (large images): each task does whole blocks of one panel of
@@ -154,8 +158,10 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
       thread_local GrowingBuffer v_local, m_local;
       WinogradBlock b = proto;
       b.Tb = nr;
-      b.V = v_local.get(kWinogradPoints * nr * s.C);
-      b.M = m_local.get(kWinogradPoints * s.OC * nr);
+      b.v_stride = winograd_plane_stride(nr * s.C);
+      b.m_stride = winograd_plane_stride(s.OC * nr);
+      b.V = v_local.get(kWinogradPoints * b.v_stride);
+      b.M = m_local.get(kWinogradPoints * b.m_stride);
       for (int64_t j = j0; j < j1; ++j) {
         const int64_t n = j / small_blocks;
         b.inp = inp + n * s.C * s.H * s.W;
@@ -174,8 +180,10 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   const int64_t Tb = nr * std::clamp<int64_t>(kBlockFloats / per_panel, 1, small_blocks);
   WinogradBlock b = proto;
   b.Tb = Tb;
-  v_buffer = Tensor::scratch(kWinogradPoints * Tb * s.C);
-  m_buffer = Tensor::scratch(kWinogradPoints * s.OC * Tb);
+  b.v_stride = winograd_plane_stride(Tb * s.C);
+  b.m_stride = winograd_plane_stride(s.OC * Tb);
+  v_buffer = Tensor::scratch(kWinogradPoints * b.v_stride);
+  m_buffer = Tensor::scratch(kWinogradPoints * b.m_stride);
   b.V = v_buffer.data();
   b.M = m_buffer.data();
   // Grains: a task of each step does at least kMinFlopsPerTask of work.

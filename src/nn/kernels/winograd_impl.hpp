@@ -223,50 +223,56 @@ void weight_transform(const T g[9], T u[36]) {
 }
 
 // U panel by panel. Within panel p, U[ξ][p] is C x mr floats, element
-// f = c * mr + r being kernel (output p*mr + r, input c): W consecutive f are
-// one vector, gathered from the weights and stored contiguously.
+// f = c * mr + r being kernel (output p*mr + r, input c). The kernels of a chunk
+// of f are first copied, weight by weight, into `staged` [9][kStagedKernels]
+// (plain scalar copies: a kernel's 9 weights are contiguous, but W consecutive f
+// are not, and gathering them lane by lane into vectors was 4x slower); then W
+// consecutive f at a time are transformed and stored contiguously. The copy of a
+// chunk is done before its first vector is read, so the loads do not wait on the
+// stores just made.
+inline constexpr int64_t kStagedKernels = 256;
+
 template <class Arch>
 void weight_panels(const WinogradWeights& w, int64_t p0, int64_t p1) {
   const int64_t mr = w.mr;
   using L = Lanes<Arch>;
   using V = typename L::V;
   constexpr int W = L::W;
-  const int64_t panels = (w.A + mr - 1) / mr, per_panel = w.C * mr;
+  static_assert(kStagedKernels % W == 0);
+  const int64_t per_panel = w.C * mr;
+  alignas(64) float staged[9][kStagedKernels];
   for (int64_t p = p0; p < p1; ++p)
-    for (int64_t f0 = 0; f0 < per_panel; f0 += W) {
-      // Lane l is kernel (output a, input c) with f0 + l = c * mr + (a - p * mr);
-      // its 9 weights are contiguous (reversed when flipped): one base index per
-      // lane, counted along without divisions, plus k for weight k.
-      alignas(64) int32_t base[W];
-      alignas(64) float real[W];
-      int64_t c = f0 / mr, r = f0 % mr;
-      for (int l = 0; l < W; ++l) {
-        const int64_t a = p * mr + r;
-        const bool in = f0 + l < per_panel && a < w.A;
-        real[l] = in ? 1.0f : 0.0f;
-        const int64_t at = w.transpose_flip ? (c * w.A_total + w.a0 + a) * 9 + 8
-                                            : ((w.a0 + a) * w.C + c) * 9;
-        base[l] = in ? static_cast<int32_t>(at) : w.transpose_flip ? 8 : 0;
+    for (int64_t f_begin = 0; f_begin < per_panel; f_begin += kStagedKernels) {
+      const int64_t f_end = std::min(per_panel, f_begin + kStagedKernels);
+      // Kernel (output a, input c) is weight[a][c] or, flipped, weight[c][a]
+      // turned by 180 degrees; kernels past the layer's outputs are zero.
+      int64_t c = f_begin / mr, r = f_begin % mr;
+      for (int64_t f = f_begin; f < f_end; ++f) {
+        const int64_t a = p * mr + r, j = f - f_begin;
+        if (a >= w.A) {
+          for (int k = 0; k < 9; ++k) staged[k][j] = 0.0f;
+        } else if (w.transpose_flip) {
+          const float* g = w.weight + (c * w.A_total + w.a0 + a) * 9;
+          for (int k = 0; k < 9; ++k) staged[k][j] = g[8 - k];
+        } else {
+          const float* g = w.weight + ((w.a0 + a) * w.C + c) * 9;
+          for (int k = 0; k < 9; ++k) staged[k][j] = g[k];
+        }
         if (++r == mr) r = 0, ++c;
       }
-      const auto index0 = L::load_index(base);
-      const auto mask = L::load_mask(real);
-      using Index = typename L::Index;
-      V g[9], u[36];
-      for (int k = 0; k < 9; ++k) {
-        // Lanes out of the panel read weight k or 8 - k (in range), masked to 0.
-        const Index index = w.transpose_flip ? index0 - Index(k) : index0 + Index(k);
-        g[k] = L::gather(w.weight, index, mask);
-      }
-      weight_transform(g, u);
-      for (int k = 0; k < 36; ++k) {
-        float* dst = w.U + (k * panels + p) * per_panel + f0;
-        if (f0 + W <= per_panel) {
-          L::store(dst, u[k]);
-        } else {  // the panel's last, partial vector
-          alignas(64) float part[W];
-          L::store(part, u[k]);
-          std::copy(part, part + (per_panel - f0), dst);
+      for (int64_t f0 = f_begin; f0 < f_end; f0 += W) {
+        V g[9], u[36];
+        for (int k = 0; k < 9; ++k) g[k] = L::load(&staged[k][f0 - f_begin]);
+        weight_transform(g, u);
+        for (int k = 0; k < 36; ++k) {
+          float* dst = w.U + k * w.u_stride + p * per_panel + f0;
+          if (f0 + W <= per_panel) {
+            L::store(dst, u[k]);
+          } else {  // the panel's last, partial vector
+            alignas(64) float part[W];
+            L::store(part, u[k]);
+            std::copy(part, part + (per_panel - f0), dst);
+          }
         }
       }
     }
@@ -289,7 +295,7 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
   using L = Lanes<Arch>;
   using V = typename L::V;
   constexpr int W = L::W;
-  const int64_t nr = b.plan.nr, panels = b.Tb / nr, plane = b.H * b.W;
+  const int64_t nr = b.plan.nr, plane = b.H * b.W;
   for (int64_t first = 0; first < b.Tb; first += W) {
     // Patch element (r, u) of lane l: input pixel (4ty - pad_top + r, 4tx - pad_left + u).
     int64_t ty[W], tx[W];
@@ -322,7 +328,7 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
           load_patches<Arch>(rows, d);
           input_transform(d, v);
           for (int k = 0; k < 36; ++k)
-            L::store(b.V + ((k * panels + panel) * b.C + c) * nr + lane, v[k]);
+            L::store(b.V + k * b.v_stride + (panel * b.C + c) * nr + lane, v[k]);
         }
         continue;
       }
@@ -344,7 +350,7 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
         d[k] = L::gather(src, L::load_index(index[k]), L::load_mask(inside[k]));
       input_transform(d, v);
       for (int k = 0; k < 36; ++k)
-        L::store(b.V + ((k * panels + panel) * b.C + c) * nr + lane, v[k]);
+        L::store(b.V + k * b.v_stride + (panel * b.C + c) * nr + lane, v[k]);
     }
   }
 }
@@ -353,14 +359,13 @@ template <class Arch, class Micro>
 void gemm_block(const WinogradBlock& b, int64_t i0, int64_t i1, const Micro& micro) {
   const int64_t mr = b.plan.mr, nr = b.plan.nr;
   const int64_t row_panels = (b.OC + mr - 1) / mr, col_panels = b.Tb / nr;
-  const int64_t m_rows = b.M_rows ? b.M_rows : b.OC;
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t k = i / row_panels, p = i % row_panels;
-    const float* a = b.U + (k * row_panels + p) * b.C * mr;
-    float* m = b.M + (k * m_rows + p * mr) * b.Tb;
+    const float* a = b.U + k * b.u_stride + p * b.C * mr;
+    float* m = b.M + k * b.m_stride + p * mr * b.Tb;
     const int64_t rows = std::min(mr, b.OC - p * mr);
     for (int64_t q = 0; q < col_panels; ++q)
-      micro(b.C, a, b.V + (k * col_panels + q) * b.C * nr, m + q * nr, b.Tb, rows, nr, 1.0f, 0.0f);
+      micro(b.C, a, b.V + k * b.v_stride + q * b.C * nr, m + q * nr, b.Tb, rows, nr, 1.0f, 0.0f);
   }
 }
 
@@ -377,7 +382,7 @@ void output_block(const WinogradBlock& b, int64_t o0, int64_t o1) {
                           4 * ty[0] + 4 <= b.OH && 4 * (tx[0] + W) <= b.OW;
     for (int64_t o = o0; o < o1; ++o) {
       V m[36], y[16];
-      for (int k = 0; k < 36; ++k) m[k] = L::load(b.M + (k * b.OC + o) * b.Tb + first);
+      for (int k = 0; k < 36; ++k) m[k] = L::load(b.M + k * b.m_stride + o * b.Tb + first);
       output_transform(m, y);
       if (!b.accumulate) {
         const V bias(b.bias ? b.bias[o] : 0.0f);

@@ -15,7 +15,8 @@
 //   U  [36][OC/mr panels][C][mr]  transformed weights, as GEMM A panels
 //   V  [36][Tb/nr panels][C][nr]  transformed input, as GEMM B panels
 //   M  [36][OC][Tb]               the GEMM results
-// Panels past OC (rows) or past the image's last tile (columns) are zero.
+// Panels past OC (rows) or past the image's last tile (columns) are zero. The
+// 36 planes (one per point ξ) of each are winograd_plane_stride apart.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,16 @@
 namespace nst::kernels {
 
 inline constexpr int kWinogradPoints = 36;  // transformed tile: 6 x 6
+
+// Floats from one point's plane of U, V or M to the next: the plane rounded up
+// to an odd number of 64-byte lines. The transforms read or write all 36 planes
+// in turn, at the same offset in each; with planes a multiple of 4 KiB apart
+// (48 KiB of a 24 x 512 U panel, say), those 36 lines would all fall in one set
+// of the L1 cache and evict each other (measured: the stores of U took half of
+// the weight transform's time). An odd line count puts them in 36 different sets.
+inline constexpr int64_t winograd_plane_stride(int64_t plane_floats) {
+  return ((plane_floats + 15) / 16 | 1) * 16;
+}
 
 // The GEMM register tile for one instruction set (nr is a multiple of its SIMD width).
 struct WinogradPlan {
@@ -46,7 +57,7 @@ struct WinogradBlock {
   const float* U = nullptr;
   float* V = nullptr;
   float* M = nullptr;
-  int64_t M_rows = 0;  // rows of M per point when the GEMM fills a slice of it (0: OC)
+  int64_t u_stride = 0, v_stride = 0, m_stride = 0;  // from one point's plane to the next
 };
 
 // The plan for a layer of this many tiles per image.
@@ -67,6 +78,7 @@ struct WinogradWeights {
   int64_t A = 0, C = 0, mr = 0;
   bool transpose_flip = false;
   float* U = nullptr;
+  int64_t u_stride = 0;  // from one point's plane of U to the next
   int64_t a0 = 0, A_total = 0;
 };
 struct WinogradWeightKernel {
