@@ -109,19 +109,63 @@ xsimd::batch<float, Arch> interleave_fours(const xsimd::batch<float, Arch> y[4])
   return merge_four<Arch, SpreadLane<K>, LanesModFour>(y);
 }
 
-// The 6x6 patches of W tiles side by side, read with vector loads: rows[r]
-// holds pixels 0 .. 4W+1 of patch row r, loaded as 4W floats from 0 (columns
-// 0, 1) and from 2 (columns 2 .. 5).
+// Pixels at .. at + W - 1 of an image row of `width` pixels starting at `row`;
+// those outside the row are zero and never read (masked loads where the
+// instruction set has them). `at` may be negative.
 template <class Arch>
-void load_patches(const float* const rows[6], xsimd::batch<float, Arch> d[36]) {
+[[gnu::always_inline]] inline xsimd::batch<float, Arch> load_row_part(const float* row, int64_t at,
+                                                                      int64_t width) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int64_t W = static_cast<int64_t>(V::size);
+  if (at >= 0 && at + W <= width) return V::load_unaligned(row + at);
+  const int64_t first = std::clamp<int64_t>(-at, 0, W), last = std::clamp<int64_t>(width - at, 0, W);
+  if (first >= last) return V(0.0f);
+  // The vector's address, outside the row when `at` < 0 (so counted as an
+  // integer): the masked loads read only lanes [first, last), which are inside.
+  [[maybe_unused]] const auto* address = reinterpret_cast<const float*>(
+      reinterpret_cast<std::uintptr_t>(row) + static_cast<std::uintptr_t>(at) * sizeof(float));
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    const auto lanes = static_cast<__mmask16>(((1u << last) - 1u) & ~((1u << first) - 1u));
+    return _mm512_maskz_loadu_ps(lanes, address);
+  }
+#endif
+#if defined(__AVX__)
+  if constexpr (std::is_base_of_v<xsimd::avx, Arch>) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i in = _mm256_and_si256(
+        _mm256_cmpgt_epi32(lane, _mm256_set1_epi32(static_cast<int>(first) - 1)),
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(last)), lane));
+    return _mm256_maskload_ps(address, in);
+  }
+#endif
+  alignas(64) float part[W] = {};
+  for (int64_t i = first; i < last; ++i) part[i] = row[at + i];
+  return V::load_aligned(part);
+}
+
+// The 6x6 patches of W tiles side by side, read with vector loads: patch row r
+// is pixels x0 .. x0 + 4W + 1 of image row rows[r] (null: a row above or below
+// the image, all zeros), loaded as 4W floats from x0 (columns 0, 1) and from
+// x0 + 2 (columns 2 .. 5).
+template <class Arch>
+void load_patches(const float* const rows[6], int64_t x0, int64_t width,
+                  xsimd::batch<float, Arch> d[36]) {
   using V = xsimd::batch<float, Arch>;
   constexpr int W = static_cast<int>(V::size);
   for (int r = 0; r < 6; ++r) {
     const float* row = rows[r];
     V a[4], b[4];
-    for (int k = 0; k < 4; ++k) {
-      a[k] = V::load_unaligned(row + k * W);
-      b[k] = V::load_unaligned(row + 2 + k * W);
+    if (row && x0 >= 0 && x0 + 4 * W + 2 <= width) {
+      for (int k = 0; k < 4; ++k) {
+        a[k] = V::load_unaligned(row + x0 + k * W);
+        b[k] = V::load_unaligned(row + x0 + 2 + k * W);
+      }
+    } else {
+      for (int k = 0; k < 4; ++k) {
+        a[k] = row ? load_row_part<Arch>(row, x0 + k * W, width) : V(0.0f);
+        b[k] = row ? load_row_part<Arch>(row, x0 + 2 + k * W, width) : V(0.0f);
+      }
     }
     d[r * 6 + 0] = every_fourth<Arch, 0>(a);
     d[r * 6 + 1] = every_fourth<Arch, 1>(a);
@@ -302,30 +346,25 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
     lane_tiles<W>(b, first, ty, tx);
     const int64_t panel = first / nr, lane = first % nr;
     if constexpr (kHasPermute<Arch>) {
-      // The whole group in one tile row: vector loads, from the plane where a
-      // patch row lies inside it, else from a copy padded with zeros.
+      // The whole group in one tile row: vector loads, masked at the image's
+      // left and right edges.
       const int64_t y0 = ty[0] * 4 - b.pad_top, x0 = tx[0] * 4 - b.pad_left;
       if (ty[0] >= 0 && ty[W - 1] == ty[0] && tx[W - 1] == tx[0] + W - 1) {
-        constexpr int64_t span = 4 * W + 2;  // pixels x0 .. x0 + 4W + 1 of a row
-        const bool inside_x = x0 >= 0 && x0 + span <= b.W;
-        const int64_t lo = std::clamp<int64_t>(-x0, 0, span), hi = std::clamp<int64_t>(b.W - x0, lo, span);
-        // Rows above or below the image read zeros; rows cut by its left or right
-        // edge are copied between zeros written once for every channel.
-        alignas(64) float padded[6][span] = {};
+        // The span of a patch row inside the image, for prefetching.
+        const int64_t lo = std::clamp<int64_t>(x0, 0, b.W);
+        const int64_t hi = std::clamp<int64_t>(x0 + 4 * W + 2, lo, b.W);
         for (int64_t c = c0; c < c1; ++c) {
           const float* rows[6];
           for (int r = 0; r < 6; ++r) {
             const int64_t y = y0 + r;
-            const float* src = b.inp + c * plane + y * b.W + x0;
-            if (y >= 0 && y < b.H && inside_x) {
-              rows[r] = src;
-              continue;
-            }
-            if (y >= 0 && y < b.H) std::copy(src + lo, src + hi, padded[r] + lo);
-            rows[r] = padded[r];  // all zeros when y is outside
+            rows[r] = y >= 0 && y < b.H ? b.inp + c * plane + y * b.W : nullptr;
+            // The next channel's rows: each is a few cache lines of a plane
+            // far away, too scattered for the hardware prefetcher.
+            if (rows[r] && c + 2 < c1)
+              for (int64_t x = lo; x < hi; x += 16) __builtin_prefetch(rows[r] + 2 * plane + x);
           }
           V d[36], v[36];
-          load_patches<Arch>(rows, d);
+          load_patches<Arch>(rows, x0, b.W, d);
           input_transform(d, v);
           for (int k = 0; k < 36; ++k)
             L::store(b.V + k * b.v_stride + (panel * b.C + c) * nr + lane, v[k]);
