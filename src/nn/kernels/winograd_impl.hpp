@@ -430,6 +430,12 @@ void output_block(const WinogradBlock& b, int64_t o0, int64_t o1) {
       float* plane = b.out + o * b.OH * b.OW;
       if constexpr (kHasPermute<Arch>) {
         if (interior) {
+          // The rows the channel after next writes (or adds to): a few lines
+          // of a far plane each, too scattered for the hardware prefetcher.
+          if (o + 2 < o1)
+            for (int p = 0; p < 4; ++p)
+              for (int x = 0; x < 4 * W; x += 16)
+                __builtin_prefetch(plane + 2 * b.OH * b.OW + (4 * ty[0] + p) * b.OW + 4 * tx[0] + x, 1);
           store_tiles<Arch>(plane + 4 * ty[0] * b.OW + 4 * tx[0], b.OW, y, b.accumulate);
           continue;
         }
