@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -51,10 +53,21 @@ struct Problem {
       }
   }
 
-  std::vector<float> run(bool fast) const {
+  // The fast gemm with the epilogue, or the reference and then the epilogue
+  // as a plain loop.
+  std::vector<float> run(bool fast, const GemmEpilogue& epilogue = {}) const {
     std::vector<float> out = C;
-    (fast ? gemm : gemm_reference)(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta,
-                                   out.data(), ldc);
+    if (fast) {
+      gemm(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, out.data(), ldc, epilogue);
+      return out;
+    }
+    gemm_reference(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, out.data(), ldc);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float& c = out[static_cast<size_t>(i * ldc + j)];
+        c += epilogue.bias ? epilogue.bias[i] : 0.0f;
+        if (epilogue.relu) c = std::max(c, 0.0f);
+      }
     return out;
   }
 
@@ -66,8 +79,9 @@ struct Problem {
 
 // Fast against reference (sums in another order: tolerance grows with K);
 // the padding columns of C must be untouched.
-void check_against_reference(const Problem& p, const std::vector<float>& want) {
-  const std::vector<float> got = p.run(true);
+void check_against_reference(const Problem& p, const std::vector<float>& want,
+                             const GemmEpilogue& epilogue = {}) {
+  const std::vector<float> got = p.run(true, epilogue);
   testing::check_close(got.data(), want.data(), static_cast<int64_t>(want.size()), 1e-5,
                        4e-6 * static_cast<double>(p.K + 1), p.name());
   for (int64_t i = 0; i < p.M; ++i)
@@ -152,6 +166,43 @@ TEST_CASE("gemm gives the same bits on 1 and 2 threads", "[gemm][threads]") {
         INFO(p.name());
         CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
         check_against_reference(p, p.run(false));
+      }
+    });
+}
+
+TEST_CASE("gemm's bias and ReLU epilogue equals a separate pass, bit for bit", "[gemm][threads]") {
+  // Shapes: one tile; several tiles and K blocks; few tiles and a long K (two
+  // threads split K, and the epilogue follows the sum of the partials); K = 0.
+  struct Shape {
+    int64_t M, N, K;
+  };
+  for (const Shape& s : {Shape{13, 67, 27}, Shape{101, 619, 803}, Shape{37, 50, 5000},
+                         Shape{5, 9, 0}})
+    testing::for_each_simd_level([&](kernels::SimdLevel) {
+      for (int t = 0; t < 4; ++t) {
+        const Problem p(t & 1, t & 2, s.M, s.N, s.K, 1, 1.0f, t == 3 ? 0.5f : 0.0f, false,
+                        300 + t);
+        const Tensor bias = testing::random_tensor({s.M}, 400 + t);
+        for (const GemmEpilogue& e :
+             {GemmEpilogue{bias.data(), true}, GemmEpilogue{bias.data(), false},
+              GemmEpilogue{nullptr, true}}) {
+          INFO(p.name() << (e.bias ? " bias" : "") << (e.relu ? " relu" : ""));
+          // Against the fast gemm plus a separate loop: the same bits.
+          std::vector<float> separate = p.run(true);
+          for (int64_t i = 0; i < p.M; ++i)
+            for (int64_t j = 0; j < p.N; ++j) {
+              float& c = separate[static_cast<size_t>(i * p.ldc + j)];
+              const float v = c + (e.bias ? e.bias[i] : 0.0f);
+              c = e.relu ? std::max(v, 0.0f) : v;
+            }
+          for (int threads : {1, 2}) {
+            std::vector<float> fused;
+            testing::with_threads(threads, [&] { fused = p.run(true, e); });
+            INFO(threads << " threads");
+            CHECK(std::memcmp(fused.data(), separate.data(), fused.size() * sizeof(float)) == 0);
+          }
+          check_against_reference(p, p.run(false, e), e);
+        }
       }
     });
 }

@@ -142,6 +142,7 @@ struct SplitK {
   void compute(int64_t task) const {
     const int64_t b = b0 + task / t.tiles, k0 = b * plan.kc;
     kernels::GemmArgs part = g;  // block b only, into its partial (beta 0: not read)
+    part.bias = nullptr, part.relu = false;  // the epilogue comes after the sum
     part.K = std::min(plan.kc, g.K - k0);
     part.A = g.trans_a ? g.A + k0 * g.lda : g.A + k0;
     part.B = g.trans_b ? g.B + k0 : g.B + k0 * g.ldb;
@@ -161,6 +162,7 @@ struct SplitK {
           out = beta == 0.0f ? v : v + beta * out;
         }
       }
+    if (b0 + count == tiles_of(g.K, plan.kc)) kernels::gemm_epilogue(g, lo, hi - lo, 0, g.N);
   }
 };
 
@@ -203,17 +205,25 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 // With few tiles and a long K, the K blocks run in parallel instead (split-K).
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, GemmEpilogue{});
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+          const GemmEpilogue& epilogue) {
   check_gemm_args("gemm", trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
   if (M == 0 || N == 0) return;
+  const kernels::GemmArgs args{trans_a, trans_b, M,   N,   K,    alpha,        A,
+                               lda,     B,       ldb, beta, C, ldc, epilogue.bias, epilogue.relu};
   if (K == 0) {  // C = beta * C (beta == 0: C is not read)
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) {
         float& c = C[i * ldc + j];
         c = beta == 0.0f ? 0.0f : beta * c;
       }
+    kernels::gemm_epilogue(args, 0, M, 0, N);
     return;
   }
-  const kernels::GemmArgs args{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
   const kernels::GemmPlan plan = kernels::dispatch(kernels::GemmPlanKernel{}, K);
   int64_t tile_m = tile_size(M, tiles_of(M, plan.mc), plan.mr);
   int64_t tile_n = tile_size(N, tiles_of(N, plan.nc), plan.nr);

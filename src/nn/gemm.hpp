@@ -18,6 +18,21 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
           int64_t ldc);
 
+// After the product: C[i][j] += bias[i] (bias may be null), then, with relu,
+// C[i][j] = max(C[i][j], 0) (a NaN stays NaN, as with std::max(v, 0.0f)).
+struct GemmEpilogue {
+  const float* bias = nullptr;
+  bool relu = false;
+};
+
+// gemm() followed by the epilogue, applied to each register tile of C right
+// after its last K block, while it is in L1 (a layer's output written once,
+// not written, read and written again). Same bits as gemm() and then the
+// epilogue as a separate loop.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc, const GemmEpilogue& epilogue);
+
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
                     float* C, int64_t ldc);

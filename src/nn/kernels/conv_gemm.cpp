@@ -124,27 +124,17 @@ void conv_gemm_forward(float* out, const float* inp, const float* weight, const 
     float* out_n = out + n * g.OC * P;
     for (int64_t p0 = 0; p0 < P; p0 += tile) {
       const int64_t count = std::min(tile, P - p0);
-      // out[:, p0:p0+count] = weight[OC][K] * col[K][count]
+      // out[:, p0:p0+count] = weight[OC][K] * col[K][count], then bias and ReLU
+      // on each register tile while it is in cache.
+      const GemmEpilogue epilogue{bias, relu};
       if (g.is_pointwise()) {
-        gemm(false, false, g.OC, count, K, 1.0f, weight, K, inp_n + p0, P, beta, out_n + p0, P);
+        gemm(false, false, g.OC, count, K, 1.0f, weight, K, inp_n + p0, P, beta, out_n + p0, P,
+             epilogue);
       } else {
         im2col_tile(scratch.data(), inp_n, g, p0, count);
         gemm(false, false, g.OC, count, K, 1.0f, weight, K, scratch.data(), count, beta, out_n + p0,
-             P);
+             P, epilogue);
       }
-      if (!bias && !relu) continue;
-      // Epilogue: out = max(out + bias, 0).
-      const int64_t grain = std::max<int64_t>(1, kMinFloatsPerTask / count);
-      parallel_for(0, g.OC, grain, [&](int64_t o0, int64_t o1) {
-        for (int64_t o = o0; o < o1; ++o) {
-          float* row = out_n + o * P + p0;
-          const float b = bias ? bias[o] : 0.0f;
-          for (int64_t i = 0; i < count; ++i) {
-            const float v = row[i] + b;
-            row[i] = relu ? std::max(v, 0.0f) : v;
-          }
-        }
-      });
     }
   }
 }

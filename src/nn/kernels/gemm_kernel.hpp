@@ -18,6 +18,7 @@
 // whatever the tiling or the thread count.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "nn/kernels/dispatch.hpp"
@@ -36,7 +37,23 @@ struct GemmArgs {
   float beta = 0.0f;
   float* C = nullptr;
   int64_t ldc = 0;
+  // The epilogue after the last K block (nn/gemm.hpp's GemmEpilogue).
+  const float* bias = nullptr;
+  bool relu = false;
 };
+
+// C[i][j] = max(C[i][j] + bias[i], 0) (bias null: + 0; relu false: no max)
+// for rows [i0, i0 + rows) and columns [j0, j0 + cols).
+inline void gemm_epilogue(const GemmArgs& g, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+  for (int64_t i = i0; i < i0 + rows; ++i) {
+    float* row = g.C + i * g.ldc + j0;
+    const float b = g.bias ? g.bias[i] : 0.0f;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float v = row[j] + b;
+      row[j] = g.relu ? std::max(v, 0.0f) : v;
+    }
+  }
+}
 
 // Register tile (mr x nr) and cache blocks (kc, mc, nc) for one instruction set.
 // mc is a multiple of mr, nc of nr; kc is the K block used for this K.
