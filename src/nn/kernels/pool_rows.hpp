@@ -7,35 +7,38 @@
 
 namespace nst::kernels::pool_detail {
 
+// Windows [ow0, OW) of one output row: r0 and r1 are its two input rows.
+inline void max_2x2_row(float* o, uint8_t* a, const float* r0, const float* r1, int64_t ow0,
+                        int64_t OW) {
+  if (!a) {
+    for (int64_t ow = ow0; ow < OW; ++ow) {
+      float v = r0[2 * ow];
+      v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+      v = r1[2 * ow] > v ? r1[2 * ow] : v;
+      v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+      o[ow] = v;
+    }
+    return;
+  }
+  for (int64_t ow = ow0; ow < OW; ++ow) {
+    float v = r0[2 * ow];
+    uint8_t k = 0;
+    k = r0[2 * ow + 1] > v ? uint8_t(1) : k;
+    v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+    k = r1[2 * ow] > v ? uint8_t(2) : k;
+    v = r1[2 * ow] > v ? r1[2 * ow] : v;
+    k = r1[2 * ow + 1] > v ? uint8_t(3) : k;
+    v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+    o[ow] = v;
+    a[ow] = k;
+  }
+}
+
 inline void max_2x2_plane(float* out, uint8_t* at, const float* plane, int64_t W, int64_t OH,
                           int64_t OW) {
   for (int64_t oh = 0; oh < OH; ++oh) {
     const float* r0 = plane + 2 * oh * W;
-    const float* r1 = r0 + W;
-    float* o = out + oh * OW;
-    if (!at) {
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        float v = r0[2 * ow];
-        v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
-        v = r1[2 * ow] > v ? r1[2 * ow] : v;
-        v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
-        o[ow] = v;
-      }
-      continue;
-    }
-    uint8_t* a = at + oh * OW;
-    for (int64_t ow = 0; ow < OW; ++ow) {
-      float v = r0[2 * ow];
-      uint8_t k = 0;
-      k = r0[2 * ow + 1] > v ? uint8_t(1) : k;
-      v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
-      k = r1[2 * ow] > v ? uint8_t(2) : k;
-      v = r1[2 * ow] > v ? r1[2 * ow] : v;
-      k = r1[2 * ow + 1] > v ? uint8_t(3) : k;
-      v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
-      o[ow] = v;
-      a[ow] = k;
-    }
+    max_2x2_row(out + oh * OW, at ? at + oh * OW : nullptr, r0, r0 + W, 0, OW);
   }
 }
 
