@@ -30,7 +30,7 @@ inline constexpr int kWinogradPoints = 36;  // transformed tile: 6 x 6
 // Floats from one point's plane of U, V or M to the next: the plane rounded up
 // to an odd number of 64-byte lines. The transforms read or write all 36 planes
 // in turn, at the same offset in each; with planes a multiple of 4 KiB apart
-// (48 KiB of a 24 x 512 U panel, say), those 36 lines would all fall in one set
+// (24 KiB of a 12 x 512 U panel, say), those 36 lines would all fall in one set
 // of the L1 cache and evict each other (measured: the stores of U took half of
 // the weight transform's time). An odd line count puts them in 36 different sets.
 inline constexpr int64_t winograd_plane_stride(int64_t plane_floats) {
