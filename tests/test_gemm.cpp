@@ -62,13 +62,20 @@ struct Problem {
       return out;
     }
     gemm_reference(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, out.data(), ldc);
+    apply(epilogue, out);
+    return out;
+  }
+
+  // C = max(C + bias, 0) on the M x N part of out, as a separate loop (no
+  // bias and no ReLU: nothing).
+  void apply(const GemmEpilogue& epilogue, std::vector<float>& out) const {
+    if (!epilogue.bias && !epilogue.relu) return;
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) {
         float& c = out[static_cast<size_t>(i * ldc + j)];
-        c += epilogue.bias ? epilogue.bias[i] : 0.0f;
-        if (epilogue.relu) c = std::max(c, 0.0f);
+        const float v = c + (epilogue.bias ? epilogue.bias[i] : 0.0f);
+        c = epilogue.relu ? std::max(v, 0.0f) : v;
       }
-    return out;
   }
 
   std::string name() const {
@@ -149,6 +156,26 @@ TEST_CASE("gemm with K = 0 scales C, and beta = 0 ignores NaN in C", "[gemm]") {
     for (int64_t j = 0; j < 5; ++j) CHECK(got[static_cast<size_t>(i * zero.ldc + j)] == 0.0f);
 }
 
+TEST_CASE("gemm without an epilogue keeps the sign of zeros", "[gemm][threads]") {
+  // beta * C = -0.0 with K = 0; and alpha * (sums of zeros) = -0.0 with a long
+  // K on 2 threads (split-K): an epilogue pass that added 0 would turn both
+  // into +0.0.
+  const Problem scale(false, false, 3, 5, 0, 2, 1.0f, -1.0f, false, 9);
+  std::vector<float> c = scale.C;
+  for (float& v : c) v = 0.0f;
+  gemm(false, false, 3, 5, 0, 1.0f, scale.A.data(), scale.lda, scale.B.data(), scale.ldb, -1.0f,
+       c.data(), scale.ldc);
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 5; ++j) CHECK(std::signbit(c[static_cast<size_t>(i * scale.ldc + j)]));
+  const int64_t M = 37, N = 50, K = 5000;
+  const std::vector<float> a(size_t(M * K), 0.0f), b(size_t(K * N), 1.0f);
+  testing::with_threads(2, [&] {
+    std::vector<float> out(size_t(M * N), 1.0f);
+    gemm(false, false, M, N, K, -1.0f, a.data(), K, b.data(), N, 0.0f, out.data(), N);
+    for (float v : out) REQUIRE(std::signbit(v));
+  });
+}
+
 TEST_CASE("gemm gives the same bits on 1 and 2 threads", "[gemm][threads]") {
   // 101 x 619: many tiles of C; 37 x 50 with a long K: few tiles, so 2 threads
   // split K (partials added in block order) where 1 thread loops over it.
@@ -189,12 +216,7 @@ TEST_CASE("gemm's bias and ReLU epilogue equals a separate pass, bit for bit", "
           INFO(p.name() << (e.bias ? " bias" : "") << (e.relu ? " relu" : ""));
           // Against the fast gemm plus a separate loop: the same bits.
           std::vector<float> separate = p.run(true);
-          for (int64_t i = 0; i < p.M; ++i)
-            for (int64_t j = 0; j < p.N; ++j) {
-              float& c = separate[static_cast<size_t>(i * p.ldc + j)];
-              const float v = c + (e.bias ? e.bias[i] : 0.0f);
-              c = e.relu ? std::max(v, 0.0f) : v;
-            }
+          p.apply(e, separate);
           for (int threads : {1, 2}) {
             std::vector<float> fused;
             testing::with_threads(threads, [&] { fused = p.run(true, e); });

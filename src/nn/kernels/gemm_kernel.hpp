@@ -43,8 +43,10 @@ struct GemmArgs {
 };
 
 // C[i][j] = max(C[i][j] + bias[i], 0) (bias null: + 0; relu false: no max)
-// for rows [i0, i0 + rows) and columns [j0, j0 + cols).
+// for rows [i0, i0 + rows) and columns [j0, j0 + cols); nothing at all when
+// there is neither bias nor ReLU (adding 0 would turn -0 into +0).
 inline void gemm_epilogue(const GemmArgs& g, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+  if (!g.bias && !g.relu) return;
   for (int64_t i = i0; i < i0 + rows; ++i) {
     float* row = g.C + i * g.ldc + j0;
     const float b = g.bias ? g.bias[i] : 0.0f;

@@ -170,14 +170,14 @@ void run_tile(const GemmArgs& g, const GemmPlan& plan, const GemmTile& tile, con
     else if (next.m > 0)
       prefetch_block(next_a, next_b, g, plan, next, 0, calls);
     const float beta = k0 == 0 ? g.beta : 1.0f;  // later K blocks add to C
-    const bool last = k0 + kb == g.K, epilogue = last && (g.bias || g.relu);
+    const bool last = k0 + kb == g.K;
     // A micro-panel (kb x MR) stays in L1 while the B panels stream from L2/L3.
     for (int64_t ir = 0; ir < m; ir += MR)
       for (int64_t jr = 0; jr < n; jr += NR) {
         const int64_t rows = std::min<int64_t>(MR, m - ir), cols = std::min<int64_t>(NR, n - jr);
         micro(kb, packed_a + ir * kb, packed_b + jr * kb, g.C + (i0 + ir) * g.ldc + j0 + jr, g.ldc,
               rows, cols, g.alpha, beta);
-        if (epilogue) gemm_epilogue(g, i0 + ir, rows, j0 + jr, cols);
+        if (last) gemm_epilogue(g, i0 + ir, rows, j0 + jr, cols);
         next_a.step();
         next_b.step();
       }

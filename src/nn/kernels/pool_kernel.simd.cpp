@@ -57,10 +57,12 @@ void MaxPool2x2Kernel::operator()(Arch, float* out, uint8_t* at, const float* pl
     constexpr auto even = xsimd::make_batch_constant<M, EveryOther<0>>();
     constexpr auto odd = xsimd::make_batch_constant<M, EveryOther<1>>();
     constexpr auto first = xsimd::make_batch_bool_constant<V, FirstHalf>();
-    // Lanes 2l + O of the 2L floats at p: the same swizzle of both halves, one blend.
-    auto pick = [&](const float* p, auto lanes) {
-      return xsimd::select(first, permute(V::load_unaligned(p), lanes),
-                           permute(V::load_unaligned(p + L), lanes));
+    // The even and odd lanes of the 2L floats at p: the same swizzle of both
+    // halves, one blend each.
+    auto split = [&](const float* p, V& evens, V& odds) {
+      const V lo = V::load_unaligned(p), hi = V::load_unaligned(p + L);
+      evens = xsimd::select(first, permute(lo, even), permute(hi, even));
+      odds = xsimd::select(first, permute(lo, odd), permute(hi, odd));
     };
     const int64_t whole = OW / L * L;
     for (int64_t oh = 0; oh < OH; ++oh) {
@@ -69,8 +71,9 @@ void MaxPool2x2Kernel::operator()(Arch, float* out, uint8_t* at, const float* pl
       float* o = out + oh * OW;
       uint8_t* a = at ? at + oh * OW : nullptr;
       for (int64_t ow = 0; ow < whole; ow += L) {
-        const V e0 = pick(r0 + 2 * ow, even), o0 = pick(r0 + 2 * ow, odd);
-        const V e1 = pick(r1 + 2 * ow, even), o1 = pick(r1 + 2 * ow, odd);
+        V e0, o0, e1, o1;
+        split(r0 + 2 * ow, e0, o0);
+        split(r1 + 2 * ow, e1, o1);
         V v = e0, k(0.0f);
         auto take = [&](const V& x, float index) {
           const auto larger = x > v;

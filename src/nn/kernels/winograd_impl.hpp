@@ -326,6 +326,14 @@ void weight_panels(const WinogradWeights& w, int64_t p0, int64_t p1) {
     }
 }
 
+// Fetches the lines of floats [p, p + n) into the cache ahead of use, for
+// reading or (Write) for writing: a tile row's pixels are a few lines in each of
+// many planes far apart, a pattern the hardware prefetcher does not follow.
+template <bool Write>
+void prefetch_lines(const float* p, int64_t n) {
+  for (int64_t x = 0; x < n; x += kLineFloats) __builtin_prefetch(p + x, Write ? 1 : 0);
+}
+
 // Where the W tiles of lane group g (block tiles g*W ...) read and write:
 // tile row and column, or -1 past the image's last tile.
 template <int W>
@@ -354,7 +362,7 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
       // left and right edges.
       const int64_t y0 = ty[0] * 4 - b.pad_top, x0 = tx[0] * 4 - b.pad_left;
       if (ty[0] >= 0 && ty[W - 1] == ty[0] && tx[W - 1] == tx[0] + W - 1) {
-        // The span of a patch row inside the image, for prefetching.
+        // The span of a patch row inside the image, prefetched two channels ahead.
         const int64_t lo = std::clamp<int64_t>(x0, 0, b.W);
         const int64_t hi = std::clamp<int64_t>(x0 + 4 * W + 2, lo, b.W);
         for (int64_t c = c0; c < c1; ++c) {
@@ -362,10 +370,7 @@ void input_block(const WinogradBlock& b, int64_t c0, int64_t c1) {
           for (int r = 0; r < 6; ++r) {
             const int64_t y = y0 + r;
             rows[r] = y >= 0 && y < b.H ? b.inp + c * plane + y * b.W : nullptr;
-            // The next channel's rows: each is a few cache lines of a plane
-            // far away, too scattered for the hardware prefetcher.
-            if (rows[r] && c + 2 < c1)
-              for (int64_t x = lo; x < hi; x += 16) __builtin_prefetch(rows[r] + 2 * plane + x);
+            if (rows[r] && c + 2 < c1) prefetch_lines<false>(rows[r] + 2 * plane + lo, hi - lo);
           }
           V d[36], v[36];
           load_patches<Arch>(rows, x0, b.W, d);
@@ -434,12 +439,10 @@ void output_block(const WinogradBlock& b, int64_t o0, int64_t o1) {
       float* plane = b.out + o * b.OH * b.OW;
       if constexpr (kHasPermute<Arch>) {
         if (interior) {
-          // The rows the channel after next writes (or adds to): a few lines
-          // of a far plane each, too scattered for the hardware prefetcher.
+          // The rows the channel after next writes (or adds to).
           if (o + 2 < o1)
             for (int p = 0; p < 4; ++p)
-              for (int x = 0; x < 4 * W; x += 16)
-                __builtin_prefetch(plane + 2 * b.OH * b.OW + (4 * ty[0] + p) * b.OW + 4 * tx[0] + x, 1);
+              prefetch_lines<true>(plane + 2 * b.OH * b.OW + (4 * ty[0] + p) * b.OW + 4 * tx[0], 4 * W);
           store_tiles<Arch>(plane + 4 * ty[0] * b.OW + 4 * tx[0], b.OW, y, b.accumulate);
           continue;
         }
