@@ -1,7 +1,6 @@
 #include "nn/gram.hpp"
 
 #include <algorithm>
-#include <vector>
 
 #include "nn/gemm.hpp"
 #include "nn/kernels/gram_kernel.hpp"
@@ -16,6 +15,9 @@ void check_features(const char* op, const Tensor& x) {
   NST_CHECK(x.rank() == 4, op, ": x must be [N, C, H, W], got ", x.shape().to_string());
   NST_CHECK(x.numel() > 0, op, ": x ", x.shape().to_string(), " is empty");
 }
+
+// Side of the square tiles in which gram_backward adds dG to its transpose.
+constexpr int64_t kMirrorTile = 32;
 
 }  // namespace
 
@@ -77,14 +79,21 @@ void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, bool accumul
   NST_CHECK(dx.shape() == x.shape(), "gram_backward: dx ", dx.shape().to_string(), " must match x ",
             x.shape().to_string());
   const float norm = 1.0f / static_cast<float>(C * HW);
-  std::vector<float> sym(static_cast<size_t>(C * C));
+  Tensor sym_buffer = Tensor::scratch(C * C);
+  float* sym = sym_buffer.data();
+  const int64_t tiles = (C + kMirrorTile - 1) / kMirrorTile;
   for (int64_t n = 0; n < N; ++n) {
     const float* dG = dout.data() + n * C * C;
-    for (int64_t i = 0; i < C; ++i)
-      for (int64_t j = 0; j < C; ++j)
-        sym[static_cast<size_t>(i * C + j)] = dG[i * C + j] + dG[j * C + i];
+    // sym = dG + dGᵀ, by tiles (dGᵀ read while its tile is in L1).
+    kernels::parallel_for(0, tiles, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t bi = b0; bi < b1; ++bi)
+        for (int64_t bj = 0; bj < tiles; ++bj)
+          for (int64_t i = bi * kMirrorTile; i < std::min(C, (bi + 1) * kMirrorTile); ++i)
+            for (int64_t j = bj * kMirrorTile; j < std::min(C, (bj + 1) * kMirrorTile); ++j)
+              sym[i * C + j] = dG[i * C + j] + dG[j * C + i];
+    });
     // dF += norm * (dG + dGᵀ) F   (C x C times C x HW), beta = 1 accumulates
-    gemm(false, false, C, HW, C, norm, sym.data(), C, x.data() + n * C * HW, HW,
+    gemm(false, false, C, HW, C, norm, sym, C, x.data() + n * C * HW, HW,
          accumulate ? 1.0f : 0.0f, dx.data() + n * C * HW, HW);
   }
 }
