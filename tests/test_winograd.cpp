@@ -1,10 +1,12 @@
 // Winograd F(4x4, 3x3) convolution against the plain double reference, at every
 // SIMD level, on shapes that leave partial tiles, partial GEMM panels and several
 // tile blocks; and bit-identical whatever the thread count.
+#include <cstring>
 #include <vector>
 
 #include "nn/conv2d.hpp"
 #include "nn/kernels/winograd.hpp"
+#include "nn/kernels/winograd_kernel.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
 
@@ -191,5 +193,48 @@ TEST_CASE("winograd: 1 and 2 threads give identical bits", "[winograd]") {
       CHECK(testing::bit_identical(out[0], out[1]));
       CHECK(testing::bit_identical(dinp[0], dinp[1]));
     });
+  }
+}
+
+// The weight transform is the same arithmetic in every lane, so U must have the
+// same bits at every SIMD level, however its loads are arranged (AVX-512 reads
+// whole kernels and transposes them; the others copy them weight by weight):
+// partial panels and vectors, the flipped (input-gradient) kernels, some of a
+// layer's output channels, and kernels at the weight tensor's very end.
+TEST_CASE("winograd: the weight transform gives the same U at every SIMD level", "[winograd]") {
+  struct WeightCase {
+    int64_t A_total, C, a0, A, mr;
+  };
+  for (const WeightCase& wc : {WeightCase{19, 17, 0, 19, 12}, WeightCase{40, 23, 12, 12, 12},
+                               WeightCase{33, 16, 0, 33, 8}, WeightCase{16, 20, 0, 16, 4},
+                               WeightCase{30, 5, 6, 24, 24}, WeightCase{50, 3, 36, 14, 12}}) {
+    for (const bool flip : {false, true}) {
+      INFO("A_total=" << wc.A_total << " C=" << wc.C << " a0=" << wc.a0 << " A=" << wc.A
+                      << " mr=" << wc.mr << " flip=" << flip);
+      // [A_total][C][3][3], or [C][A_total][3][3] flipped: the same count.
+      const Tensor weight = random_tensor({wc.A_total, wc.C, 3, 3}, 31);
+      const int64_t panels = (wc.A + wc.mr - 1) / wc.mr, plane = panels * wc.mr * wc.C;
+      const int64_t stride = kernels::winograd_plane_stride(plane);
+      std::vector<std::vector<float>> U;
+      testing::for_each_simd_level([&](kernels::SimdLevel) {
+        std::vector<float> u(static_cast<size_t>(kernels::kWinogradPoints * stride), -7.0f);
+        kernels::WinogradWeights w{weight.data(), wc.A, wc.C, wc.mr, flip, u.data(), stride};
+        w.a0 = wc.a0, w.A_total = wc.A_total;
+        kernels::dispatch(kernels::WinogradWeightKernel{}, w, int64_t{0}, panels);
+        U.push_back(std::move(u));
+      });
+      REQUIRE(U.size() >= 2);
+      for (size_t level = 1; level < U.size(); ++level) {
+        INFO("level " << level << " against the scalar one");
+        CHECK(std::memcmp(U[level].data(), U[0].data(), U[0].size() * sizeof(float)) == 0);
+      }
+      // Rows past A are zero, and nothing lands between the planes.
+      for (int64_t k = 0; k < kernels::kWinogradPoints; ++k)
+        for (int64_t i = 0; i < stride; ++i) {
+          const float v = U[0][static_cast<size_t>(k * stride + i)];
+          if (i >= plane) REQUIRE(v == -7.0f);
+          else if ((i / wc.C / wc.mr) * wc.mr + (i % wc.mr) >= wc.A) REQUIRE(v == 0.0f);
+        }
+    }
   }
 }
