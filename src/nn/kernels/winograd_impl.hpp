@@ -97,15 +97,56 @@ xsimd::batch<float, Arch> merge_four(const xsimd::batch<float, Arch> v[4]) {
   return xsimd::select(xsimd::make_batch_bool_constant<V, From<0>>(), permute(v[0], pick), r);
 }
 
+#if defined(__AVX512F__)
+// AVX-512 picks from two vectors in one instruction (vpermt2ps): the same
+// shuffles as merge_four in 3 instructions instead of 7. Forward conv1_2 and
+// conv2_2 at 512 px, 2 threads: 35.2-36.0 -> 34.7-34.8 ms and 28.7-28.9 ->
+// 28.2-28.3 ms; the input gradients and the whole evaluation within noise.
+template <unsigned O>
+__m512 every_fourth_avx512(const __m512 a[4]) {
+  // Lanes 0-7: elements 4l + O of a pair of vectors (indices 0-31 of the pair).
+  const __m512i pick = _mm512_setr_epi32(O, 4 + O, 8 + O, 12 + O, 16 + O, 20 + O, 24 + O, 28 + O,
+                                         O, 4 + O, 8 + O, 12 + O, 16 + O, 20 + O, 24 + O, 28 + O);
+  const __m512 lo = _mm512_permutex2var_ps(a[0], pick, a[1]);
+  const __m512 hi = _mm512_permutex2var_ps(a[2], pick, a[3]);
+  return _mm512_mask_blend_ps(__mmask16(0xff00), lo, hi);
+}
+
+// Lane i: y[i % 4][4K + i / 4].
+template <unsigned K>
+__m512 interleave_fours_avx512(const __m512 y[4]) {
+  // From a pair (first, second): lane i takes lane 4K + i / 4 of the first
+  // where i % 4 is even (index 4K + i / 4), of the second where odd (+ 16).
+  constexpr int b = 4 * K;
+  const __m512i pick = _mm512_setr_epi32(b, b + 16, b, b + 16, b + 1, b + 17, b + 1, b + 17,
+                                         b + 2, b + 18, b + 2, b + 18, b + 3, b + 19, b + 3, b + 19);
+  const __m512 even = _mm512_permutex2var_ps(y[0], pick, y[1]);  // lanes i % 4 = 0, 1
+  const __m512 odd = _mm512_permutex2var_ps(y[2], pick, y[3]);   // lanes i % 4 = 2, 3
+  return _mm512_mask_blend_ps(__mmask16(0xcccc), even, odd);
+}
+#endif
+
 // Lane l = element 4l + O of the 4W floats a[0], a[1], a[2], a[3] (O < 4).
 template <class Arch, unsigned O>
 xsimd::batch<float, Arch> every_fourth(const xsimd::batch<float, Arch> a[4]) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    const __m512 v[4] = {a[0], a[1], a[2], a[3]};
+    return every_fourth_avx512<O>(v);
+  }
+#endif
   return merge_four<Arch, EveryFourthLane<O>, QuarterLanes>(a);
 }
 
 // Elements [K W, (K+1) W) of the interleaving y[0][0], y[1][0], y[2][0], y[3][0], y[0][1], ...
 template <class Arch, unsigned K>
 xsimd::batch<float, Arch> interleave_fours(const xsimd::batch<float, Arch> y[4]) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    const __m512 v[4] = {y[0], y[1], y[2], y[3]};
+    return interleave_fours_avx512<K>(v);
+  }
+#endif
   return merge_four<Arch, SpreadLane<K>, LanesModFour>(y);
 }
 
