@@ -102,8 +102,8 @@ xsimd::batch<float, Arch> merge_four(const xsimd::batch<float, Arch> v[4]) {
 // shuffles as merge_four in 3 instructions instead of 7. Forward conv1_2 and
 // conv2_2 at 512 px, 2 threads: 35.2-36.0 -> 34.7-34.8 ms and 28.7-28.9 ->
 // 28.2-28.3 ms; the input gradients and the whole evaluation within noise.
-template <unsigned O>
-__m512 every_fourth_avx512(const __m512 a[4]) {
+template <unsigned O, class Arch>
+xsimd::batch<float, Arch> every_fourth_avx512(const xsimd::batch<float, Arch> a[4]) {
   // Lanes 0-7: elements 4l + O of a pair of vectors (indices 0-31 of the pair).
   const __m512i pick = _mm512_setr_epi32(O, 4 + O, 8 + O, 12 + O, 16 + O, 20 + O, 24 + O, 28 + O,
                                          O, 4 + O, 8 + O, 12 + O, 16 + O, 20 + O, 24 + O, 28 + O);
@@ -113,8 +113,8 @@ __m512 every_fourth_avx512(const __m512 a[4]) {
 }
 
 // Lane i: y[i % 4][4K + i / 4].
-template <unsigned K>
-__m512 interleave_fours_avx512(const __m512 y[4]) {
+template <unsigned K, class Arch>
+xsimd::batch<float, Arch> interleave_fours_avx512(const xsimd::batch<float, Arch> y[4]) {
   // From a pair (first, second): lane i takes lane 4K + i / 4 of the first
   // where i % 4 is even (index 4K + i / 4), of the second where odd (+ 16).
   constexpr int b = 4 * K;
@@ -130,10 +130,7 @@ __m512 interleave_fours_avx512(const __m512 y[4]) {
 template <class Arch, unsigned O>
 xsimd::batch<float, Arch> every_fourth(const xsimd::batch<float, Arch> a[4]) {
 #if defined(__AVX512F__)
-  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
-    const __m512 v[4] = {a[0], a[1], a[2], a[3]};
-    return every_fourth_avx512<O>(v);
-  }
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) return every_fourth_avx512<O>(a);
 #endif
   return merge_four<Arch, EveryFourthLane<O>, QuarterLanes>(a);
 }
@@ -142,10 +139,7 @@ xsimd::batch<float, Arch> every_fourth(const xsimd::batch<float, Arch> a[4]) {
 template <class Arch, unsigned K>
 xsimd::batch<float, Arch> interleave_fours(const xsimd::batch<float, Arch> y[4]) {
 #if defined(__AVX512F__)
-  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
-    const __m512 v[4] = {y[0], y[1], y[2], y[3]};
-    return interleave_fours_avx512<K>(v);
-  }
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) return interleave_fours_avx512<K>(y);
 #endif
   return merge_four<Arch, SpreadLane<K>, LanesModFour>(y);
 }
@@ -338,6 +332,8 @@ inline constexpr int kPrefetchVectors = 8;
 inline constexpr __mmask16 kAll16 = 0xffff;
 inline constexpr __mmask8 kAll8 = 0xff;
 
+using Avx512Floats = xsimd::batch<float, xsimd::avx512f>;
+
 // g[k] = tap k (flip: tap 8 - k) of the kernels at weight + offset[j], for
 // the lanes j in `valid` (the others are zero). Kernels at offsets up to
 // `full_load_limit` are read as 16 floats (7 of them unused), the others with
@@ -345,7 +341,7 @@ inline constexpr __mmask8 kAll8 = 0xff;
 // ones the hardware prefetcher follows.
 [[gnu::always_inline]] inline void load_kernels_avx512(const float* weight, const int32_t offset[16],
                                                      __mmask16 valid, int64_t full_load_limit,
-                                                     bool flip, __m512 g[9]) {
+                                                     bool flip, Avx512Floats g[9]) {
   __m512 rows[16];
   for (int j = 0; j < 16; ++j) {
     if (!((valid >> j) & 1))
@@ -390,13 +386,13 @@ inline constexpr __mmask8 kAll8 = 0xff;
   for (int k = 0; k < 9; ++k) g[k] = col[flip ? 8 - k : k];
 }
 
-// Kernel f = c * mr + r of a panel, for 16 lanes: (c, r) moved on by `f`
-// kernels (f < 16, so r wraps at most once).
+// Kernel f = c * mr + r of a panel, for 16 lanes; advance() moves each lane on
+// by 16 kernels (16 / mr more c, 16 % mr more r, with at most one wrap of r).
 struct KernelLanes {
   __m512i c, r;
-  void advance(int64_t f, int64_t mr) {
-    c = _mm512_add_epi32(c, _mm512_set1_epi32(static_cast<int32_t>(f / mr)));
-    r = _mm512_add_epi32(r, _mm512_set1_epi32(static_cast<int32_t>(f % mr)));
+  void advance(int64_t mr) {
+    c = _mm512_add_epi32(c, _mm512_set1_epi32(static_cast<int32_t>(16 / mr)));
+    r = _mm512_add_epi32(r, _mm512_set1_epi32(static_cast<int32_t>(16 % mr)));
     const __m512i m = _mm512_set1_epi32(static_cast<int32_t>(mr));
     const __mmask16 wrap = _mm512_cmpge_epi32_mask(r, m);
     r = _mm512_mask_sub_epi32(r, wrap, r, m);
@@ -423,7 +419,7 @@ inline void weight_panels_avx512(const WinogradWeights& w, int64_t p0, int64_t p
     for (int j = 0; j < 16; ++j) c0[j] = static_cast<int32_t>(j / mr), r0[j] = static_cast<int32_t>(j % mr);
     KernelLanes at{_mm512_load_si512(c0), _mm512_load_si512(r0)};
     KernelLanes ahead = at;
-    for (int i = 0; i < kPrefetchVectors; ++i) ahead.advance(16, mr);
+    for (int i = 0; i < kPrefetchVectors; ++i) ahead.advance(mr);
     alignas(64) int32_t offset[16];
     for (int64_t f0 = 0; f0 < per_panel; f0 += 16) {
       if (f0 + 16 * kPrefetchVectors < per_panel) {
@@ -435,7 +431,7 @@ inline void weight_panels_avx512(const WinogradWeights& w, int64_t p0, int64_t p
                                                      std::uintptr_t(offset[j]) * sizeof(float)),
                        _MM_HINT_T0);
       }
-      ahead.advance(16, mr);
+      ahead.advance(mr);
       const __m512i f = _mm512_add_epi32(
           _mm512_set1_epi32(static_cast<int32_t>(f0)),
           _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
@@ -443,12 +439,10 @@ inline void weight_panels_avx512(const WinogradWeights& w, int64_t p0, int64_t p
           _mm512_cmplt_epi32_mask(at.r, rows) &
           _mm512_cmplt_epi32_mask(f, _mm512_set1_epi32(static_cast<int32_t>(per_panel)));
       at.offsets(step_c, step_r, offset);
-      at.advance(16, mr);
-      __m512 g[9];
+      at.advance(mr);
+      Avx512Floats g[9], u[36];
       load_kernels_avx512(weight, offset, valid, full_load_limit, w.transpose_flip, g);
-      xsimd::batch<float, xsimd::avx512f> gb[9], u[36];
-      for (int k = 0; k < 9; ++k) gb[k] = g[k];
-      weight_transform(gb, u);
+      weight_transform(g, u);
       const __mmask16 store = f0 + 16 <= per_panel
                                   ? __mmask16(0xffff)
                                   : static_cast<__mmask16>((1u << (per_panel - f0)) - 1u);
@@ -461,18 +455,18 @@ inline void weight_panels_avx512(const WinogradWeights& w, int64_t p0, int64_t p
 
 template <class Arch>
 void weight_panels(const WinogradWeights& w, int64_t p0, int64_t p1) {
-  const int64_t mr = w.mr;
-  using L = Lanes<Arch>;
-  using V = typename L::V;
-  constexpr int W = L::W;
-  static_assert(kStagedKernels % W == 0);
-  const int64_t per_panel = w.C * mr;
 #if defined(__AVX512F__)
   if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
     weight_panels_avx512(w, p0, p1);
     return;
   }
 #endif
+  const int64_t mr = w.mr;
+  using L = Lanes<Arch>;
+  using V = typename L::V;
+  constexpr int W = L::W;
+  static_assert(kStagedKernels % W == 0);
+  const int64_t per_panel = w.C * mr;
   alignas(64) float staged[9][kStagedKernels];
   for (int64_t p = p0; p < p1; ++p)
     for (int64_t f_begin = 0; f_begin < per_panel; f_begin += kStagedKernels) {
