@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "io/atomic_write.hpp"
 #include "io/file_util.hpp"
 #include "nst/checkpoint.hpp"
 #include "tensor/check.hpp"

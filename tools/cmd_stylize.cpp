@@ -11,6 +11,7 @@
 
 #include "cli.hpp"
 #include "common.hpp"
+#include "io/atomic_write.hpp"
 #include "io/file_util.hpp"
 #include "io/image.hpp"
 #include "io/json_writer.hpp"
@@ -62,7 +63,7 @@ void print_progress_bar(const nst::IterationInfo& info) {
 }
 
 void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
-                  const std::string& path) {
+                  const nst::WrittenFile& picture, const std::string& path) {
   nst::JsonWriter j;
   j.begin_object();
   j.key("engine").value(std::string("nst ") + NST_VERSION);
@@ -70,6 +71,11 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
   j.key("threads").value(int64_t(nst::kernels::num_threads()));
   j.key("content").value(c.content).key("styles").array(c.styles);
   j.key("style_blend").array(c.style_blend).key("output").value(c.output);
+  // Which bytes this record describes: a reader can check that the picture at
+  // `output` is the one this run wrote.
+  char checksum[17];
+  std::snprintf(checksum, sizeof checksum, "%016llx", (unsigned long long)picture.checksum);
+  j.key("output_bytes").value(int64_t(picture.bytes)).key("output_fnv1a64").value(checksum);
   j.key("weights").value(net.path()).key("weights_checksum").value(net.checksum());
   j.key("size").value(c.size).key("scales").array(nst::scale_sizes(c));
   j.key("iterations").value(c.iterations).key("optimizer").value(c.optimizer);
@@ -96,6 +102,70 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
   }
   j.end_array().end_object().end_object();
   nst::write_file_atomically(path, j.str() + "\n");
+}
+
+// Writes the files of a finished or interrupted run, in the order that keeps
+// them consistent whatever fails (docs/reliability.md):
+//   1. the checkpoint (interrupted runs only): the state to continue from;
+//   2. the picture;
+//   3. the run record, which names the picture's size and checksum. It is
+//      written only after the picture; when it cannot be, an older record
+//      (which describes an older picture) is removed.
+// Each file replaces its old version only once complete (write_atomically).
+// Returns false, after saying what happened, when any of them failed.
+bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
+                   const std::vector<std::string>& args, const nst::Checkpoint& resumed) {
+  bool ok = true;
+  if (r.interrupted) {
+    try {
+      nst::save_checkpoint(c.checkpoint, {args, r.state});
+    } catch (const nst::WriteError& e) {
+      ok = false;
+      std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
+      std::error_code ec;
+      if (e.new_file_in_place)
+        std::fprintf(stderr, "nst stylize: continue with: nst stylize --resume %s\n", c.checkpoint.c_str());
+      else if (!c.resume.empty() && std::filesystem::exists(c.resume, ec))
+        std::fprintf(stderr,
+                     "nst stylize: the last good checkpoint is %s (%lld iterations done); continue with: "
+                     "nst stylize --resume %s\n",
+                     c.resume.c_str(), (long long)resumed.state.done, c.resume.c_str());
+      else
+        std::fprintf(stderr, "nst stylize: no checkpoint of this run could be written: free some space "
+                             "and run it again\n");
+    }
+  }
+  // A picture whose folder could not be synced is in place: its record follows.
+  nst::WrittenFile picture;
+  try {
+    picture = nst::save_image(c.output, r.image);
+  } catch (const nst::WriteError& e) {
+    std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
+    if (!e.new_file_in_place) {
+      std::fprintf(stderr, "nst stylize: the run record %s was not written either\n", c.record.c_str());
+      return false;
+    }
+    ok = false;
+    picture = e.written;
+  }
+  try {
+    write_record(c, net, r, picture, c.record);
+  } catch (const nst::WriteError& e) {
+    std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
+    if (e.new_file_in_place) return false;
+    std::error_code ec;
+    const bool stale = std::filesystem::exists(c.record, ec);
+    const bool removed = stale && std::filesystem::remove(c.record, ec);
+    std::fprintf(stderr, "nst stylize: the picture %s was written%s\n", c.output.c_str(),
+                 !stale ? ""
+                 : removed ? "; the older record, which described an earlier picture, was removed"
+                           : "; the older record, which describes an earlier picture, could not be removed");
+    return false;
+  }
+  std::fprintf(stderr, "nst stylize: wrote %s (%lldx%lld, final loss %.6g, %.1f s) and %s\n", c.output.c_str(),
+               (long long)r.image.dim(3), (long long)r.image.dim(2), r.final_loss.total, r.seconds,
+               c.record.c_str());
+  return ok;
 }
 
 int run(int argc, const char* const* argv) {
@@ -180,29 +250,37 @@ int run(int argc, const char* const* argv) {
       print_losses(info);
     }
   };
+  // A snapshot that cannot be written (a full disk) does not end the run: the
+  // final picture and the checkpoint matter more. The run reports it and exits 1.
+  int64_t failed_snapshots = 0;
   cb.on_snapshot = [&](const nst::Tensor& rgb, int64_t done) {
-    nst::save_image(snapshot_path(c.output, done), rgb);
+    try {
+      nst::save_image(snapshot_path(c.output, done), rgb);
+    } catch (const nst::Error& e) {
+      ++failed_snapshots;
+      std::fprintf(stderr, "%snst stylize: warning: %s (the run goes on)\n", tty ? "\n" : "", e.what());
+    }
   };
   const nst::StylizeResult r =
       nst::stylize(c, net, content, styles, cb, init, resume.state.x.defined() ? &resume.state : nullptr);
   if (tty) std::fprintf(stderr, "\n");
-  if (r.interrupted) nst::save_checkpoint(c.checkpoint, {args, r.state});
-  nst::save_image(c.output, r.image);
-  write_record(c, net, r, c.record);
+  const bool written = write_outputs(c, net, r, args, resume);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  std::fprintf(stderr, "nst stylize: wrote %s (%lldx%lld, final loss %.6g, %.1f s) and %s\n",
-               c.output.c_str(), (long long)r.image.dim(3), (long long)r.image.dim(2),
-               r.final_loss.total, r.seconds, c.record.c_str());
+  if (failed_snapshots > 0)
+    std::fprintf(stderr, "nst stylize: error: %lld intermediate image(s) could not be written (see above)\n",
+                 (long long)failed_snapshots);
   if (r.diverged) {
     int64_t good = 0;  // iterations with a finite loss
     for (const auto& s : r.scales) good += s.iterations;
     std::fprintf(stderr,
                  "nst stylize: error: the loss or its gradient became NaN or infinite after %lld good "
-                 "iterations; %s holds the last good image (try smaller weights or learning rate)\n",
-                 (long long)good, c.output.c_str());
+                 "iterations; %s%s (try smaller weights or learning rate)\n",
+                 (long long)good, c.output.c_str(),
+                 written ? " holds the last good image" : ": the last good image could not be written");
     return 1;
   }
+  if (!written || failed_snapshots > 0) return 1;
   if (r.interrupted) {
     std::fprintf(stderr,
                  "nst stylize: interrupted (signal %d) after %lld iterations: wrote the current image and "

@@ -1,9 +1,6 @@
 #include "io/file_util.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,46 +12,6 @@
 namespace nst {
 
 namespace fs = std::filesystem;
-
-void write_atomically(const std::string& path, const std::function<bool(const std::string&)>& write) {
-  NST_CHECK(!path.empty(), "output path is empty");
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  NST_CHECK(fs::is_directory(dir, ec), "cannot write '", path, "': folder '", dir.string(),
-            "' does not exist");
-  NST_CHECK(!fs::is_directory(target, ec), "cannot write '", path, "': it is a folder");
-  static std::atomic<int> counter{0};
-  std::string tmp_name = target.filename().string();
-  tmp_name.insert(tmp_name.begin(), '.');
-  tmp_name += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  const std::string tmp = (dir / tmp_name).string();
-  bool ok = false;
-  try {
-    ok = write(tmp);
-  } catch (...) {
-    fs::remove(tmp, ec);
-    throw;
-  }
-  if (!ok) {
-    fs::remove(tmp, ec);
-    fail("cannot write '", path, "': writing failed (disk full or no permission?)");
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    fail("cannot write '", path, "': ", ec.message());
-  }
-}
-
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    return static_cast<bool>(out);
-  });
-}
 
 std::string read_file(const std::string& path, const std::string& what) {
   std::error_code ec;

@@ -8,7 +8,10 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include "io/atomic_write.hpp"
+#include "io/exif.hpp"
 #include "io/file_util.hpp"
+#include "io/warning.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -118,10 +121,15 @@ Tensor load_image_from_memory(const std::string& bytes, const std::string& name,
     img[2 * plane + i] = grey ? p[0] : p[2];
   }
   stbi_image_free(px);
-  return img;
+  // The pixels as a viewer shows them (io/exif.hpp). The limits checked above hold
+  // for the displayed size too: the same two sides, perhaps swapped.
+  const ExifOrientation exif = read_jpeg_orientation(bytes);
+  if (!exif.problem.empty())
+    warn(str("image '", name, "': ignoring its EXIF orientation (", exif.problem, ")"));
+  return apply_orientation(img, exif.value);
 }
 
-void save_image(const std::string& path, const Tensor& rgb, int jpeg_quality) {
+WrittenFile save_image(const std::string& path, const Tensor& rgb, int jpeg_quality) {
   NST_CHECK(rgb.rank() == 4 && rgb.dim(0) == 1 && rgb.dim(1) == 3, "save_image '", path,
             "': expected [1, 3, H, W], got ", rgb.shape().to_string());
   const int64_t h = rgb.dim(2), w = rgb.dim(3), plane = h * w;
@@ -137,11 +145,17 @@ void save_image(const std::string& path, const Tensor& rgb, int jpeg_quality) {
       const float clamped = std::isfinite(v) ? std::clamp(v, 0.0f, 255.0f) : 0.0f;
       px[static_cast<size_t>(i * 3 + c)] = static_cast<unsigned char>(std::lround(clamped));
     }
-  write_atomically(path, [&](const std::string& tmp) {
-    const int iw = static_cast<int>(w), ih = static_cast<int>(h);
-    if (ext == "png") return stbi_write_png(tmp.c_str(), iw, ih, 3, px.data(), iw * 3) != 0;
-    return stbi_write_jpg(tmp.c_str(), iw, ih, 3, px.data(), jpeg_quality) != 0;
-  });
+  // Encoded in memory (stb's file writers ignore failed writes), then written
+  // through the one checked writer.
+  std::string encoded;
+  const auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), size_t(size));
+  };
+  const int iw = static_cast<int>(w), ih = static_cast<int>(h);
+  const int ok = ext == "png" ? stbi_write_png_to_func(append, &encoded, iw, ih, 3, px.data(), iw * 3)
+                              : stbi_write_jpg_to_func(append, &encoded, iw, ih, 3, px.data(), jpeg_quality);
+  NST_CHECK(ok != 0 && !encoded.empty(), "cannot write '", path, "': encoding the image failed");
+  return write_file_atomically(path, encoded);
 }
 
 void fit_long_side(int64_t h, int64_t w, int64_t long_side, int64_t& out_h, int64_t& out_w) {

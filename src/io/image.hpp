@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "io/atomic_write.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nst {
@@ -19,13 +20,17 @@ struct ImageLimits {
 // Reads an image file. nst::Error names the file and the problem (missing,
 // empty, not an image, truncated, dimensions beyond the limits) before
 // decoding anything large: a header that claims 100000 x 100000 is refused.
+// A JPEG comes out as viewers display it: its EXIF orientation is applied
+// (io/exif.hpp), so H and W are the displayed ones. A corrupt or lying EXIF block
+// is ignored with a warning naming the file (io/warning.hpp), never an error.
 Tensor load_image(const std::string& path, const ImageLimits& limits = {});
 Tensor load_image_from_memory(const std::string& bytes, const std::string& name,
                               const ImageLimits& limits = {});
 
 // Writes [1, 3, H, W] (values clamped to 0..255 and rounded) as PNG or JPEG,
-// chosen by the extension (.png, .jpg, .jpeg), atomically (temp file + rename).
-void save_image(const std::string& path, const Tensor& rgb, int jpeg_quality = 95);
+// chosen by the extension (.png, .jpg, .jpeg): encoded in memory, then written
+// by write_atomically (the old file stays unless the new one is complete).
+WrittenFile save_image(const std::string& path, const Tensor& rgb, int jpeg_quality = 95);
 
 // Output size whose long side is `long_side`, keeping the aspect ratio (each side >= 1).
 void fit_long_side(int64_t h, int64_t w, int64_t long_side, int64_t& out_h, int64_t& out_w);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "io/atomic_write.hpp"
 #include "io/file_util.hpp"
 #include "tensor/check.hpp"
 
@@ -24,8 +25,10 @@ void save_npy(const std::string& path, const Tensor& t, const Shape& shape_in) {
   bytes += char(header.size() & 0xff);
   bytes += char(header.size() >> 8);
   bytes += header;
-  bytes.append(reinterpret_cast<const char*>(t.data()), size_t(t.numel()) * sizeof(float));
-  write_file_atomically(path, bytes);
+  write_atomically(path, [&](FileSink& out) {
+    out.write(bytes);
+    out.write(t.data(), size_t(t.numel()) * sizeof(float));
+  });
 }
 
 Tensor load_npy(const std::string& path) {

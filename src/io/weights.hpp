@@ -59,8 +59,9 @@ WeightEntry dequantize_entry(const WeightEntry& e);
 // float32 -> uint8 with the tensor's own range: scale = (max - min) / 255, q = round((w - min) / scale).
 WeightEntry quantize_entry(const WeightEntry& e);
 
-// Writes the file atomically (PATH.tmp-PID, then rename). Throws nst::Error on
-// invalid entries (bad name, size mismatch, duplicates) or I/O failure.
+// Writes the file through write_atomically (the old file stays unless the new
+// one is complete). Throws nst::Error on invalid entries (bad name, size
+// mismatch, duplicates) or I/O failure.
 void write_weight_file(const std::string& path, const WeightMetadata& meta,
                        const std::vector<WeightEntry>& entries);
 

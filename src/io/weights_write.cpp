@@ -1,13 +1,9 @@
 // .nstw writer and the WeightEntry helpers (layout: weights/FORMAT.md).
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <set>
 
+#include "io/atomic_write.hpp"
 #include "io/checksum.hpp"
 #include "io/weights.hpp"
 #include "io/weights_layout.hpp"
@@ -168,38 +164,22 @@ void write_weight_file(const std::string& path, const WeightMetadata& meta,
   store<uint64_t>(header + kOffIndexChecksum, fnv1a64(index.data(), index.size()));
   store<uint64_t>(header + kOffHeaderChecksum, fnv1a64(header, kOffHeaderChecksum));
 
-  const std::string tmp = str(path, ".tmp-", ::getpid());
-  {
-    std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-    NST_CHECK(os.good(), "weights '", path, "': cannot create '", tmp, "'");
+  write_atomically(path, [&](FileSink& out) {
     const std::vector<char> zeros(kAlign, 0);
     uint64_t pos = 0;
-    auto pad_to = [&](uint64_t target) {
-      os.write(zeros.data(), std::streamsize(target - pos));
+    const auto pad_to = [&](uint64_t target) {
+      out.write(zeros.data(), size_t(target - pos));
       pos = target;
     };
-    os.write(reinterpret_cast<const char*>(header), kHeaderSize);
-    os.write(reinterpret_cast<const char*>(index.data()), std::streamsize(index.size()));
+    out.write(header, kHeaderSize);
+    out.write(index.data(), index.size());
     pos = kHeaderSize + index.size();
     for (size_t i = 0; i < entries.size(); ++i) {
       pad_to(offsets[i]);
-      os.write(reinterpret_cast<const char*>(entries[i].bytes.data()),
-               std::streamsize(entries[i].bytes.size()));
+      out.write(entries[i].bytes.data(), entries[i].bytes.size());
       pos += entries[i].bytes.size();
     }
-    os.flush();
-    if (!os.good()) {
-      os.close();
-      std::remove(tmp.c_str());
-      fail("weights '", path, "': write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail("weights '", path, "': cannot rename '", tmp, "' into place: ", ec.message());
-  }
+  });
 }
 
 }  // namespace nst::io

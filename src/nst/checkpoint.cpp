@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "io/atomic_write.hpp"
 #include "io/file_util.hpp"
 #include "nst/state_io.hpp"
 #include "tensor/check.hpp"
