@@ -3,76 +3,29 @@
 // iteration lines are on stderr, must exit 130 with the image and a checkpoint
 // written, and `nst stylize --resume` must then produce the same bytes as a run
 // that was never interrupted (same arguments, same thread count).
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "io/file_util.hpp"
 #include "io/weights.hpp"
 #include "nst/checkpoint.hpp"
+#include "spawn_util.hpp"
 #include "testing.hpp"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Child {
-  pid_t pid = -1;
-  std::string err_path;
-};
-
-// Starts `nst ARGS...` with stderr to err_path (stdout to /dev/null).
-Child spawn_nst(const std::vector<std::string>& args, const std::string& err_path) {
-  std::vector<std::string> all{NST_BINARY_PATH};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  Child c;
-  c.err_path = err_path;
-  const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  REQUIRE(rc == 0);
-  return c;
-}
-
-int wait_exit_code(const Child& c) {
-  int status = 0;
-  REQUIRE(::waitpid(c.pid, &status, 0) == c.pid);
-  REQUIRE(WIFEXITED(status));
-  return WEXITSTATUS(status);
-}
-
-std::string slurp(const std::string& path) {
-  return fs::exists(path) ? nst::read_file(path) : std::string();
-}
-
-// Waits (up to 60 s) until the child's stderr holds `needle`.
-void wait_for_text(const Child& c, const std::string& needle) {
-  const auto t0 = std::chrono::steady_clock::now();
-  while (slurp(c.err_path).find(needle) == std::string::npos) {
-    if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(60))
-      FAIL("no '" << needle << "' on stderr after 60 s:\n" << slurp(c.err_path));
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-}
+using nst::testing::Child;
+using nst::testing::slurp;
+using nst::testing::spawn_nst;
+using nst::testing::wait_exit_code;
+using nst::testing::wait_for_text;
 
 int run_nst(const std::vector<std::string>& args, const std::string& err_path) {
   return wait_exit_code(spawn_nst(args, err_path));

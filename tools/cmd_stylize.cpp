@@ -114,7 +114,8 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
 // Each file replaces its old version only once complete (write_atomically).
 // Returns false, after saying what happened, when any of them failed.
 bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
-                   const std::vector<std::string>& args, const nst::Checkpoint& resumed) {
+                   const std::vector<std::string>& args, const std::string& resumed_from,
+                   const nst::Checkpoint& resumed) {
   bool ok = true;
   if (r.interrupted) {
     try {
@@ -125,11 +126,11 @@ bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst
       std::error_code ec;
       if (e.new_file_in_place)
         std::fprintf(stderr, "nst stylize: continue with: nst stylize --resume %s\n", c.checkpoint.c_str());
-      else if (!c.resume.empty() && std::filesystem::exists(c.resume, ec))
+      else if (!resumed_from.empty() && std::filesystem::exists(resumed_from, ec))
         std::fprintf(stderr,
                      "nst stylize: the last good checkpoint is %s (%lld iterations done); continue with: "
                      "nst stylize --resume %s\n",
-                     c.resume.c_str(), (long long)resumed.state.done, c.resume.c_str());
+                     resumed_from.c_str(), (long long)resumed.state.done, resumed_from.c_str());
       else
         std::fprintf(stderr, "nst stylize: no checkpoint of this run could be written: free some space "
                              "and run it again\n");
@@ -173,6 +174,7 @@ int run(int argc, const char* const* argv) {
   if (!nst::parse_stylize_args(argc, argv, c)) return 0;
   std::vector<std::string> args(argv + 1, argv + argc);
   nst::Checkpoint resume;
+  const std::string resumed_from = c.resume;
   if (!c.resume.empty()) {
     // Continue an interrupted run: its own arguments, its own state.
     NST_CHECK(argc == 3 || (argc == 2 && std::string(argv[1]).rfind("--resume=", 0) == 0),
@@ -264,7 +266,7 @@ int run(int argc, const char* const* argv) {
   const nst::StylizeResult r =
       nst::stylize(c, net, content, styles, cb, init, resume.state.x.defined() ? &resume.state : nullptr);
   if (tty) std::fprintf(stderr, "\n");
-  const bool written = write_outputs(c, net, r, args, resume);
+  const bool written = write_outputs(c, net, r, args, resumed_from, resume);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (failed_snapshots > 0)
