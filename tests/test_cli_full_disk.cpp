@@ -176,3 +176,18 @@ TEST_CASE("stylize CLI: a real full disk (tmpfs) keeps the old picture", "[cli][
   CHECK(!fs::exists(out + ".json"));
   CHECK(list_dir(mnt) == std::set<std::string>{"out.png"});
 }
+
+// Results printed to a standard output on a full disk (/dev/full answers every
+// write with ENOSPC) are an error, not a silent success.
+TEST_CASE("CLI: standard output on a full disk is an error", "[cli][atomic]") {
+  if (!fs::exists("/dev/full")) {
+    WARN("SKIPPED: no /dev/full on this system");
+    return;
+  }
+  ScratchDir dir("stdout-full");
+  const std::string err = dir.file("err.txt");
+  const int status = std::system((std::string(NST_BINARY_PATH) + " --version > /dev/full 2> " + err).c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(slurp(err).find("cannot write the standard output: no space left on the device") != std::string::npos);
+}

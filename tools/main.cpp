@@ -1,9 +1,12 @@
 // nst — neural style transfer on CPUs. `nst --help` lists the subcommands.
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
 
 #include "cli.hpp"
+#include "io/atomic_write.hpp"
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/simd.hpp"
 #include "tensor/check.hpp"
@@ -46,7 +49,22 @@ void print_version() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+// Standard output may be a file on a full disk (`nst loss --json > out.json`):
+// a result that did not reach it is an error, not a success.
+int check_stdout(int status) {
+  std::cout.flush();
+  if (std::fflush(stdout) == 0 && !std::cout.fail() && !std::ferror(stdout)) return status;
+  // errno still holds the failed write's cause when it is one a write can have.
+  const int err = errno;
+  const bool known = err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG || err == EPIPE;
+  std::cerr << "nst: error: cannot write the standard output: "
+            << (known ? nst::describe_errno(err) : std::string("write failed")) << "\n";
+  return status == 0 ? 1 : status;
+}
+
+int run_command(int argc, char** argv) {
   try {
     if (argc < 2) {
       print_usage(std::cerr);
@@ -73,3 +91,6 @@ int main(int argc, char** argv) {
     return 1;
   }
 }
+}  // namespace
+
+int main(int argc, char** argv) { return check_stdout(run_command(argc, argv)); }
