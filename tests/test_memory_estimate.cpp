@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/image.hpp"
+#include "nn/kernels/simd.hpp"
 #include "nst/memory_estimate.hpp"
 #include "nst/stylize.hpp"
 #include "tensor/check.hpp"
@@ -52,13 +53,22 @@ TEST_CASE("memory estimate: an upper bound of the measured peak RSS within 1.5x"
   // argmax, values freed after their last reader, weight pages dropped once checked,
   // photos shrunk to the largest scale on loading; session 4: Winograd scratch from
   // idle pool buffers):
+  // and on an AVX2-only machine, 2026-12-03, at each SIMD level it has (NST_SIMD):
+  // the smallest peaks (scalar at 128 px) and the largest (scalar at 384 px) bound
+  // the estimate from both sides.
   struct Measured {
+    const char* simd;
     int64_t size, rss_kb;
   };
-  for (const Measured m : {Measured{128, 97072}, Measured{256, 151468}, Measured{384, 227952}}) {
+  for (const Measured m : {Measured{"avx512", 128, 97072}, Measured{"avx512", 256, 151468},
+                           Measured{"avx512", 384, 227952}, Measured{"avx2", 128, 91712},
+                           Measured{"avx2", 256, 146356}, Measured{"avx2", 384, 222788},
+                           Measured{"sse2", 128, 86940}, Measured{"sse2", 384, 221156},
+                           Measured{"scalar", 128, 84132}, Measured{"scalar", 384, 255400}}) {
     const double rss = double(m.rss_kb) * 1024.0;
     const double est = double(estimate(job(m.size, 4)));
-    INFO("size " << m.size << ": estimate " << est / kMB << " MB, measured " << rss / kMB << " MB");
+    INFO(m.simd << " at size " << m.size << ": estimate " << est / kMB << " MB, measured " << rss / kMB
+                << " MB");
     CHECK(est >= rss);
     CHECK(est <= 1.5 * rss);
   }
@@ -112,7 +122,8 @@ TEST_CASE("memory estimate: over the limit, a clear refusal with suggestions", "
                     Catch::Contains("estimate_stylize_memory"));
 }
 
-// Re-measures the table above (slow: three stylisations of several seconds).
+// Re-measures the table above at every SIMD level the machine has (slow: three
+// stylisations of several seconds per level).
 TEST_CASE("memory estimate: measured again, the peak RSS of nst stylize", "[memory][slow]") {
   NST_REQUIRE_SHARED("images/tubingen.jpg");
   namespace fs = std::filesystem;
@@ -124,31 +135,41 @@ TEST_CASE("memory estimate: measured again, the peak RSS of nst stylize", "[memo
   const std::string images = nst::testing::shared_dir() + "/images/";
   const std::string out =
       (fs::temp_directory_path() / ("nst_mem_" + std::to_string(::getpid()) + ".png")).string();
-  for (int64_t size : {128, 256, 384}) {
-    std::vector<std::string> args{NST_BINARY_PATH,   "stylize",
-                                  "--content",       images + "tubingen.jpg",
-                                  "--style",         images + "starry_night.jpg",
-                                  "--output",        out,
-                                  "--size",          std::to_string(size),
-                                  "--iterations",    "5",
-                                  "--lbfgs-history", "4",
-                                  "--threads",       "2",
-                                  "--print-every",   "0"};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
-    int status = 0;
-    rusage usage{};
-    REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-    const double rss = double(usage.ru_maxrss) * 1024.0;
-    const double est = double(estimate(job(size, 4)));
-    INFO("size " << size << ": estimate " << est / kMB << " MB, measured " << rss / kMB << " MB");
-    CHECK(est >= rss);
-    CHECK(est <= 1.5 * rss);
+  for (const nst::kernels::SimdLevel level : nst::kernels::supported_simd_levels()) {
+    for (int64_t size : {128, 256, 384}) {
+      std::vector<std::string> args{NST_BINARY_PATH,   "stylize",
+                                    "--content",       images + "tubingen.jpg",
+                                    "--style",         images + "starry_night.jpg",
+                                    "--output",        out,
+                                    "--size",          std::to_string(size),
+                                    "--iterations",    "5",
+                                    "--lbfgs-history", "4",
+                                    "--threads",       "2",
+                                    "--print-every",   "0"};
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      // The child runs at this SIMD level (NST_SIMD); the rest of the environment is ours.
+      std::vector<std::string> vars{std::string("NST_SIMD=") + nst::kernels::simd_level_name(level)};
+      for (char** e = environ; *e; ++e)
+        if (std::string(*e).rfind("NST_SIMD=", 0) != 0) vars.emplace_back(*e);
+      std::vector<char*> envp;
+      for (std::string& v : vars) envp.push_back(v.data());
+      envp.push_back(nullptr);
+      pid_t pid = -1;
+      REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data()) == 0);
+      int status = 0;
+      rusage usage{};
+      REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
+      REQUIRE(WIFEXITED(status));
+      REQUIRE(WEXITSTATUS(status) == 0);
+      const double rss = double(usage.ru_maxrss) * 1024.0;
+      const double est = double(estimate(job(size, 4)));
+      INFO(nst::kernels::simd_level_name(level) << " at size " << size << ": estimate " << est / kMB
+                                                << " MB, measured " << rss / kMB << " MB");
+      CHECK(est >= rss);
+      CHECK(est <= 1.5 * rss);
+    }
   }
   fs::remove(out);
   fs::remove(out + ".json");

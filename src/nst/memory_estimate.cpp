@@ -119,7 +119,7 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   // buffer holds from 2^17 x 9/8 pixels on (Tensor::scratch borrows it).
   const int64_t transformed_weights = 36 * 512 * 512 * kFloat;
   const bool whole_u = h * w > (int64_t(1) << 17) && ax.largest < transformed_weights;
-  e.baseline = (int64_t(56) << 20) + (whole_u ? transformed_weights : 0);
+  e.baseline = (int64_t(36) << 20) + (whole_u ? transformed_weights : 0);
   return e;
 }
 
