@@ -1,4 +1,4 @@
-// One chunk of the optimisers' vector operations (src/nst/vector_ops.hpp), at the
+// One chunk of the optimisers' vector operations (src/optim/vector_ops.hpp), at the
 // active SIMD level, single-threaded. No xsimd in this header.
 //
 // Sums accumulate float products in double; the order within a chunk is fixed

@@ -69,17 +69,16 @@ class StateReader {
       : in_(in), what_(what) {
     char got[8];
     bytes(got, 8);
-    NST_CHECK(std::memcmp(got, magic, 8) == 0, what_, ": not a state file (expected magic '",
-              magic, "')");
+    NST_CHECK(std::memcmp(got, magic, 8) == 0, what_, ": not a state file (expected magic '", magic,
+              "')");
     const auto v = value<uint32_t>();
-    NST_CHECK(v == version, what_, ": state version ", v, " is not supported (expected ",
-              version, ")");
+    NST_CHECK(v == version, what_, ": state version ", v, " is not supported (expected ", version,
+              ")");
   }
 
   void bytes(void* data, size_t size) {
     in_.read(static_cast<char*>(data), static_cast<std::streamsize>(size));
-    NST_CHECK(in_.gcount() == static_cast<std::streamsize>(size), what_,
-              ": state is truncated");
+    NST_CHECK(in_.gcount() == static_cast<std::streamsize>(size), what_, ": state is truncated");
     hash_ = fnv1a_update(hash_, data, size);
   }
   template <class T>

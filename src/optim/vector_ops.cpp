@@ -1,4 +1,4 @@
-#include "nst/vector_ops.hpp"
+#include "optim/vector_ops.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -98,9 +98,8 @@ void vec_round_bf16(float* x, int64_t n) {
 }
 
 double vec_dot_bf16(const uint16_t* a, const float* b, int64_t n) {
-  return fixed_order_sum(n, [=](int64_t lo, int64_t hi) {
-    return kernels::dot_bf16_chunk(a + lo, b + lo, hi - lo);
-  });
+  return fixed_order_sum(
+      n, [=](int64_t lo, int64_t hi) { return kernels::dot_bf16_chunk(a + lo, b + lo, hi - lo); });
 }
 
 void vec_axpy_bf16(float* y, double alpha, const uint16_t* x, int64_t n) {

@@ -1,21 +1,24 @@
-#include "nst/adam.hpp"
+#include "optim/adam.hpp"
 
 #include <istream>
 #include <ostream>
 #include <utility>
 
 #include "nn/kernels/parallel.hpp"
-#include "nst/state_io.hpp"
-#include "nst/vector_ops.hpp"
+#include "optim/state_io.hpp"
+#include "optim/vector_ops.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
 
 const char* adam_stop_name(AdamStop stop) {
   switch (stop) {
-    case AdamStop::running: return "running";
-    case AdamStop::max_iterations: return "max iterations reached";
-    case AdamStop::non_finite: return "loss or gradient is not finite";
+    case AdamStop::running:
+      return "running";
+    case AdamStop::max_iterations:
+      return "max iterations reached";
+    case AdamStop::non_finite:
+      return "loss or gradient is not finite";
   }
   return "unknown";
 }
@@ -58,8 +61,8 @@ double adam_step(AdamState& st, float* x, const Objective& objective) {
   check_adam_options(st.options);
   const int64_t n = st.n;
   NST_CHECK(st.m.size() == static_cast<size_t>(n) && st.v.size() == static_cast<size_t>(n),
-            "adam: inconsistent state (n = ", n, ", m has ", st.m.size(), ", v has ",
-            st.v.size(), ")");
+            "adam: inconsistent state (n = ", n, ", m has ", st.m.size(), ", v has ", st.v.size(),
+            ")");
   if (st.stopped()) return st.f;
   st.g.resize(static_cast<size_t>(n));
   st.f = objective(x, st.g.data());

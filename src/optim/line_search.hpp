@@ -24,12 +24,12 @@ struct LineSearchOptions {
 };
 
 struct LineSearchResult {
-  double t = 0;       // chosen step; 0 if no trial met sufficient decrease
-  double f = 0;       // φ(t)
-  double dphi = 0;    // φ'(t)
+  double t = 0;     // chosen step; 0 if no trial met sufficient decrease
+  double f = 0;     // φ(t)
+  double dphi = 0;  // φ'(t)
   int evaluations = 0;
-  bool wolfe = false;          // t meets both strong-Wolfe conditions
-  bool last_evaluated = false; // t is the last point φ was evaluated at
+  bool wolfe = false;           // t meets both strong-Wolfe conditions
+  bool last_evaluated = false;  // t is the last point φ was evaluated at
 };
 
 // Throws nst::Error unless 0 < c1 < c2 < 1 and max_evaluations >= 1.
@@ -43,7 +43,7 @@ LineSearchResult strong_wolfe_line_search(const LineFunction& phi, double f0, do
 
 // Minimiser of the cubic through (t1, f1, d1) and (t2, f2, d2), clamped to
 // [lo, hi]; the midpoint of [lo, hi] if the cubic has no minimum.
-double cubic_minimizer(double t1, double f1, double d1, double t2, double f2, double d2,
-                       double lo, double hi);
+double cubic_minimizer(double t1, double f1, double d1, double t2, double f2, double d2, double lo,
+                       double hi);
 
 }  // namespace nst

@@ -1,4 +1,4 @@
-#include "nst/line_search.hpp"
+#include "optim/line_search.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,16 +10,16 @@ namespace nst {
 void check_line_search_options(const LineSearchOptions& options, const char* who) {
   NST_CHECK(options.c1 > 0 && options.c1 < options.c2 && options.c2 < 1, who,
             ": line search needs 0 < c1 < c2 < 1, got c1 = ", options.c1, ", c2 = ", options.c2);
-  NST_CHECK(options.max_evaluations >= 1, who,
-            ": line search needs max_evaluations >= 1, got ", options.max_evaluations);
+  NST_CHECK(options.max_evaluations >= 1, who, ": line search needs max_evaluations >= 1, got ",
+            options.max_evaluations);
   NST_CHECK(options.min_interval >= 0, who, ": line search min_interval must be >= 0, got ",
             options.min_interval);
 }
 
 // N&W eq. 3.59: with δ1 = d1 + d2 - 3 (f1 - f2)/(t1 - t2), δ2 = sign(t2 - t1) √(δ1² - d1 d2),
 // t = t2 - (t2 - t1) (d2 + δ2 - δ1) / (d2 - d1 + 2 δ2).
-double cubic_minimizer(double t1, double f1, double d1, double t2, double f2, double d2,
-                       double lo, double hi) {
+double cubic_minimizer(double t1, double f1, double d1, double t2, double f2, double d2, double lo,
+                       double hi) {
   const double delta1 = d1 + d2 - 3 * (f1 - f2) / (t1 - t2);
   const double square = delta1 * delta1 - d1 * d2;
   if (square >= 0) {
@@ -68,8 +68,7 @@ LineSearchResult zoom(const LineFunction& phi, double f0, double dphi0, Point lo
 LineSearchResult strong_wolfe_line_search(const LineFunction& phi, double f0, double dphi0,
                                           double t_init, const LineSearchOptions& o) {
   check_line_search_options(o, "line search");
-  NST_CHECK(dphi0 < 0, "line search: direction is not a descent direction (phi'(0) = ", dphi0,
-            ")");
+  NST_CHECK(dphi0 < 0, "line search: direction is not a descent direction (phi'(0) = ", dphi0, ")");
   NST_CHECK(t_init > 0 && std::isfinite(t_init), "line search: initial step must be > 0, got ",
             t_init);
   Point prev{0, f0, dphi0};
@@ -86,8 +85,8 @@ LineSearchResult strong_wolfe_line_search(const LineFunction& phi, double f0, do
     if (d >= 0) return zoom(phi, f0, dphi0, cur, prev, t, evaluations, o);
     if (evaluations >= o.max_evaluations) return {t, f, d, evaluations, false, true};
     // Still going down: extrapolate, at least 1% further, at most 10x.
-    const double next = cubic_minimizer(prev.t, prev.f, prev.d, t, f, d,
-                                        t + 0.01 * (t - prev.t), 10 * t);
+    const double next =
+        cubic_minimizer(prev.t, prev.f, prev.d, t, f, d, t + 0.01 * (t - prev.t), 10 * t);
     prev = cur;
     t = next;
   }

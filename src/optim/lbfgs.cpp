@@ -1,4 +1,4 @@
-#include "nst/lbfgs.hpp"
+#include "optim/lbfgs.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,24 +7,33 @@
 #include <ostream>
 #include <utility>
 
-#include "nst/line_search.hpp"
-#include "nst/state_io.hpp"
-#include "nst/vector_ops.hpp"
+#include "optim/line_search.hpp"
+#include "optim/state_io.hpp"
+#include "optim/vector_ops.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
 
 const char* lbfgs_stop_name(LbfgsStop stop) {
   switch (stop) {
-    case LbfgsStop::running: return "running";
-    case LbfgsStop::max_iterations: return "max iterations reached";
-    case LbfgsStop::max_evaluations: return "max function evaluations reached";
-    case LbfgsStop::gradient_tolerance: return "gradient below tolerance";
-    case LbfgsStop::change_tolerance: return "relative change of the loss below tolerance";
-    case LbfgsStop::step_tolerance: return "step below tolerance";
-    case LbfgsStop::not_descent: return "no descent direction";
-    case LbfgsStop::line_search_failed: return "line search found no decrease";
-    case LbfgsStop::non_finite: return "loss or gradient is not finite";
+    case LbfgsStop::running:
+      return "running";
+    case LbfgsStop::max_iterations:
+      return "max iterations reached";
+    case LbfgsStop::max_evaluations:
+      return "max function evaluations reached";
+    case LbfgsStop::gradient_tolerance:
+      return "gradient below tolerance";
+    case LbfgsStop::change_tolerance:
+      return "relative change of the loss below tolerance";
+    case LbfgsStop::step_tolerance:
+      return "step below tolerance";
+    case LbfgsStop::not_descent:
+      return "no descent direction";
+    case LbfgsStop::line_search_failed:
+      return "line search found no decrease";
+    case LbfgsStop::non_finite:
+      return "loss or gradient is not finite";
   }
   return "unknown";
 }
@@ -34,10 +43,8 @@ void check_lbfgs_options(const LbfgsOptions& o) {
   NST_CHECK(o.lr > 0 && std::isfinite(o.lr), "lbfgs: lr must be > 0 and finite, got ", o.lr);
   NST_CHECK(o.line_search == LineSearch::none || o.line_search == LineSearch::strong_wolfe,
             "lbfgs: unknown line search ", static_cast<int>(o.line_search));
-  NST_CHECK(o.max_iterations >= 1, "lbfgs: max_iterations must be >= 1, got ",
-            o.max_iterations);
-  NST_CHECK(o.max_evaluations >= 0, "lbfgs: max_evaluations must be >= 0, got ",
-            o.max_evaluations);
+  NST_CHECK(o.max_iterations >= 1, "lbfgs: max_iterations must be >= 1, got ", o.max_iterations);
+  NST_CHECK(o.max_evaluations >= 0, "lbfgs: max_evaluations must be >= 0, got ", o.max_evaluations);
   NST_CHECK(o.grad_tolerance >= 0 && o.change_tolerance >= 0 && o.step_tolerance >= 0 &&
                 o.min_curvature >= 0,
             "lbfgs: tolerances must be >= 0, got grad ", o.grad_tolerance, ", change ",
@@ -91,9 +98,7 @@ std::vector<float> HistoryVector::to_floats() const {
   return out;
 }
 
-int64_t LbfgsState::history_floats() const {
-  return static_cast<int64_t>(s.size() + y.size()) * n;
-}
+int64_t LbfgsState::history_floats() const { return static_cast<int64_t>(s.size() + y.size()) * n; }
 
 int64_t LbfgsState::history_bytes() const {
   return history_floats() * (options.bf16_history ? 2 : 4);
@@ -229,8 +234,8 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
   const int64_t n = st.n;
   NST_CHECK(st.g.size() == static_cast<size_t>(n) && st.s.size() == st.y.size() &&
                 st.s.size() == st.rho.size(),
-            "lbfgs: inconsistent state (n = ", n, ", g has ", st.g.size(), ", pairs ",
-            st.s.size(), "/", st.y.size(), "/", st.rho.size(), ")");
+            "lbfgs: inconsistent state (n = ", n, ", g has ", st.g.size(), ", pairs ", st.s.size(),
+            "/", st.y.size(), "/", st.rho.size(), ")");
   while (st.s.size() > static_cast<size_t>(st.options.history)) {  // history was lowered
     st.s.erase(st.s.begin());
     st.y.erase(st.y.begin());
@@ -240,8 +245,10 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
     st.f = st.f_prev = evaluate(st, x, objective);
     st.evaluated = true;
     const double g_max = vec_max_abs(st.g.data(), n);
-    if (!std::isfinite(st.f) || !std::isfinite(g_max)) st.stop = LbfgsStop::non_finite;
-    else if (g_max <= st.options.grad_tolerance) st.stop = LbfgsStop::gradient_tolerance;
+    if (!std::isfinite(st.f) || !std::isfinite(g_max))
+      st.stop = LbfgsStop::non_finite;
+    else if (g_max <= st.options.grad_tolerance)
+      st.stop = LbfgsStop::gradient_tolerance;
   }
   if (st.stopped()) return st.f;
 
@@ -380,8 +387,8 @@ void LbfgsState::load_state(std::istream& in) {
     fail("lbfgs: corrupt state: ", e.what());
   }
   const auto n_saved = r.value<int64_t>();
-  NST_CHECK(n_saved == n, "lbfgs: the state is for n = ", n_saved, " values, this optimiser has n = ",
-            n);
+  NST_CHECK(n_saved == n, "lbfgs: the state is for n = ", n_saved,
+            " values, this optimiser has n = ", n);
   LbfgsState st(n, o);
   st.iteration = r.value<int64_t>();
   r.expect(st.iteration >= 0, "iteration");

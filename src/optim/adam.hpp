@@ -15,7 +15,7 @@
 #include <iosfwd>
 #include <vector>
 
-#include "nst/objective.hpp"
+#include "optim/objective.hpp"
 
 namespace nst {
 
@@ -44,11 +44,11 @@ struct AdamState {
   int64_t n = 0;
   int64_t iteration = 0;  // t, steps taken
   AdamStop stop = AdamStop::running;
-  double f = 0;           // f(x) before the last step
-  std::vector<float> m;   // [n] first-moment estimate
-  std::vector<float> v;   // [n] second-moment estimate
+  double f = 0;          // f(x) before the last step
+  std::vector<float> m;  // [n] first-moment estimate
+  std::vector<float> v;  // [n] second-moment estimate
 
-  std::vector<float> g;   // [n] work space: ∇f(x) of the last step (not saved)
+  std::vector<float> g;  // [n] work space: ∇f(x) of the last step (not saved)
 
   bool stopped() const { return stop != AdamStop::running; }
 

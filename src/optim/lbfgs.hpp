@@ -31,7 +31,7 @@
 #include <iosfwd>
 #include <vector>
 
-#include "nst/objective.hpp"
+#include "optim/objective.hpp"
 
 namespace nst {
 
@@ -52,9 +52,9 @@ enum class LbfgsStop : int32_t {
 const char* lbfgs_stop_name(LbfgsStop stop);
 
 struct LbfgsOptions {
-  int history = 100;  // m, pairs kept (neural-style and torch.optim.LBFGS use 100)
+  int history = 100;          // m, pairs kept (neural-style and torch.optim.LBFGS use 100)
   bool bf16_history = false;  // keep s and y as bfloat16 (half the memory)
-  double lr = 1.0;    // fixed step; also the first trial step of the line search
+  double lr = 1.0;            // fixed step; also the first trial step of the line search
   LineSearch line_search = LineSearch::none;
   int64_t max_iterations = 1000;
   int64_t max_evaluations = 0;  // 0: max_iterations * 5 / 4, as torch.optim.LBFGS
@@ -74,7 +74,7 @@ void check_lbfgs_options(const LbfgsOptions& options);
 class HistoryVector {
  public:
   HistoryVector() = default;
-  HistoryVector(const std::vector<float>& x);  // NOLINT: float32, as given
+  HistoryVector(const std::vector<float>& x);           // NOLINT: float32, as given
   HistoryVector(const float* x, int64_t n, bool bf16);  // x must already be bf16-rounded if bf16
 
   int64_t size() const { return bf16_ ? int64_t(b16_.size()) : int64_t(f32_.size()); }
@@ -100,12 +100,12 @@ struct LbfgsState {
   int64_t iteration = 0;    // iterations done
   int64_t evaluations = 0;  // calls of the objective
   LbfgsStop stop = LbfgsStop::running;
-  bool evaluated = false;   // f and g hold f(x), ∇f(x) of the caller's x
-  double f = 0;             // f(x)
-  double f_prev = 0;        // f before the last iteration
-  double t = 0;             // step length of the last iteration
-  double h_diag = 1;        // γ = sᵀy / yᵀy of the newest pair; H0 = γ I
-  std::vector<float> g;     // [n] ∇f(x)
+  bool evaluated = false;  // f and g hold f(x), ∇f(x) of the caller's x
+  double f = 0;            // f(x)
+  double f_prev = 0;       // f before the last iteration
+  double t = 0;            // step length of the last iteration
+  double h_diag = 1;       // γ = sᵀy / yᵀy of the newest pair; H0 = γ I
+  std::vector<float> g;    // [n] ∇f(x)
   // Curvature pairs, oldest first: s_i = x_{i+1} - x_i = t d, y_i = g_{i+1} - g_i,
   // rho_i = 1 / y_iᵀs_i. At most options.history of each, n values each.
   std::vector<HistoryVector> s, y;
