@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "bench.hpp"
-#include "io/args.hpp"
+#include "tools/args.hpp"
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/simd.hpp"
 #include "tensor/check.hpp"

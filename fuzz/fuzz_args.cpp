@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nst/config.hpp"
+#include "tools/options.hpp"
 #include "tensor/check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -27,13 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     nst::StylizeConfig c;
-    nst::parse_stylize_args(int(argv.size()), argv.data(), c);
+    nst::cli::parse_stylize_args(int(argv.size()), argv.data(), c);
   } catch (const nst::Error&) {
   }
   try {
     nst::LossConfig c;
     argv[0] = "loss";
-    nst::parse_loss_args(int(argv.size()), argv.data(), c);
+    nst::cli::parse_loss_args(int(argv.size()), argv.data(), c);
   } catch (const nst::Error&) {
   }
   return 0;

@@ -7,11 +7,12 @@
 #include <cstring>
 #include <sstream>
 
-#include "nst/adam.hpp"
 #include "nst/checkpoint.hpp"
 #include "nst/config.hpp"
-#include "nst/lbfgs.hpp"
-#include "nst/state_io.hpp"
+#include "tools/options.hpp"
+#include "optim/adam.hpp"
+#include "optim/lbfgs.hpp"
+#include "optim/state_io.hpp"
 #include "temp_file.hpp"
 #include "tensor/check.hpp"
 
@@ -50,7 +51,7 @@ void load_all(const std::string& bytes) {
       argv.push_back(a.c_str());
     }
     nst::StylizeConfig config;
-    nst::parse_stylize_args(int(argv.size()), argv.data(), config);
+    nst::cli::parse_stylize_args(int(argv.size()), argv.data(), config);
   } catch (const nst::Error&) {
   }
 }

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "io/weights.hpp"
-#include "nst/state_io.hpp"
+#include "optim/state_io.hpp"
 #include "temp_file.hpp"
 #include "tensor/check.hpp"
 

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
-#include "nst/objective.hpp"
+#include "optim/objective.hpp"
 
 namespace nst::testing {
 
@@ -51,7 +51,8 @@ struct Quadratic {
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < n; ++j) {
         double sum = i == j ? 1.0 : 0.0;
-        for (int64_t k = 0; k < n; ++k) sum += m[size_t(k * n + i)] * m[size_t(k * n + j)] / double(n);
+        for (int64_t k = 0; k < n; ++k)
+          sum += m[size_t(k * n + i)] * m[size_t(k * n + j)] / double(n);
         a[size_t(i * n + j)] = sum;
       }
   }

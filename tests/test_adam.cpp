@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "nst/adam.hpp"
-#include "nst/vector_ops.hpp"
+#include "optim/adam.hpp"
+#include "optim/vector_ops.hpp"
 #include "optim_problems.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
@@ -15,8 +15,7 @@ using namespace nst;
 using nst::testing::Quadratic;
 using nst::testing::same_bits;
 
-TEST_CASE("adam: the first step moves every coordinate by lr against the gradient sign",
-          "[adam]") {
+TEST_CASE("adam: the first step moves every coordinate by lr against the gradient sign", "[adam]") {
   // t = 1: m̂ = g, v̂ = g², so Δx = -lr g / (|g| + ε).
   const int64_t n = 12;
   const Quadratic q(n, 2);
@@ -139,8 +138,7 @@ TEST_CASE("adam: bad options, inputs and non-finite losses", "[adam]") {
                     Catch::Contains("beta1"));
   CHECK_THROWS_WITH(AdamState(3, with([](AdamOptions& o) { o.beta2 = -0.1; })),
                     Catch::Contains("beta2"));
-  CHECK_THROWS_WITH(AdamState(3, with([](AdamOptions& o) { o.eps = 0; })),
-                    Catch::Contains("eps"));
+  CHECK_THROWS_WITH(AdamState(3, with([](AdamOptions& o) { o.eps = 0; })), Catch::Contains("eps"));
   CHECK_THROWS_AS(AdamState(3, with([](AdamOptions& o) { o.max_iterations = 0; })), Error);
   CHECK_THROWS_WITH(AdamState(-1, AdamOptions{}), Catch::Contains("n > 0"));
   AdamState state(3, AdamOptions{});

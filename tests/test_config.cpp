@@ -2,10 +2,11 @@
 
 #include "testing.hpp"
 
-#include "io/args.hpp"
+#include "tools/args.hpp"
 #include "io/json_writer.hpp"
 #include "io/npy.hpp"
 #include "nst/config.hpp"
+#include "tools/options.hpp"
 #include "tensor/check.hpp"
 
 using namespace nst;
@@ -17,7 +18,7 @@ StylizeConfig parse(std::vector<std::string> args) {
   std::vector<const char*> argv;
   for (auto& a : args) argv.push_back(a.c_str());
   StylizeConfig c;
-  REQUIRE(parse_stylize_args(int(argv.size()), argv.data(), c));
+  REQUIRE(cli::parse_stylize_args(int(argv.size()), argv.data(), c));
   return c;
 }
 
@@ -108,7 +109,7 @@ TEST_CASE("stylize flags: bad input is refused with a clear message", "[config]"
     for (auto& a : args) argv.push_back(a.c_str());
     StylizeConfig c;
     INFO("expected: " << message);
-    CHECK_THROWS_WITH(parse_stylize_args(int(argv.size()), argv.data(), c), Catch::Contains(message));
+    CHECK_THROWS_WITH(cli::parse_stylize_args(int(argv.size()), argv.data(), c), Catch::Contains(message));
   };
   fails({"--style", "s.jpg"}, "--content is required");
   fails({"--content", "c.jpg"}, "--style is required");

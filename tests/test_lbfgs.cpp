@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "nst/lbfgs.hpp"
-#include "nst/vector_ops.hpp"
+#include "optim/lbfgs.hpp"
+#include "optim/vector_ops.hpp"
 #include "optim_problems.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
@@ -71,8 +71,7 @@ TEST_CASE("lbfgs: strong Wolfe reaches the 2-D Rosenbrock minimum (1, 1)", "[lbf
   });
 }
 
-TEST_CASE("lbfgs: strong Wolfe reaches the 10-D Rosenbrock chain minimum (1, ..., 1)",
-          "[lbfgs]") {
+TEST_CASE("lbfgs: strong Wolfe reaches the 10-D Rosenbrock chain minimum (1, ..., 1)", "[lbfgs]") {
   const int64_t n = 10;
   std::vector<float> x(n);
   for (int64_t i = 0; i < n; ++i) x[i] = i % 2 == 0 ? 0.5f : 1.5f;
@@ -116,8 +115,7 @@ TEST_CASE("lbfgs: a convex quadratic converges in few iterations", "[lbfgs]") {
   CHECK(max_error_to(x, q.c) < 1e-4);
 }
 
-TEST_CASE("lbfgs: without line search the fixed-step rule converges on a quadratic",
-          "[lbfgs]") {
+TEST_CASE("lbfgs: without line search the fixed-step rule converges on a quadratic", "[lbfgs]") {
   const int64_t n = 12;
   const Quadratic q(n, 5);
   std::vector<float> x(n, 0.0f);
@@ -141,8 +139,7 @@ TEST_CASE("lbfgs: without line search the fixed-step rule converges on a quadrat
   CHECK(max_error_to(x, q.c) < 1e-4);
 }
 
-TEST_CASE("lbfgs: two-loop recursion equals the explicit BFGS inverse-Hessian update",
-          "[lbfgs]") {
+TEST_CASE("lbfgs: two-loop recursion equals the explicit BFGS inverse-Hessian update", "[lbfgs]") {
   // H0 = γ I, H_{i+1} = (I - ρ s yᵀ) H_i (I - ρ y sᵀ) + ρ s sᵀ (N&W eq. 7.19); d = -H g.
   const int64_t n = 7;
   LbfgsOptions o;
@@ -354,26 +351,27 @@ TEST_CASE("bf16: rounding to nearest even, NaN and infinities kept", "[lbfgs][bf
   std::vector<float> v = random_floats(4097, 5, -1000.0f, 1000.0f);
   std::vector<float> r = v;
   vec_round_bf16(r.data(), int64_t(r.size()));
-  for (size_t i = 0; i < v.size(); ++i) REQUIRE(std::fabs(r[i] - v[i]) <= std::fabs(v[i]) * 0x1p-8f);
+  for (size_t i = 0; i < v.size(); ++i)
+    REQUIRE(std::fabs(r[i] - v[i]) <= std::fabs(v[i]) * 0x1p-8f);
 }
 
 TEST_CASE("bf16: dot and axpy give the bits of their float twins on the decoded vector",
           "[lbfgs][bf16]") {
   nst::testing::for_each_simd_level([](kernels::SimdLevel) {
-  for (int64_t n : {1, 31, 16384, 16384 * 3 + 5}) {
-    INFO("n = " << n);
-    const std::vector<float> a = random_floats(size_t(n), 7, -3.0f, 3.0f);
-    const std::vector<float> b = random_floats(size_t(n), 8, -3.0f, 3.0f);
-    std::vector<uint16_t> h(static_cast<size_t>(n));
-    vec_to_bf16(h.data(), a.data(), n);
-    std::vector<float> decoded(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) decoded[size_t(i)] = bf16_to_float(h[size_t(i)]);
-    CHECK(same_bits(vec_dot_bf16(h.data(), b.data(), n), vec_dot(decoded.data(), b.data(), n)));
-    std::vector<float> y1 = b, y2 = b;
-    vec_axpy_bf16(y1.data(), -0.7, h.data(), n);
-    vec_axpy(y2.data(), -0.7, decoded.data(), n);
-    CHECK(y1 == y2);
-  }
+    for (int64_t n : {1, 31, 16384, 16384 * 3 + 5}) {
+      INFO("n = " << n);
+      const std::vector<float> a = random_floats(size_t(n), 7, -3.0f, 3.0f);
+      const std::vector<float> b = random_floats(size_t(n), 8, -3.0f, 3.0f);
+      std::vector<uint16_t> h(static_cast<size_t>(n));
+      vec_to_bf16(h.data(), a.data(), n);
+      std::vector<float> decoded(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) decoded[size_t(i)] = bf16_to_float(h[size_t(i)]);
+      CHECK(same_bits(vec_dot_bf16(h.data(), b.data(), n), vec_dot(decoded.data(), b.data(), n)));
+      std::vector<float> y1 = b, y2 = b;
+      vec_axpy_bf16(y1.data(), -0.7, h.data(), n);
+      vec_axpy(y2.data(), -0.7, decoded.data(), n);
+      CHECK(y1 == y2);
+    }
   });
 }
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "nst/lbfgs.hpp"
+#include "optim/lbfgs.hpp"
 #include "optim_problems.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
@@ -14,8 +14,8 @@ using nst::testing::same_bits;
 
 // Runs `first` steps, saves, runs `second` more; then restores into a fresh state and
 // checks the continued iterates and losses match bit for bit.
-static void check_resume(const LbfgsOptions& o, const Objective& f, std::vector<float> x,
-                         int first, int second) {
+static void check_resume(const LbfgsOptions& o, const Objective& f, std::vector<float> x, int first,
+                         int second) {
   const int64_t n = static_cast<int64_t>(x.size());
   LbfgsState state(n, o);
   for (int i = 0; i < first; ++i) lbfgs_step(state, x.data(), f);
@@ -100,4 +100,3 @@ TEST_CASE("lbfgs: a corrupt or mismatched state is rejected", "[lbfgs]") {
   LbfgsState other_n(n + 1, LbfgsOptions{});
   CHECK_THROWS_WITH(other_n.load_state(in), Catch::Contains("n = 6"));
 }
-

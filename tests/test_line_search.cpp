@@ -2,8 +2,8 @@
 #include <cstring>
 #include <vector>
 
-#include "nst/line_search.hpp"
-#include "nst/vector_ops.hpp"
+#include "optim/line_search.hpp"
+#include "optim/vector_ops.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
 
@@ -31,8 +31,7 @@ const Curve kCurves[] = {
 
 }  // namespace
 
-TEST_CASE("line search: the test curves' derivatives match finite differences",
-          "[line-search]") {
+TEST_CASE("line search: the test curves' derivatives match finite differences", "[line-search]") {
   for (const Curve& c : kCurves) {
     INFO(c.name);
     for (double t : {0.0, 0.3, 1.7, 4.0}) {
@@ -43,8 +42,7 @@ TEST_CASE("line search: the test curves' derivatives match finite differences",
   }
 }
 
-TEST_CASE("line search: cubic interpolation is exact on cubics and quadratics",
-          "[line-search]") {
+TEST_CASE("line search: cubic interpolation is exact on cubics and quadratics", "[line-search]") {
   // p(t) = t³ - 3t has its local minimum at t = 1.
   CHECK(cubic_minimizer(0, 0, -3, 2, 2, 9, -10, 10) == Approx(1.0).epsilon(1e-12));
   CHECK(cubic_minimizer(2, 2, 9, 0, 0, -3, -10, 10) == Approx(1.0).epsilon(1e-12));
@@ -122,8 +120,8 @@ TEST_CASE("line search: NaN regions, tight budgets and bad inputs", "[line-searc
 
 TEST_CASE("vector ops: SIMD kernels match the references on odd sizes at every level",
           "[line-search][vector-ops]") {
-  const std::vector<int64_t> sizes = {1, 3, 5, 7, 9, 13, 31, 33, kVectorChunk + 1,
-                                      3 * kVectorChunk + 17};
+  const std::vector<int64_t> sizes = {
+      1, 3, 5, 7, 9, 13, 31, 33, kVectorChunk + 1, 3 * kVectorChunk + 17};
   for (int64_t n : sizes) {
     INFO("n = " << n);
     const Tensor a = nst::testing::random_tensor({n}, 1, -2, 2);

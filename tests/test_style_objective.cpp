@@ -1,11 +1,10 @@
-#include "testing.hpp"
-
 #include <cmath>
 #include <random>
 
 #include "fixture.hpp"
-#include "nst/lbfgs.hpp"
 #include "nst/style_objective.hpp"
+#include "optim/lbfgs.hpp"
+#include "testing.hpp"
 #include "vgg_util.hpp"
 
 using namespace nst;
@@ -14,7 +13,6 @@ using nst::testing::relative_error;
 namespace {
 
 double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
-
 
 }  // namespace
 
@@ -65,7 +63,8 @@ TEST_CASE("objective: gradient agrees with finite differences", "[objective]") {
       xp[i] += float(eps) * v[i];
       xm[i] -= float(eps) * v[i];
     }
-    const double fd = (objective.evaluate(xp, nullptr).total - objective.evaluate(xm, nullptr).total) / (2 * eps);
+    const double fd =
+        (objective.evaluate(xp, nullptr).total - objective.evaluate(xm, nullptr).total) / (2 * eps);
     double analytic = 0;
     for (int64_t i = 0; i < x.numel(); ++i) analytic += double(grad[i]) * v[i];
     INFO("trial " << trial << ": finite difference " << fd << ", analytic " << analytic);
@@ -73,7 +72,8 @@ TEST_CASE("objective: gradient agrees with finite differences", "[objective]") {
   }
 }
 
-TEST_CASE("objective: L-BFGS with line search decreases the real loss monotonically", "[objective][lbfgs]") {
+TEST_CASE("objective: L-BFGS with line search decreases the real loss monotonically",
+          "[objective][lbfgs]") {
   NST_REQUIRE_VGG19(net, false);
   auto fx = testing::read_fixture("style_objective.bin");
   StyleObjective objective(*net, ObjectiveConfig{});
@@ -105,7 +105,12 @@ TEST_CASE("objective: L-BFGS with line search decreases the real loss monotonica
   }
   CHECK(state.stop == LbfgsStop::max_iterations);
   CHECK(prev < 0.5 * first);
-  CHECK_THROWS_WITH(StyleObjective(*net, [] { ObjectiveConfig c; c.style_layers = {"relu7_1"}; return c; }()),
+  CHECK_THROWS_WITH(StyleObjective(*net,
+                                   [] {
+                                     ObjectiveConfig c;
+                                     c.style_layers = {"relu7_1"};
+                                     return c;
+                                   }()),
                     Catch::Contains("unknown layer"));
   StyleObjective unset(*net, ObjectiveConfig{});
   CHECK_THROWS_WITH(unset.evaluate(x, nullptr), Catch::Contains("set_content"));

@@ -151,3 +151,33 @@ TEST_CASE("stylize: a checkpoint for other scales is refused", "[stylize]") {
   bad.scale = 5;
   CHECK_THROWS_WITH(run(c, {}, &bad), Catch::Contains("does not match the scales"));
 }
+
+// The driver's optimiser runs for the run's iterations, not its own default:
+// Adam's default limit of 1000 steps once froze the image of longer runs (every
+// step after the 1000th returned at once). A quadratic, no network needed.
+TEST_CASE("stylize driver: Adam runs every iteration of a long run", "[stylize][adam]") {
+  nst::StylizeConfig c = small_job("adam", 1500);
+  c.learning_rate = 1e-3;  // small steps: x moves at every one of the 1500
+  std::vector<float> x(7, 100.0f);
+  const nst::Objective f = [](const float* p, float* g) {
+    double s = 0;
+    for (int64_t i = 0; i < 7; ++i) {
+      g[i] = 2.0f * p[i];
+      s += double(p[i]) * p[i];
+    }
+    return s;
+  };
+  std::unique_ptr<nst::Optimizer> opt = nst::make_optimizer(c, 7);
+  CHECK(!opt->loss_after_step());
+  for (int64_t it = 0; it < 1500; ++it) {
+    INFO("step " << it + 1);
+    REQUIRE(!opt->stopped());
+    const float before = x[0];
+    opt->step(x.data(), f);
+    REQUIRE(x[0] != before);
+  }
+  CHECK(opt->stopped());  // at the run's limit, not early
+  CHECK(opt->early_stop_reason().empty());
+  CHECK(opt->evaluations() == 1500);
+  CHECK(nst::make_optimizer(small_job("lbfgs", 3), 7)->loss_after_step());
+}

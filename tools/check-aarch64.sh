@@ -8,7 +8,7 @@ if ! command -v aarch64-linux-gnu-g++ >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get install -y -qq g++-aarch64-linux-gnu >/dev/null
 fi
-flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Wshadow -Werror -Isrc -isystem /usr/include/stb
+flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Wshadow -Werror -Isrc -I. -isystem /usr/include/stb
        -idirafter /usr/include -DNST_HAVE_NEON=1 -DNST_VERSION='"aarch64-check"')
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -7,7 +7,7 @@
 
 #include "cli.hpp"
 #include "common.hpp"
-#include "io/args.hpp"
+#include "tools/args.hpp"
 #include "io/image.hpp"
 #include "io/json_writer.hpp"
 #include "nn/vgg19.hpp"

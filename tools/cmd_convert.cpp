@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "io/args.hpp"
+#include "tools/args.hpp"
 #include "io/convert.hpp"
 #include "tensor/check.hpp"
 

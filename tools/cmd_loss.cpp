@@ -11,6 +11,7 @@
 #include "io/json_writer.hpp"
 #include "io/npy.hpp"
 #include "nst/config.hpp"
+#include "tools/options.hpp"
 #include "nst/stylize.hpp"
 #include "nst/style_objective.hpp"
 #include "tensor/check.hpp"
@@ -19,7 +20,7 @@ namespace {
 
 int run(int argc, const char* const* argv) {
   nst::LossConfig c;
-  if (!nst::parse_loss_args(argc, argv, c)) return 0;
+  if (!nst::cli::parse_loss_args(argc, argv, c)) return 0;
   if (!c.dump_grad.empty()) {  // before the work, not after
     const std::filesystem::path dir = std::filesystem::path(c.dump_grad).parent_path();
     NST_CHECK(dir.empty() || std::filesystem::is_directory(dir), "nst loss: --dump-grad folder '",

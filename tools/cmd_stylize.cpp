@@ -19,6 +19,7 @@
 #include "nn/kernels/simd.hpp"
 #include "nst/checkpoint.hpp"
 #include "nst/config.hpp"
+#include "tools/options.hpp"
 #include "nst/memory_estimate.hpp"
 #include "nst/stylize.hpp"
 #include "tensor/check.hpp"
@@ -69,27 +70,14 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
   j.key("engine").value(std::string("nst ") + NST_VERSION);
   j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
   j.key("threads").value(int64_t(nst::kernels::num_threads()));
-  j.key("content").value(c.content).key("styles").array(c.styles);
-  j.key("style_blend").array(c.style_blend).key("output").value(c.output);
+  // Every recorded option (tools/options.cpp), then what the run resolved.
+  nst::cli::record_stylize_options(j, c);
+  j.key("weights").value(net.path()).key("weights_checksum").value(net.checksum());
   // Which bytes this record describes: a reader can check that the picture at
   // `output` is the one this run wrote.
   char checksum[17];
   std::snprintf(checksum, sizeof checksum, "%016llx", (unsigned long long)picture.checksum);
   j.key("output_bytes").value(int64_t(picture.bytes)).key("output_fnv1a64").value(checksum);
-  j.key("weights").value(net.path()).key("weights_checksum").value(net.checksum());
-  j.key("size").value(c.size).key("scales").array(nst::scale_sizes(c));
-  j.key("iterations").value(c.iterations).key("optimizer").value(c.optimizer);
-  j.key("learning_rate").value(c.learning_rate).key("lbfgs_history").value(c.lbfgs_history);
-  j.key("lbfgs_precision").value(c.lbfgs_precision);
-  j.key("line_search").value(c.line_search).key("init").value(c.init);
-  j.key("style_scale").value(c.style_scale).key("original_colors").value(c.original_colors);
-  j.key("match_histogram").value(c.match_histogram).key("seed").value(int64_t(c.seed));
-  const auto& o = c.objective;
-  j.key("content_weight").value(o.content_weight).key("style_weight").value(o.style_weight);
-  j.key("tv_weight").value(o.tv_weight).key("content_layers").array(o.content_layers);
-  j.key("style_layers").array(o.style_layers).key("pooling").value(o.pooling);
-  j.key("style_layer_weights").array(o.style_layer_weights);
-  j.key("content_layer_weights").array(o.content_layer_weights);
   j.key("result").begin_object();
   j.key("interrupted").value(r.interrupted).key("diverged").value(r.diverged);
   j.key("seconds").value(r.seconds).key("final_loss").value(r.final_loss.total);
@@ -171,7 +159,7 @@ bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst
 
 int run(int argc, const char* const* argv) {
   nst::StylizeConfig c;
-  if (!nst::parse_stylize_args(argc, argv, c)) return 0;
+  if (!nst::cli::parse_stylize_args(argc, argv, c)) return 0;
   std::vector<std::string> args(argv + 1, argv + argc);
   nst::Checkpoint resume;
   const std::string resumed_from = c.resume;
@@ -184,7 +172,7 @@ int run(int argc, const char* const* argv) {
     std::vector<const char*> v{"stylize"};
     for (const std::string& a : args) v.push_back(a.c_str());
     c = nst::StylizeConfig();
-    NST_CHECK(nst::parse_stylize_args(int(v.size()), v.data(), c), "checkpoint: bad arguments");
+    NST_CHECK(nst::cli::parse_stylize_args(int(v.size()), v.data(), c), "checkpoint: bad arguments");
     std::fprintf(stderr, "nst stylize: resuming at scale %zu, iteration %lld\n", resume.state.scale + 1,
                  (long long)resume.state.iteration);
   }

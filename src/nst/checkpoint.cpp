@@ -4,7 +4,7 @@
 
 #include "io/atomic_write.hpp"
 #include "io/file_util.hpp"
-#include "nst/state_io.hpp"
+#include "optim/state_io.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -21,7 +21,9 @@ uint64_t fnv1a(const char* p, size_t n) { return fnv1a_update(kFnvOffset, p, n);
 class Writer {
  public:
   template <class T>
-  void pod(const T& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void pod(const T& v) {
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
   void str(const std::string& s) {
     pod(uint64_t(s.size()));
     out += s;
@@ -119,7 +121,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   s.iteration = r.pod<int64_t>();
   s.done = r.pod<int64_t>();
   NST_CHECK(s.scale < 1000 && s.iteration >= 0 && s.done >= s.iteration, "checkpoint '", path,
-            "': corrupt position (scale ", s.scale, ", iteration ", s.iteration, ", done ", s.done, ")");
+            "': corrupt position (scale ", s.scale, ", iteration ", s.iteration, ", done ", s.done,
+            ")");
   const uint64_t nscales = r.pod<uint64_t>();
   NST_CHECK(nscales < 1000, "checkpoint '", path, "': corrupt scale list");
   for (uint64_t i = 0; i < nscales; ++i) {
@@ -146,7 +149,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::memcpy(s.x.data(), bytes.data() + r.pos, size_t(shape.numel()) * sizeof(float));
   r.pos += size_t(shape.numel()) * sizeof(float);
   s.optimizer_state = r.str();
-  NST_CHECK(r.pos + 8 == bytes.size(), "checkpoint '", path, "': unexpected bytes after the fields");
+  NST_CHECK(r.pos + 8 == bytes.size(), "checkpoint '", path,
+            "': unexpected bytes after the fields");
   return c;
 }
 

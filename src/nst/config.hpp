@@ -1,5 +1,6 @@
-// Everything a stylisation run needs to know, parsed from the command line
-// (parse_stylize_args) or filled in by a program that links the library.
+// Everything a stylisation run needs to know: plain structs, filled in by the
+// CLI (tools/options.hpp parses the flags into them) or by a program that
+// links the library.
 #pragma once
 
 #include <cstdint>
@@ -66,11 +67,5 @@ struct LossConfig {
   bool json = false;
   ObjectiveConfig objective;
 };
-bool parse_loss_args(int argc, const char* const* argv, LossConfig& config);
-
-// Parses `nst stylize` arguments (argv[0] is the subcommand name). Accepts the
-// classic neural-style spellings (-content_image, -style_image, ...) as
-// aliases. Returns false when --help was printed. Throws nst::Error on bad input.
-bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& config);
 
 }  // namespace nst

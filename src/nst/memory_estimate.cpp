@@ -8,9 +8,9 @@
 
 #include "io/image.hpp"
 #include "nn/vgg19.hpp"
-#include "nst/adam.hpp"
-#include "nst/lbfgs.hpp"
 #include "nst/stylize.hpp"
+#include "optim/adam.hpp"
+#include "optim/lbfgs.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {

@@ -6,9 +6,8 @@
 #include <sstream>
 
 #include "io/image.hpp"
-#include "nst/adam.hpp"
 #include "nst/colour.hpp"
-#include "nst/lbfgs.hpp"
+#include "optim/optimizer.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -60,6 +59,163 @@ std::vector<int64_t> scale_sizes(const StylizeConfig& config) {
   return config.scales.empty() ? std::vector<int64_t>{config.size} : config.scales;
 }
 
+std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n) {
+  if (config.optimizer == "lbfgs") {
+    LbfgsOptions o;
+    o.history = int(config.lbfgs_history);
+    o.bf16_history = config.lbfgs_precision == "bf16";
+    o.lr = config.learning_rate > 0 ? config.learning_rate : 1.0;
+    o.line_search = config.line_search ? LineSearch::strong_wolfe : LineSearch::none;
+    o.max_iterations = config.iterations;
+    o.max_evaluations = config.iterations * 4;
+    return make_lbfgs(n, o);
+  }
+  AdamOptions o;
+  o.lr = config.learning_rate > 0 ? config.learning_rate : 10.0;
+  o.max_iterations = config.iterations;
+  return make_adam(n, o);
+}
+
+namespace {
+
+// Where the run is: the numbers every progress report carries.
+struct Progress {
+  Clock::time_point t0;
+  size_t scale = 0, scales = 1;
+  int64_t height = 0, width = 0, done = 0, total = 0, iterations = 0;
+};
+
+// Step 1 of a scale: the photos at its size, checked against the deepest layer,
+// become the objective's content target and style Grams.
+Tensor prepare_scale(const StylizeConfig& config, const Vgg19& net, StyleObjective& objective,
+                     const Tensor& content, const std::vector<Tensor>& styles, int64_t size) {
+  const Tensor content_s = resize_to_long_side(content, size);
+  check_big_enough(content_s, config.objective, "content image", size,
+                   "use a larger --size / --scales");
+  std::vector<Tensor> styles_s;
+  for (const Tensor& s : styles) {
+    const Tensor style_s = resize_to_long_side(s, style_long_side(config.style_scale, size));
+    check_big_enough(style_s, config.objective, "style image", size,
+                     "use a larger --style-scale or --size");
+    styles_s.push_back(net.to_input(style_s));
+  }
+  objective.set_content(net.to_input(content_s));
+  objective.set_styles(styles_s, config.style_blend);
+  return content_s;
+}
+
+// Step 2: the image the scale starts from (network input space): the
+// checkpoint's, the coarser scale's result upsampled, or (first scale) the
+// content photo, seeded noise or the --init image.
+Tensor initial_image(const StylizeConfig& config, const Vgg19& net, const Tensor& content_s,
+                     const Tensor& coarser, const Tensor& init_image, const RunState* resuming) {
+  const int64_t h = content_s.dim(2), w = content_s.dim(3);
+  if (resuming) {
+    NST_CHECK(resuming->x.shape() == Shape({1, 3, h, w}), "resume: the checkpoint's image is ",
+              resuming->x.shape().to_string(), ", this scale needs [1, 3, ", h, ", ", w, "]");
+    return resuming->x.clone();
+  }
+  if (coarser.defined()) return resize_image(coarser, h, w);
+  if (config.init == "content") return net.to_input(content_s);
+  if (config.init == "noise") {
+    // Gaussian noise of standard deviation 0.001 around 0 (the mean colour), seeded.
+    Tensor x = Tensor::empty(content_s.shape());
+    std::mt19937_64 rng(config.seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = 0.001f * normal(rng);
+    return x;
+  }
+  NST_CHECK(init_image.defined(), "stylize: --init '", config.init, "' was not loaded");
+  return net.to_input(resize_image(init_image, h, w));
+}
+
+enum class ScaleEnd { finished, interrupted, diverged };
+
+// Step 4: iterations `it`..config.iterations of one scale on x, with progress
+// reports and snapshots. Interrupted: `state` says where to continue (the
+// caller adds the scale and the records).
+// Diverged (a NaN or infinite loss or gradient): x is the last image whose
+// loss was finite.
+ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObjective& objective,
+                        Optimizer& opt, int64_t it, Tensor& x, ScaleRecord& record,
+                        Progress& progress, const StylizeCallbacks& cb, RunState& state) {
+  // The newest image whose loss was finite: L-BFGS reports f at the new x,
+  // Adam f at the x before its update.
+  Tensor last_good = x.clone();
+  Tensor before = opt.loss_after_step() ? Tensor() : x.clone();
+  LossTerms last_loss;
+  bool non_finite = false;  // some evaluation gave a NaN or infinite loss or gradient
+  const Objective f = [&](const float* xp, float* gp) -> double {
+    Tensor xt = x;
+    if (xp != x.data()) {
+      xt = Tensor::empty(x.shape());
+      std::copy(xp, xp + x.numel(), xt.data());
+    }
+    Tensor g;
+    last_loss = objective.evaluate(xt, &g);
+    std::copy(g.data(), g.data() + g.numel(), gp);
+    if (!std::isfinite(last_loss.total) || !all_finite(gp, g.numel())) non_finite = true;
+    return last_loss.total;
+  };
+  for (; it < config.iterations; ++it) {
+    if (cb.interrupted && cb.interrupted()) {
+      std::ostringstream out;
+      opt.save_state(out);
+      state.iteration = it;
+      state.done = progress.done;
+      state.x = x.clone();
+      state.optimizer_state = out.str();
+      return ScaleEnd::interrupted;
+    }
+    if (opt.stopped()) break;
+    if (before.defined()) before.copy_from(x);
+    const double loss = opt.step(x.data(), f);
+    record.evaluations = opt.evaluations();
+    if (non_finite || !std::isfinite(loss) || opt.diverged()) {
+      x = last_good;
+      record.stop_reason = "loss or gradient became NaN or infinite";
+      return ScaleEnd::diverged;
+    }
+    last_good.copy_from(before.defined() ? before : x);
+    record.loss_trace.push_back(loss);
+    ++record.iterations;
+    ++progress.done;
+    if (cb.on_iteration) {
+      IterationInfo info;
+      info.scale = progress.scale;
+      info.scales = progress.scales;
+      info.height = progress.height;
+      info.width = progress.width;
+      info.iteration = it + 1;
+      info.iterations = config.iterations;
+      info.done = progress.done;
+      info.total = progress.total;
+      info.loss = last_loss;
+      info.loss.total = loss;
+      info.seconds = seconds_since(progress.t0);
+      cb.on_iteration(info);
+    }
+    if (cb.on_snapshot && config.save_every > 0 && progress.done % config.save_every == 0)
+      cb.on_snapshot(net.from_input(x), progress.done);
+  }
+  const std::string early = opt.early_stop_reason();
+  record.stop_reason = early.empty() ? "iterations done" : early;
+  return ScaleEnd::finished;
+}
+
+// Step 5: the picture. The final image's loss, then RGB 0..255 with the
+// photo's colours if asked.
+void finish(const StylizeConfig& config, const Vgg19& net, StyleObjective& objective,
+            const Tensor& content, const Tensor& x, StylizeResult& result) {
+  if (x.defined()) result.final_loss = objective.evaluate(x, nullptr);
+  Tensor rgb = net.from_input(x);
+  for (int64_t i = 0; i < rgb.numel(); ++i) rgb[i] = std::clamp(rgb[i], 0.0f, 255.0f);
+  if (config.original_colors) rgb = keep_content_colours(rgb, content);
+  result.image = rgb;
+}
+
+}  // namespace
+
 StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,
                       const std::vector<Tensor>& styles_in, const StylizeCallbacks& cb,
                       const Tensor& init_image, const RunState* resume) {
@@ -72,170 +228,57 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
   const std::vector<int64_t> sizes = scale_sizes(config);
   StylizeResult result;
   StyleObjective objective(net, config.objective);
-  Tensor x;  // the variable, in the network's input space
-  const int64_t total = config.iterations * int64_t(sizes.size());
-  int64_t done = 0;
+  Progress progress;
+  progress.t0 = t0;
+  progress.scales = sizes.size();
+  progress.total = config.iterations * int64_t(sizes.size());
   size_t first_scale = 0;
   if (resume) {
     NST_CHECK(resume->scale < sizes.size() && resume->scales.size() == resume->scale + 1 &&
                   resume->iteration >= 0 && resume->iteration <= config.iterations &&
-                  resume->done >= resume->iteration && resume->done <= total,
-              "resume: the checkpoint (scale ", resume->scale + 1, ", iteration ", resume->iteration,
-              ") does not match the scales and iterations of this run");
+                  resume->done >= resume->iteration && resume->done <= progress.total,
+              "resume: the checkpoint (scale ", resume->scale + 1, ", iteration ",
+              resume->iteration, ") does not match the scales and iterations of this run");
     first_scale = resume->scale;
-    done = resume->done;
+    progress.done = resume->done;
     result.scales.assign(resume->scales.begin(), resume->scales.end() - 1);
   }
 
+  Tensor x;  // the variable, in the network's input space
   for (size_t si = first_scale; si < sizes.size(); ++si) {
-    const bool resuming = resume && si == resume->scale;
+    const RunState* resuming = resume && si == resume->scale ? resume : nullptr;
     const auto ts = Clock::now();
-    const Tensor content_s = resize_to_long_side(content, sizes[si]);
-    const int64_t h = content_s.dim(2), w = content_s.dim(3);
-    check_big_enough(content_s, config.objective, "content image", sizes[si],
-                     "use a larger --size / --scales");
-    std::vector<Tensor> styles_s;
-    for (const Tensor& s : styles) {
-      const Tensor style_s =
-          resize_to_long_side(s, style_long_side(config.style_scale, sizes[si]));
-      check_big_enough(style_s, config.objective, "style image", sizes[si],
-                       "use a larger --style-scale or --size");
-      styles_s.push_back(net.to_input(style_s));
-    }
-    objective.set_content(net.to_input(content_s));
-    objective.set_styles(styles_s, config.style_blend);
+    const Tensor content_s = prepare_scale(config, net, objective, content, styles, sizes[si]);
+    x = initial_image(config, net, content_s, si > 0 ? x : Tensor(), init_image, resuming);
+    progress.scale = si;
+    progress.height = content_s.dim(2);
+    progress.width = content_s.dim(3);
 
-    if (resuming) {
-      NST_CHECK(resume->x.shape() == Shape({1, 3, h, w}), "resume: the checkpoint's image is ",
-                resume->x.shape().to_string(), ", this scale needs [1, 3, ", h, ", ", w, "]");
-      x = resume->x.clone();
-    } else if (si > 0) {
-      x = resize_image(x, h, w);  // upsample the coarser result
-    } else if (config.init == "content") {
-      x = net.to_input(content_s);
-    } else if (config.init == "noise") {
-      // Gaussian noise of standard deviation 0.001 around 0 (the mean colour), seeded.
-      x = Tensor::empty(content_s.shape());
-      std::mt19937_64 rng(config.seed);
-      std::normal_distribution<float> normal(0.0f, 1.0f);
-      for (int64_t i = 0; i < x.numel(); ++i) x[i] = 0.001f * normal(rng);
-    } else {
-      NST_CHECK(init_image.defined(), "stylize: --init '", config.init, "' was not loaded");
-      x = net.to_input(resize_image(init_image, h, w));
-    }
-
-    const bool use_lbfgs = config.optimizer == "lbfgs";
-    ScaleRecord record = resuming ? resume->scales.back() : ScaleRecord();
-    record.height = h;
-    record.width = w;
-    // The newest image whose loss was finite: L-BFGS returns f at the new x,
-    // Adam f at the x before its update.
-    Tensor last_good = x.clone();
-    Tensor before = use_lbfgs ? Tensor() : x.clone();
-    LossTerms last_loss;
-    bool non_finite = false;  // some evaluation gave a NaN or infinite loss or gradient
-    const Objective f = [&](const float* xp, float* gp) -> double {
-      Tensor xt = x;
-      if (xp != x.data()) {
-        xt = Tensor::empty(x.shape());
-        std::copy(xp, xp + x.numel(), xt.data());
-      }
-      Tensor g;
-      last_loss = objective.evaluate(xt, &g);
-      std::copy(g.data(), g.data() + g.numel(), gp);
-      if (!std::isfinite(last_loss.total) || !all_finite(gp, g.numel())) non_finite = true;
-      return last_loss.total;
-    };
-
-    const int64_t n = x.numel();
-    LbfgsOptions lo;
-    lo.history = int(config.lbfgs_history);
-    lo.bf16_history = config.lbfgs_precision == "bf16";
-    lo.lr = config.learning_rate > 0 ? config.learning_rate : 1.0;
-    lo.line_search = config.line_search ? LineSearch::strong_wolfe : LineSearch::none;
-    lo.max_iterations = config.iterations;
-    lo.max_evaluations = config.iterations * 4;
-    AdamOptions ao;
-    ao.lr = config.learning_rate > 0 ? config.learning_rate : 10.0;
-    LbfgsState lbfgs(use_lbfgs ? n : 1, lo);
-    AdamState adam(use_lbfgs ? 1 : n, ao);
+    std::unique_ptr<Optimizer> opt = make_optimizer(config, x.numel());
+    ScaleRecord record = resuming ? resuming->scales.back() : ScaleRecord();
+    record.height = progress.height;
+    record.width = progress.width;
     int64_t it = 0;
     if (resuming) {
-      std::istringstream in(resume->optimizer_state);
-      if (use_lbfgs) lbfgs.load_state(in); else adam.load_state(in);
-      it = resume->iteration;
+      std::istringstream in(resuming->optimizer_state);
+      opt->load_state(in);
+      it = resuming->iteration;
     }
-
-    for (; it < config.iterations; ++it) {
-      if (cb.interrupted && cb.interrupted()) {
-        result.interrupted = true;
-        std::ostringstream out;
-        if (use_lbfgs) lbfgs.save_state(out); else adam.save_state(out);
-        result.state.scale = si;
-        result.state.iteration = it;
-        result.state.done = done;
-        result.state.x = x.clone();
-        result.state.optimizer_state = out.str();
-        result.state.scales = result.scales;
-        ScaleRecord partial = record;
-        partial.seconds += seconds_since(ts);
-        result.state.scales.push_back(partial);
-        break;
-      }
-      double loss = 0;
-      if (use_lbfgs) {
-        if (lbfgs.stopped()) break;
-        loss = lbfgs_step(lbfgs, x.data(), f);
-        record.evaluations = lbfgs.evaluations;
-      } else {
-        before.copy_from(x);
-        loss = adam_step(adam, x.data(), f);
-        record.evaluations = it + 1;
-      }
-      if (non_finite || !std::isfinite(loss) || (use_lbfgs && lbfgs.stop == LbfgsStop::non_finite)) {
-        result.diverged = true;
-        x = last_good;
-        record.stop_reason = "loss or gradient became NaN or infinite";
-        break;
-      }
-      last_good.copy_from(use_lbfgs ? x : before);
-      record.loss_trace.push_back(loss);
-      ++record.iterations;
-      ++done;
-      if (cb.on_iteration) {
-        IterationInfo info;
-        info.scale = si;
-        info.scales = sizes.size();
-        info.height = h;
-        info.width = w;
-        info.iteration = it + 1;
-        info.iterations = config.iterations;
-        info.done = done;
-        info.total = total;
-        info.loss = last_loss;
-        info.loss.total = loss;
-        info.seconds = seconds_since(t0);
-        cb.on_iteration(info);
-      }
-      if (cb.on_snapshot && config.save_every > 0 && done % config.save_every == 0)
-        cb.on_snapshot(net.from_input(x), done);
-    }
-    if (record.stop_reason.empty())
-      record.stop_reason = result.interrupted ? "interrupted"
-                           : use_lbfgs && lbfgs.stopped() && lbfgs.stop != LbfgsStop::max_iterations
-                               ? lbfgs_stop_name(lbfgs.stop)
-                               : "iterations done";
+    const ScaleEnd end =
+        optimise_scale(config, net, objective, *opt, it, x, record, progress, cb, result.state);
     record.seconds += seconds_since(ts);
+    if (end == ScaleEnd::interrupted) {
+      result.interrupted = true;
+      result.state.scale = si;
+      result.state.scales = result.scales;
+      result.state.scales.push_back(record);
+      record.stop_reason = "interrupted";
+    }
+    result.diverged = end == ScaleEnd::diverged;
     result.scales.push_back(record);
-    if (result.interrupted || result.diverged) break;
+    if (end != ScaleEnd::finished) break;
   }
-
-  // The loss of the final image, then back to RGB.
-  if (x.defined()) result.final_loss = objective.evaluate(x, nullptr);
-  Tensor rgb = net.from_input(x);
-  for (int64_t i = 0; i < rgb.numel(); ++i) rgb[i] = std::clamp(rgb[i], 0.0f, 255.0f);
-  if (config.original_colors) rgb = keep_content_colours(rgb, content);
-  result.image = rgb;
+  finish(config, net, objective, content, x, result);
   result.seconds = seconds_since(t0);
   return result;
 }

@@ -4,23 +4,25 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "nn/vgg19.hpp"
 #include "nst/config.hpp"
 #include "nst/style_objective.hpp"
+#include "optim/optimizer.hpp"
 
 namespace nst {
 
 struct IterationInfo {
-  size_t scale = 0, scales = 1;     // index of the scale, number of scales
+  size_t scale = 0, scales = 1;  // index of the scale, number of scales
   int64_t height = 0, width = 0;
-  int64_t iteration = 0;            // iterations done at this scale
-  int64_t iterations = 0;           // planned at this scale
-  int64_t done = 0, total = 0;      // over all scales
+  int64_t iteration = 0;        // iterations done at this scale
+  int64_t iterations = 0;       // planned at this scale
+  int64_t done = 0, total = 0;  // over all scales
   LossTerms loss;
-  double seconds = 0;               // since the start of the run
+  double seconds = 0;  // since the start of the run
 };
 
 struct ScaleRecord {
@@ -32,10 +34,10 @@ struct ScaleRecord {
 
 // Where a run stands between two iterations: enough to continue it exactly.
 struct RunState {
-  size_t scale = 0;        // the scale being optimised
-  int64_t iteration = 0;   // iterations done at that scale
-  int64_t done = 0;        // iterations done over all scales
-  Tensor x;                // the image, network input space
+  size_t scale = 0;                 // the scale being optimised
+  int64_t iteration = 0;            // iterations done at that scale
+  int64_t done = 0;                 // iterations done over all scales
+  Tensor x;                         // the image, network input space
   std::string optimizer_state;      // LbfgsState/AdamState::save_state bytes
   std::vector<ScaleRecord> scales;  // finished scales, then the current one
 };
@@ -46,14 +48,14 @@ struct StylizeResult {
   LossTerms final_loss;
   bool interrupted = false;  // stopped by the interrupt callback; `state` says where
   RunState state;
-  bool diverged = false;     // NaN/Inf: image is the last good one
+  bool diverged = false;  // NaN/Inf: image is the last good one
   double seconds = 0;
 };
 
 struct StylizeCallbacks {
-  std::function<void(const IterationInfo&)> on_iteration;           // after every iteration
+  std::function<void(const IterationInfo&)> on_iteration;            // after every iteration
   std::function<void(const Tensor& rgb, int64_t done)> on_snapshot;  // every save_every iterations
-  std::function<bool()> interrupted;                                // polled between iterations
+  std::function<bool()> interrupted;                                 // polled between iterations
 };
 
 // The long sides of the scales: config.scales, or {config.size}.
@@ -62,7 +64,13 @@ std::vector<int64_t> scale_sizes(const StylizeConfig& config);
 // times it, rounded, at least 16.
 int64_t style_long_side(double style_scale, int64_t size);
 
-// Runs the whole job on already loaded images (RGB 0..255).
+// The optimiser the config names (--optimizer, its history, precision, line
+// search and learning rate), for n values, stopping after config.iterations.
+std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n);
+
+// Runs the whole job on already loaded images (RGB 0..255). Its steps, per
+// scale (stylize.cpp): prepare_scale, initial_image, make_optimizer,
+// optimise_scale; then finish.
 StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,
                       const std::vector<Tensor>& styles, const StylizeCallbacks& callbacks,
                       const Tensor& init_image = Tensor(), const RunState* resume = nullptr);

@@ -1,4 +1,4 @@
-#include "io/args.hpp"
+#include "tools/args.hpp"
 
 #include <cerrno>
 #include <cmath>
