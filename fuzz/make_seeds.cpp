@@ -2,15 +2,16 @@
 // library's own writers. Not part of the build; from the repository root:
 //   g++ -std=c++20 -Isrc fuzz/make_seeds.cpp build/libnstlib.a -ltbb -lpthread -o build/make_seeds
 //   build/make_seeds fuzz/corpus
-// The text seeds (args, json, tfjs) and the images are written by hand; the .pth
-// seeds are copies of tests/data.
+// The text seeds (args, json, tfjs) and the images are written by hand, the JPEGs
+// with EXIF blocks (image/exif_*.jpg) by tests/data/exif/make_exif_jpegs.py; the
+// .pth seeds are copies of tests/data.
 #include <sstream>
 
 #include "io/npy.hpp"
 #include "io/weights.hpp"
-#include "nst/adam.hpp"
+#include "optim/adam.hpp"
 #include "nst/checkpoint.hpp"
-#include "nst/lbfgs.hpp"
+#include "optim/lbfgs.hpp"
 int main(int, char** argv) {
   const std::string dir = argv[1];
   nst::Tensor a = nst::Tensor::empty({2, 3, 3, 3}), b = nst::Tensor::empty({2});
