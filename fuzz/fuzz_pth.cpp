@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "io/pth.hpp"
+#include "convert/pth.hpp"
 #include "temp_file.hpp"
 #include "tensor/check.hpp"
 

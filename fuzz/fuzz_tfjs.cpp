@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "io/tfjs.hpp"
+#include "convert/tfjs.hpp"
 #include "temp_file.hpp"
 #include "tensor/check.hpp"
 

@@ -3,8 +3,8 @@
 #include <cstring>
 #include <random>
 
-#include "io/convert.hpp"
-#include "io/pth.hpp"
+#include "convert/convert.hpp"
+#include "convert/pth.hpp"
 #include "io/vgg19_names.hpp"
 #include "io/weights.hpp"
 #include "io_test_util.hpp"

@@ -7,7 +7,7 @@
 #include <random>
 
 #include "io/json.hpp"
-#include "io/tfjs.hpp"
+#include "convert/tfjs.hpp"
 #include "io/vgg19_names.hpp"
 #include "io/weights.hpp"
 #include "io_test_util.hpp"

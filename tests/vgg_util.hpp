@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "io/convert.hpp"
+#include "convert/convert.hpp"
 #include "nn/vgg19.hpp"
 #include "testing.hpp"
 

@@ -3,7 +3,7 @@
 
 #include "cli.hpp"
 #include "tools/args.hpp"
-#include "io/convert.hpp"
+#include "convert/convert.hpp"
 #include "tensor/check.hpp"
 
 namespace {

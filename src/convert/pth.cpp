@@ -1,4 +1,4 @@
-#include "io/pth.hpp"
+#include "convert/pth.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <map>
 
 #include "io/checksum.hpp"
-#include "io/pickle.hpp"
+#include "convert/pickle.hpp"
 #include "io/vgg19_names.hpp"
 #include "tensor/check.hpp"
 

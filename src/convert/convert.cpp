@@ -1,9 +1,9 @@
-#include "io/convert.hpp"
+#include "convert/convert.hpp"
 
 #include <filesystem>
 
-#include "io/pth.hpp"
-#include "io/tfjs.hpp"
+#include "convert/pth.hpp"
+#include "convert/tfjs.hpp"
 #include "io/vgg19_names.hpp"
 #include "tensor/check.hpp"
 

@@ -1,4 +1,4 @@
-#include "io/pickle.hpp"
+#include "convert/pickle.hpp"
 
 #include <cstring>
 #include <unordered_map>

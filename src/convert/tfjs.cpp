@@ -1,4 +1,4 @@
-#include "io/tfjs.hpp"
+#include "convert/tfjs.hpp"
 
 #include <algorithm>
 #include <cmath>
