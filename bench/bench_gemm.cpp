@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bench.hpp"
-#include "nn/gemm.hpp"
+#include "nn/kernels/gemm.hpp"
 #include "tensor/check.hpp"
 
 namespace nst::bench {
@@ -42,8 +42,8 @@ struct GemmData {
   int64_t lda() const { return s.trans_a ? s.M : s.K; }
   int64_t ldb() const { return s.trans_b ? s.K : s.N; }
   void run_fast() {
-    gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A.data(), lda(), B.data(), ldb(), 0.0f,
-         C.data(), s.N);
+    kernels::gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A.data(), lda(), B.data(), ldb(),
+                  0.0f, C.data(), s.N);
   }
 };
 
@@ -53,8 +53,8 @@ std::string verify_gemm(bool trans_a, bool trans_b) {
   GemmData d({trans_a, trans_b, 203, 611, 517});
   d.run_fast();
   std::vector<float> want(d.C.size());
-  gemm_reference(trans_a, trans_b, d.s.M, d.s.N, d.s.K, 1.0f, d.A.data(), d.lda(), d.B.data(),
-                 d.ldb(), 0.0f, want.data(), d.s.N);
+  kernels::gemm_reference(trans_a, trans_b, d.s.M, d.s.N, d.s.K, 1.0f, d.A.data(), d.lda(),
+                          d.B.data(), d.ldb(), 0.0f, want.data(), d.s.N);
   for (size_t i = 0; i < want.size(); ++i) {
     const float tol = 1e-5f * static_cast<float>(d.s.K);
     if (!(std::abs(d.C[i] - want[i]) <= tol))

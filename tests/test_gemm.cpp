@@ -5,12 +5,15 @@
 #include <thread>
 #include <vector>
 
-#include "nn/gemm.hpp"
+#include "nn/kernels/gemm.hpp"
 #include "nn/kernels/parallel.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
 
 using namespace nst;
+using kernels::gemm;
+using kernels::gemm_reference;
+using kernels::GemmEpilogue;
 
 namespace {
 

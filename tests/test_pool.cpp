@@ -48,7 +48,7 @@ TEST_CASE("pool2d: reference gradients match finite differences in double", "[po
   };
   for (const auto& [shape, p] : cases) {
     INFO(describe(shape, p));
-    const Pool2dGeometry g = pool2d_geometry("test", shape, p);
+    const kernels::Pool2dGeometry g = pool2d_geometry("test", shape, p);
     auto inp = to_double(random_tensor(shape, 1));
     auto r = to_double(random_tensor({g.N, g.C, g.OH, g.OW}, 2));
     for (bool is_max : {true, false}) {
@@ -103,7 +103,7 @@ TEST_CASE("pool2d: fast kernels match the reference on odd shapes", "[pool]") {
           const Shape shape{2, C, size, size == 1 ? 1 : size + 2};
           if (p.kernel_h > shape[2] || p.kernel_w > shape[3]) continue;
           INFO(describe(shape, p));
-          const Pool2dGeometry g = pool2d_geometry("test", shape, p);
+          const kernels::Pool2dGeometry g = pool2d_geometry("test", shape, p);
           const Shape out_shape{g.N, g.C, g.OH, g.OW};
           Tensor inp = tied_tensor(shape, 1), dout = random_tensor(out_shape, 2);
           Tensor out = Tensor::empty(out_shape), want = Tensor::empty(out_shape);

@@ -5,8 +5,10 @@
 //
 //   x: [N, C, H, W]  ->  out: [N, C, C]
 //
-// The fast forward sums only the upper triangle, in blocks over fixed spans of
-// H*W (nn/kernels/gram_kernel.hpp); the backward is one nst::gemm per sample.
+// gram_forward / gram_backward check the shapes and call the kernel layer
+// (nn/kernels/gram.hpp: the upper triangle in SIMD blocks over fixed spans of
+// H*W, threaded; the backward one gemm per sample). The reference below is
+// what the tests hold them to.
 #pragma once
 
 #include <cstdint>

@@ -11,10 +11,15 @@
 // can release the input (in VGG, a ReLU's output that no loss reads).
 // max_pool2d_backward, which recomputes the argmax from the input, is the
 // reference the byte path is tested against.
+//
+// The *_forward / *_backward functions check the shapes and call the kernel
+// layer (nn/kernels/pool.hpp: threads over planes, SIMD for VGG's 2x2 windows);
+// the reference loops at the end of this file are what the tests hold them to.
 #pragma once
 
 #include <cstdint>
 
+#include "nn/kernels/pool.hpp"
 #include "tensor/autograd.hpp"
 #include "tensor/tensor.hpp"
 
@@ -27,15 +32,8 @@ struct Pool2dParams {
   static Pool2dParams square(int64_t kernel, int64_t stride);
 };
 
-// Sizes of one pooling: input [N][C][H][W], output [N][C][OH][OW].
-struct Pool2dGeometry {
-  int64_t N = 0, C = 0, H = 0, W = 0;
-  int64_t KH = 1, KW = 1, OH = 0, OW = 0;
-  int64_t stride_h = 1, stride_w = 1;
-};
-
 // Checks the shape and params (throws nst::Error naming `op` and the shape).
-Pool2dGeometry pool2d_geometry(const char* op, const Shape& inp, const Pool2dParams& p);
+kernels::Pool2dGeometry pool2d_geometry(const char* op, const Shape& inp, const Pool2dParams& p);
 Shape pool2d_output_shape(const Shape& inp, const Pool2dParams& p);
 
 // Windows of at most this many pixels have a one-byte argmax.
@@ -63,7 +61,8 @@ Var avg_pool2d(Tape& tape, const Var& x, const Pool2dParams& p);
 
 // Index in the plane of the first maximum of window (oh, ow), scan order kh, kw.
 template <class T>
-int64_t pool2d_reference_argmax(const T* plane, const Pool2dGeometry& g, int64_t oh, int64_t ow) {
+int64_t pool2d_reference_argmax(const T* plane, const kernels::Pool2dGeometry& g, int64_t oh,
+                                int64_t ow) {
   int64_t best = (oh * g.stride_h) * g.W + ow * g.stride_w;
   for (int64_t kh = 0; kh < g.KH; ++kh)
     for (int64_t kw = 0; kw < g.KW; ++kw) {
@@ -74,7 +73,7 @@ int64_t pool2d_reference_argmax(const T* plane, const Pool2dGeometry& g, int64_t
 }
 
 template <class T>
-void max_pool2d_reference_forward(T* out, const T* inp, const Pool2dGeometry& g) {
+void max_pool2d_reference_forward(T* out, const T* inp, const kernels::Pool2dGeometry& g) {
   for (int64_t nc = 0; nc < g.N * g.C; ++nc)
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
@@ -85,7 +84,8 @@ void max_pool2d_reference_forward(T* out, const T* inp, const Pool2dGeometry& g)
 
 // Differentiates  out[oh][ow] = plane[argmax]  through the plane.
 template <class T>
-void max_pool2d_reference_backward(T* dinp, const T* dout, const T* inp, const Pool2dGeometry& g) {
+void max_pool2d_reference_backward(T* dinp, const T* dout, const T* inp,
+                                   const kernels::Pool2dGeometry& g) {
   for (int64_t nc = 0; nc < g.N * g.C; ++nc)
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
@@ -95,7 +95,7 @@ void max_pool2d_reference_backward(T* dinp, const T* dout, const T* inp, const P
 }
 
 template <class T>
-void avg_pool2d_reference_forward(T* out, const T* inp, const Pool2dGeometry& g) {
+void avg_pool2d_reference_forward(T* out, const T* inp, const kernels::Pool2dGeometry& g) {
   for (int64_t nc = 0; nc < g.N * g.C; ++nc)
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
@@ -109,7 +109,7 @@ void avg_pool2d_reference_forward(T* out, const T* inp, const Pool2dGeometry& g)
 
 // Differentiates  out = sum / (KH*KW)  through every summed pixel.
 template <class T>
-void avg_pool2d_reference_backward(T* dinp, const T* dout, const Pool2dGeometry& g) {
+void avg_pool2d_reference_backward(T* dinp, const T* dout, const kernels::Pool2dGeometry& g) {
   for (int64_t nc = 0; nc < g.N * g.C; ++nc)
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {

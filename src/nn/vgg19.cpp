@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "nn/conv2d.hpp"
-#include "nn/gemm.hpp"
+#include "nn/kernels/gemm.hpp"
 #include "nn/pool.hpp"
 #include "io/vgg19_names.hpp"
 #include "nn/relu.hpp"
@@ -174,7 +174,8 @@ std::vector<float> Vgg19::classify(const Tensor& rgb) const {
     const int64_t in = d.weight.dim(1), n_out = d.weight.dim(0);
     Tensor y = d.bias.clone().reshape({1, n_out});
     // y[o] = b[o] + Σ_i W[o][i] h[i]
-    gemm(false, true, 1, n_out, in, 1.0f, h.data(), in, d.weight.data(), in, 1.0f, y.data(), n_out);
+    kernels::gemm(false, true, 1, n_out, in, 1.0f, h.data(), in, d.weight.data(), in, 1.0f,
+                  y.data(), n_out);
     if (l + 1 < dense_.size())
       for (int64_t i = 0; i < n_out; ++i) y[i] = std::max(y[i], 0.0f);
     h = y;

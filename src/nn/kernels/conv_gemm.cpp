@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "nn/gemm.hpp"
+#include "nn/kernels/gemm.hpp"
 #include "nn/kernels/parallel.hpp"
 #include "tensor/check.hpp"
 #include "tensor/tensor.hpp"

@@ -15,6 +15,10 @@
 // by simd_level() picks the instantiation. The dispatching translation unit
 // sees only `extern template` declarations, so no wide instruction leaks into
 // code that runs on every CPU.
+//
+// Only the kernel layer dispatches: an op in src/nn calls a plain entry point
+// (e.g. gram_forward in gram.hpp), whose .cpp cuts the work into tiles, runs
+// them with parallel_for and dispatches each (docs/CONVENTIONS.md).
 #pragma once
 
 #include <utility>

@@ -1,8 +1,8 @@
 // GEMM kernels: packing, register-blocked micro-kernel, one tile of C.
 //
-// C = alpha * op(A) * op(B) + beta * C is computed tile by tile (nst::gemm
-// splits C into tiles of at most mc x nc and runs them in parallel, or runs
-// the K blocks in parallel when C has too few tiles). For one
+// C = alpha * op(A) * op(B) + beta * C is computed tile by tile (gemm() in
+// gemm.cpp splits C into tiles of at most mc x nc and runs them in parallel,
+// or runs the K blocks in parallel when C has too few tiles). For one
 // tile, for each block of kc steps of K (Goto & van de Geijn, "Anatomy of
 // high-performance matrix multiplication", 2008):
 //
@@ -25,7 +25,7 @@
 
 namespace nst::kernels {
 
-// The arguments of nst::gemm (see nn/gemm.hpp), already checked.
+// The arguments of gemm() (gemm.hpp), already checked.
 struct GemmArgs {
   bool trans_a = false, trans_b = false;
   int64_t M = 0, N = 0, K = 0;
@@ -37,7 +37,7 @@ struct GemmArgs {
   float beta = 0.0f;
   float* C = nullptr;
   int64_t ldc = 0;
-  // The epilogue after the last K block (nn/gemm.hpp's GemmEpilogue).
+  // The epilogue after the last K block (gemm.hpp's GemmEpilogue).
   const float* bias = nullptr;
   bool relu = false;
 };

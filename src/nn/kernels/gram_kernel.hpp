@@ -1,6 +1,7 @@
-// The SIMD block of a Gram matrix (see dispatch.hpp for the pattern): the
-// templated call operator lives in gram_kernel.simd.cpp, compiled once per
-// instruction set; the ScalarArch overload (plain loops) in gram_kernel.cpp.
+// The SIMD block of a Gram matrix, which gram_forward (gram.cpp) runs on its
+// tiles (see dispatch.hpp for the pattern): the templated call operator lives
+// in gram_kernel.simd.cpp, compiled once per instruction set; the ScalarArch
+// overload (plain loops) in gram_kernel.cpp.
 #pragma once
 
 #include <cstdint>

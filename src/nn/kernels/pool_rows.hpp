@@ -1,6 +1,7 @@
 // The loops of the 2x2, stride-2 max pool (pool_kernel.hpp), written as
-// selects so that they vectorise. Included by pool_kernel.cpp (plain build)
-// and pool_kernel.simd.cpp (one build per instruction set).
+// selects so that they vectorise. Included by pool_kernel.cpp (plain build),
+// pool_kernel.simd.cpp (one build per instruction set) and pool.cpp (the
+// backward that recomputes the argmax).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,27 @@ inline void max_2x2_row(float* o, uint8_t* a, const float* r0, const float* r1, 
     v = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
     o[ow] = v;
     a[ow] = k;
+  }
+}
+
+// Differentiates max_2x2_row: adds d[ow] to the pixel that won, by the same
+// comparisons. Windows do not overlap, so each pixel gets at most one d; the
+// losers get -0.0f, which leaves every float (even -0.0f) unchanged, so the
+// loop has no branch and matches the scatter of the reference bit for bit.
+inline void max_2x2_row_backward(float* d0, float* d1, const float* d, const float* r0,
+                                 const float* r1, int64_t OW) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
+    const bool b_wins = b > a;
+    const float v1 = b_wins ? b : a;
+    const bool c_wins = c > v1;
+    const float v2 = c_wins ? c : v1;
+    const bool e_wins = e > v2;
+    const float g = d[ow];
+    d1[2 * ow + 1] += e_wins ? g : -0.0f;
+    d1[2 * ow] += !e_wins && c_wins ? g : -0.0f;
+    d0[2 * ow + 1] += !e_wins && !c_wins && b_wins ? g : -0.0f;
+    d0[2 * ow] += !e_wins && !c_wins && !b_wins ? g : -0.0f;
   }
 }
 

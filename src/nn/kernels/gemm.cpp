@@ -1,4 +1,4 @@
-#include "nn/gemm.hpp"
+#include "nn/kernels/gemm.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 #include "tensor/check.hpp"
 #include "tensor/tensor.hpp"
 
-namespace nst {
+namespace nst::kernels {
 
 namespace {
 
@@ -113,18 +113,18 @@ Tiling make_tiling(int64_t M, int64_t N, int64_t tile_m, int64_t tile_n) {
 }
 
 // Tiles [lo, hi) of `g`, one after the other on the calling thread.
-void run_tiles(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const Tiling& t,
+void run_tiles(const GemmArgs& g, const GemmPlan& plan, const Tiling& t,
                int64_t lo, int64_t hi) {
   float* pack_a =
-      thread_workspace(kernels::gemm_pack_a_floats(plan) + kernels::gemm_pack_b_floats(plan));
-  float* pack_b = pack_a + kernels::gemm_pack_a_floats(plan);
+      thread_workspace(gemm_pack_a_floats(plan) + gemm_pack_b_floats(plan));
+  float* pack_b = pack_a + gemm_pack_a_floats(plan);
   auto tile = [&](int64_t k) {
     const int64_t i0 = (k % t.tiles_m) * t.tile_m, j0 = (k / t.tiles_m) * t.tile_n;
-    return kernels::GemmTile{i0, std::min(t.tile_m, g.M - i0), j0, std::min(t.tile_n, g.N - j0)};
+    return GemmTile{i0, std::min(t.tile_m, g.M - i0), j0, std::min(t.tile_n, g.N - j0)};
   };
   for (int64_t k = lo; k < hi; ++k)
-    kernels::dispatch(kernels::GemmTileKernel{}, g, plan, tile(k),
-                      k + 1 < hi ? tile(k + 1) : kernels::GemmTile{}, pack_a, pack_b);
+    dispatch(GemmTileKernel{}, g, plan, tile(k),
+                      k + 1 < hi ? tile(k + 1) : GemmTile{}, pack_a, pack_b);
 }
 
 // Split-K, for few tiles of C and a long K: the K blocks of a group run in
@@ -132,8 +132,8 @@ void run_tiles(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const 
 // and C takes them in block order, C = P_b + beta_b * C (beta_0 = beta, then 1),
 // exactly what the serial loop over K blocks computes: the same bits.
 struct SplitK {
-  const kernels::GemmArgs& g;
-  const kernels::GemmPlan& plan;
+  const GemmArgs& g;
+  const GemmPlan& plan;
   const Tiling& t;
   float* partials;    // count partials of M x N
   int64_t b0, count;  // the group: K blocks b0 .. b0+count-1
@@ -141,7 +141,7 @@ struct SplitK {
   // Task = (block of the group, tile of C).
   void compute(int64_t task) const {
     const int64_t b = b0 + task / t.tiles, k0 = b * plan.kc;
-    kernels::GemmArgs part = g;  // block b only, into its partial (beta 0: not read)
+    GemmArgs part = g;  // block b only, into its partial (beta 0: not read)
     part.bias = nullptr, part.relu = false;  // the epilogue comes after the sum
     part.K = std::min(plan.kc, g.K - k0);
     part.A = g.trans_a ? g.A + k0 * g.lda : g.A + k0;
@@ -162,21 +162,21 @@ struct SplitK {
           out = beta == 0.0f ? v : v + beta * out;
         }
       }
-    if (b0 + count == tiles_of(g.K, plan.kc)) kernels::gemm_epilogue(g, lo, hi - lo, 0, g.N);
+    if (b0 + count == tiles_of(g.K, plan.kc)) gemm_epilogue(g, lo, hi - lo, 0, g.N);
   }
 };
 
-void gemm_split_k(const kernels::GemmArgs& g, const kernels::GemmPlan& plan, const Tiling& t,
+void gemm_split_k(const GemmArgs& g, const GemmPlan& plan, const Tiling& t,
                   int64_t group) {
   const int64_t blocks = tiles_of(g.K, plan.kc);
   const PartialsBuffer partials(group * g.M * g.N);
   for (int64_t b0 = 0; b0 < blocks; b0 += group) {
     // The lambdas capture one reference, so std::function does not allocate.
     const SplitK job{g, plan, t, partials.data(), b0, std::min(group, blocks - b0)};
-    kernels::parallel_for(0, job.count * t.tiles, 1, [&job](int64_t lo, int64_t hi) {
+    parallel_for(0, job.count * t.tiles, 1, [&job](int64_t lo, int64_t hi) {
       for (int64_t task = lo; task < hi; ++task) job.compute(task);
     });
-    kernels::parallel_for(0, g.M, std::max<int64_t>(1, 16384 / g.N),
+    parallel_for(0, g.M, std::max<int64_t>(1, 16384 / g.N),
                           [&job](int64_t lo, int64_t hi) { job.reduce_rows(lo, hi); });
   }
 }
@@ -201,7 +201,7 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 }
 
 // Tiles of C (at most mc x nc) run in parallel; each packs its own panels and
-// sums over K in the fixed order of GemmTileKernel (nn/kernels/gemm_kernel.hpp).
+// sums over K in the fixed order of GemmTileKernel (gemm_kernel.hpp).
 // With few tiles and a long K, the K blocks run in parallel instead (split-K).
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -213,7 +213,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const GemmEpilogue& epilogue) {
   check_gemm_args("gemm", trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
   if (M == 0 || N == 0) return;
-  const kernels::GemmArgs args{trans_a, trans_b, M,   N,   K,    alpha,        A,
+  const GemmArgs args{trans_a, trans_b, M,   N,   K,    alpha,        A,
                                lda,     B,       ldb, beta, C, ldc, epilogue.bias, epilogue.relu};
   if (K == 0) {  // C = beta * C (beta == 0: C is not read)
     for (int64_t i = 0; i < M; ++i)
@@ -221,13 +221,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         float& c = C[i * ldc + j];
         c = beta == 0.0f ? 0.0f : beta * c;
       }
-    kernels::gemm_epilogue(args, 0, M, 0, N);
+    gemm_epilogue(args, 0, M, 0, N);
     return;
   }
-  const kernels::GemmPlan plan = kernels::dispatch(kernels::GemmPlanKernel{}, K);
+  const GemmPlan plan = dispatch(GemmPlanKernel{}, K);
   int64_t tile_m = tile_size(M, tiles_of(M, plan.mc), plan.mr);
   int64_t tile_n = tile_size(N, tiles_of(N, plan.nc), plan.nr);
-  const int threads = kernels::num_threads();
+  const int threads = num_threads();
   if (M * N * K < kSerialMacs || threads == 1) {
     run_tiles(args, plan, make_tiling(M, N, tile_m, tile_n), 0,
               tiles_of(M, tile_m) * tiles_of(N, tile_n));
@@ -252,13 +252,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   for (int64_t parts = tiles_of(M, tile_m) + 1; unbalanced() && tile_m > plan.mr; ++parts)
     tile_m = tile_size(M, parts, plan.mr);
   struct Job {
-    const kernels::GemmArgs& args;
-    const kernels::GemmPlan& plan;
+    const GemmArgs& args;
+    const GemmPlan& plan;
     Tiling tiling;
   } job{args, plan, make_tiling(M, N, tile_m, tile_n)};
-  kernels::parallel_for(0, job.tiling.tiles, 1, [&job](int64_t lo, int64_t hi) {
+  parallel_for(0, job.tiling.tiles, 1, [&job](int64_t lo, int64_t hi) {
     run_tiles(job.args, job.plan, job.tiling, lo, hi);
   });
 }
 
-}  // namespace nst
+}  // namespace nst::kernels
