@@ -1,12 +1,17 @@
 // Winograd F(4x4, 3x3) convolution against the plain double reference, at every
 // SIMD level, on shapes that leave partial tiles, partial GEMM panels and several
-// tile blocks; and bit-identical whatever the thread count.
+// tile blocks; and bit-identical whatever the thread count. The plain-loop
+// Winograd reference against the direct convolution, and the fast kernels
+// against it on odd shapes.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "nn/conv2d.hpp"
 #include "nn/kernels/winograd.hpp"
 #include "nn/kernels/winograd_kernel.hpp"
+#include "nn/kernels/winograd_reference.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
 
@@ -236,5 +241,124 @@ TEST_CASE("winograd: the weight transform gives the same U at every SIMD level",
           else if ((i / wc.C / wc.mr) * wc.mr + (i % wc.mr) >= wc.A) REQUIRE(v == 0.0f);
         }
     }
+  }
+}
+
+// ---- The plain-loop reference (nn/kernels/winograd_reference.hpp) ----
+
+namespace {
+
+// Odd channel counts and sides: partial tiles, partial lane groups at every
+// SIMD width, and (131 px wide: 33 tiles a row) whole lane groups inside the
+// image even with AVX-512's 16 lanes.
+const std::vector<Case>& odd_cases() {
+  static const std::vector<Case> all = {
+      {1, 3, 7, 9, 5, Conv2dParams::symmetric(1, 1)},
+      {2, 5, 9, 7, 3, Conv2dParams::symmetric(1, 1)},
+      {1, 13, 13, 13, 13, Conv2dParams::symmetric(1, 1)},
+      {1, 5, 7, 13, 16, Conv2dParams::symmetric(1, 1)},
+      {1, 3, 13, 9, 7, pads(0, 0, 0, 0)},  // valid
+      {1, 13, 9, 7, 5, pads(2, 0, 0, 2)},  // asymmetric
+      {1, 5, 9, 131, 3, Conv2dParams::symmetric(1, 1)},
+  };
+  return all;
+}
+
+// The largest |difference| over the largest |value| of want.
+double worst_relative(const std::vector<double>& got, const std::vector<double>& want) {
+  double worst = 0.0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
+  return worst / scale_of(want);
+}
+std::vector<double> as_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+// In exact arithmetic F(4x4, 3x3) is the convolution itself, so in double the
+// reference matches the direct sum to double rounding: this checks the
+// matrices. Measured worst error / largest output: 1.2e-15 to 5.4e-15 on these
+// shapes (1.3e-14 at 64 channels, 3e-14 at 512, 20 x 20).
+TEST_CASE("winograd reference: equals the direct convolution in double", "[winograd]") {
+  for (const Case& c : odd_cases()) {
+    INFO(describe(c));
+    const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
+    const kernels::ConvGeometry g = conv2d_geometry(in_shape, w_shape, c.p);
+    const auto inp = to_double(random_tensor(in_shape, 41));
+    const auto weight = to_double(random_tensor(w_shape, 42));
+    const auto bias = to_double(random_tensor({c.OC}, 43));
+    const auto dout = to_double(random_tensor({c.N, c.OC, g.OH, g.OW}, 44));
+
+    std::vector<double> want(dout.size()), got(dout.size());
+    conv2d_reference_forward(want.data(), inp.data(), weight.data(), bias.data(), g);
+    kernels::winograd_reference_forward(got.data(), inp.data(), weight.data(), bias.data(), g);
+    CHECK(worst_relative(got, want) < 1e-13);
+
+    // Accumulated onto what is there, as the direct reference does.
+    std::vector<double> dinp_want = to_double(random_tensor(in_shape, 45));
+    std::vector<double> dinp_got = dinp_want;
+    conv2d_reference_backward_input(dinp_want.data(), dout.data(), weight.data(), g);
+    kernels::winograd_reference_backward_input(dinp_got.data(), dout.data(), weight.data(), g);
+    CHECK(worst_relative(dinp_got, dinp_want) < 1e-13);
+  }
+}
+
+// In float, Winograd loses some precision to its transforms (they scale terms
+// by up to 8 x 5 before they cancel): the same bound as the fast kernels,
+// kTolerance of the largest output. Measured worst error / largest output:
+// 6.7e-7 to 2.7e-6 on these shapes (6.3e-6 at 64 channels, 1.9e-5 at 512, 20 x 20,
+// where the fast kernels have up to 6.0e-6 and 2.0e-5).
+TEST_CASE("winograd reference: within the F(4x4, 3x3) error of the direct convolution in float",
+          "[winograd]") {
+  for (const Case& c : odd_cases()) {
+    INFO(describe(c));
+    const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
+    const kernels::ConvGeometry g = conv2d_geometry(in_shape, w_shape, c.p);
+    const Tensor inp = random_tensor(in_shape, 51), weight = random_tensor(w_shape, 52);
+    const Tensor bias = random_tensor({c.OC}, 53);
+    const Tensor dout = random_tensor({c.N, c.OC, g.OH, g.OW}, 54);
+
+    std::vector<double> want(static_cast<size_t>(dout.numel()));
+    const auto di = to_double(inp), dw = to_double(weight), db = to_double(bias);
+    conv2d_reference_forward(want.data(), di.data(), dw.data(), db.data(), g);
+    std::vector<float> got(want.size());
+    kernels::winograd_reference_forward(got.data(), inp.data(), weight.data(), bias.data(), g);
+    CHECK(worst_relative(as_double(got), want) < kTolerance);
+
+    std::vector<double> dinp_want(static_cast<size_t>(inp.numel()), 0.0);
+    const auto dd = to_double(dout);
+    conv2d_reference_backward_input(dinp_want.data(), dd.data(), dw.data(), g);
+    std::vector<float> dinp_got(dinp_want.size(), 0.0f);
+    kernels::winograd_reference_backward_input(dinp_got.data(), dout.data(), weight.data(), g);
+    CHECK(worst_relative(as_double(dinp_got), dinp_want) < kTolerance);
+  }
+}
+
+// The fast kernels (called directly: conv2d takes them only from 16 channels)
+// against the float reference: both are F(4x4, 3x3) in float, rounded in a
+// different order, so they agree within kTolerance of the largest output
+// (measured: at most 3.5e-6 on these shapes, scalar, SSE2 and AVX2).
+TEST_CASE("winograd: the fast kernels match the reference on odd shapes", "[winograd]") {
+  for (const Case& c : odd_cases()) {
+    INFO(describe(c));
+    const Shape in_shape{c.N, c.C, c.H, c.W}, w_shape{c.OC, c.C, 3, 3};
+    const kernels::ConvGeometry g = conv2d_geometry(in_shape, w_shape, c.p);
+    const Tensor inp = random_tensor(in_shape, 61), weight = random_tensor(w_shape, 62);
+    const Tensor bias = random_tensor({c.OC}, 63);
+    const Tensor dout = random_tensor({c.N, c.OC, g.OH, g.OW}, 64);
+    const Tensor dinp_start = random_tensor(in_shape, 65);
+
+    std::vector<float> want(static_cast<size_t>(dout.numel()));
+    kernels::winograd_reference_forward(want.data(), inp.data(), weight.data(), bias.data(), g);
+    std::vector<float> dinp_want(dinp_start.data(), dinp_start.data() + dinp_start.numel());
+    kernels::winograd_reference_backward_input(dinp_want.data(), dout.data(), weight.data(), g);
+    testing::for_each_simd_level([&](kernels::SimdLevel) {
+      Tensor out = Tensor::empty(dout.shape());
+      kernels::winograd_forward(out.data(), inp.data(), weight.data(), bias.data(), false, g);
+      check_close(out, as_double(want), 0.0, kTolerance * scale_of(as_double(want)), "forward");
+      Tensor dinp = dinp_start.clone();
+      kernels::winograd_backward_input(dinp.data(), dout.data(), weight.data(), g);
+      check_close(dinp, as_double(dinp_want), 0.0, kTolerance * scale_of(as_double(dinp_want)),
+                  "backward input");
+    });
   }
 }

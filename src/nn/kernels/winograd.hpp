@@ -20,6 +20,8 @@
 // matrices) this takes 36 multiplications per 16 outputs and input channel
 // instead of 144: 4x fewer, for a small loss of precision (relative error
 // about 1e-6 in float; the tests bound it against the double reference).
+// winograd_reference.hpp has the same algorithm in plain loops, each transform
+// a product of the matrices, which the tests hold these kernels to.
 //
 // Schedules (winograd.cpp picks one from the tile count and V's size):
 //   - many tiles: tasks of whole blocks of nr tiles (input transform, 36 GEMMs,

@@ -31,8 +31,9 @@ inline constexpr int kWinogradPoints = 36;  // transformed tile: 6 x 6
 // to an odd number of 64-byte lines. The transforms read or write all 36 planes
 // in turn, at the same offset in each; with planes a multiple of 4 KiB apart
 // (24 KiB of a 12 x 512 U panel, say), those 36 lines would all fall in one set
-// of the L1 cache and evict each other (measured: the stores of U took half of
-// the weight transform's time). An odd line count puts them in 36 different sets.
+// of the L1 cache and evict each other (the stores of U took half of the weight
+// transform's time: docs/performance.md). An odd line count puts them in 36
+// different sets.
 inline constexpr int64_t kLineFloats = 16;  // floats in a 64-byte cache line
 inline constexpr int64_t winograd_plane_stride(int64_t plane_floats) {
   return ((plane_floats + kLineFloats - 1) / kLineFloats | 1) * kLineFloats;

@@ -1,5 +1,7 @@
 // Winograd F(4x4, 3x3) block steps with xsimd, compiled once per instruction set
 // (NST_ARCH): lanes are consecutive tiles; the GEMMs use the GEMM micro-kernel.
+// The AVX-512 and AVX2 objects take some steps their own way, from headers only
+// they include (winograd_avx512.hpp, winograd_avx2.hpp; see winograd_lanes.hpp).
 #include "nn/kernels/winograd_impl.hpp"
 
 namespace nst::kernels {
@@ -10,8 +12,7 @@ namespace {
 // columns when a layer has few tiles (VGG's conv5_1 at 256 px: 16 tiles in 48
 // columns); the narrow one is one vector wide and taller (12 x 16 on AVX-512:
 // 12 accumulators and one B vector). 12 rows rather than 24 keep a panel's U
-// (36 x 12 x 512 floats) in L2 while its GEMMs read it: conv5_1 at 256 px,
-// 2 threads, 3.0-3.2 -> 2.6-2.9 ms per direction, 16 rows in between (session 5).
+// (36 x 12 x 512 floats) in L2 while its GEMMs read it (docs/performance.md).
 template <class Arch>
 struct NarrowTile {
   static constexpr int nv = 1;
