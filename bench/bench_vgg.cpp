@@ -18,7 +18,7 @@
 
 #include "bench.hpp"
 #include "nn/conv2d.hpp"
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 #include "nst/style_objective.hpp"
 #include "tensor/check.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "convert/convert.hpp"
 #include "convert/pth.hpp"
-#include "io/vgg19_names.hpp"
+#include "models/vgg19_names.hpp"
 #include "io/weights.hpp"
 #include "io_test_util.hpp"
 #include "tensor/check.hpp"

@@ -8,7 +8,7 @@
 
 #include "io/json.hpp"
 #include "convert/tfjs.hpp"
-#include "io/vgg19_names.hpp"
+#include "models/vgg19_names.hpp"
 #include "io/weights.hpp"
 #include "io_test_util.hpp"
 #include "tensor/check.hpp"

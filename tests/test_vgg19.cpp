@@ -4,7 +4,7 @@
 
 #include "fixture.hpp"
 #include "io/image.hpp"
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 #include "tensor/check.hpp"
 #include "vgg_util.hpp"
 

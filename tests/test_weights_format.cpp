@@ -3,7 +3,7 @@
 #include <random>
 
 #include "io/checksum.hpp"
-#include "io/vgg19_names.hpp"
+#include "models/vgg19_names.hpp"
 #include "io/weights.hpp"
 #include "io_test_util.hpp"
 #include "tensor/check.hpp"

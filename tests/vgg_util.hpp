@@ -8,7 +8,7 @@
 #include <string>
 
 #include "convert/convert.hpp"
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 #include "testing.hpp"
 
 namespace nst::testing {

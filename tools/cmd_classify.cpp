@@ -10,7 +10,7 @@
 #include "tools/args.hpp"
 #include "io/image.hpp"
 #include "io/json_writer.hpp"
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 
 namespace {
 

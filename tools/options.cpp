@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 #include "nst/stylize.hpp"
 #include "tensor/check.hpp"
 #include "tools/args.hpp"

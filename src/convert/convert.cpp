@@ -4,7 +4,7 @@
 
 #include "convert/pth.hpp"
 #include "convert/tfjs.hpp"
-#include "io/vgg19_names.hpp"
+#include "models/vgg19_names.hpp"
 #include "tensor/check.hpp"
 
 namespace nst::io {

@@ -7,7 +7,7 @@
 
 #include "io/checksum.hpp"
 #include "convert/pickle.hpp"
-#include "io/vgg19_names.hpp"
+#include "models/vgg19_names.hpp"
 #include "tensor/check.hpp"
 
 namespace nst::io {

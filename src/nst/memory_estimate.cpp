@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "io/image.hpp"
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 #include "nst/stylize.hpp"
 #include "optim/adam.hpp"
 #include "optim/lbfgs.hpp"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 #include "nst/config.hpp"
 #include "tensor/tensor.hpp"
 

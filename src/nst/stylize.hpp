@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 #include "nst/config.hpp"
 #include "nst/style_objective.hpp"
 #include "optim/optimizer.hpp"

@@ -1,4 +1,4 @@
-#include "nn/vgg19.hpp"
+#include "models/vgg19.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "nn/conv2d.hpp"
 #include "nn/kernels/gemm.hpp"
 #include "nn/pool.hpp"
-#include "io/vgg19_names.hpp"
+#include "models/vgg19_names.hpp"
 #include "nn/relu.hpp"
 #include "tensor/check.hpp"
 

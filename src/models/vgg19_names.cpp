@@ -1,4 +1,4 @@
-#include "io/vgg19_names.hpp"
+#include "models/vgg19_names.hpp"
 
 #include "tensor/check.hpp"
 
