@@ -59,26 +59,13 @@ Var avg_pool2d(Tape& tape, const Var& x, const Pool2dParams& p);
 
 // ---- Reference kernels: plain loops on raw arrays of any scalar type ----
 
-// Index in the plane of the first maximum of window (oh, ow), scan order kh, kw.
-template <class T>
-int64_t pool2d_reference_argmax(const T* plane, const kernels::Pool2dGeometry& g, int64_t oh,
-                                int64_t ow) {
-  int64_t best = (oh * g.stride_h) * g.W + ow * g.stride_w;
-  for (int64_t kh = 0; kh < g.KH; ++kh)
-    for (int64_t kw = 0; kw < g.KW; ++kw) {
-      const int64_t i = (oh * g.stride_h + kh) * g.W + ow * g.stride_w + kw;
-      if (plane[i] > plane[best]) best = i;
-    }
-  return best;
-}
-
 template <class T>
 void max_pool2d_reference_forward(T* out, const T* inp, const kernels::Pool2dGeometry& g) {
   for (int64_t nc = 0; nc < g.N * g.C; ++nc)
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         const T* plane = inp + nc * g.H * g.W;
-        out[(nc * g.OH + oh) * g.OW + ow] = plane[pool2d_reference_argmax(plane, g, oh, ow)];
+        out[(nc * g.OH + oh) * g.OW + ow] = plane[kernels::pool2d_first_max(plane, g, oh, ow)];
       }
 }
 
@@ -89,7 +76,7 @@ void max_pool2d_reference_backward(T* dinp, const T* dout, const T* inp,
   for (int64_t nc = 0; nc < g.N * g.C; ++nc)
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
-        const int64_t i = pool2d_reference_argmax(inp + nc * g.H * g.W, g, oh, ow);
+        const int64_t i = kernels::pool2d_first_max(inp + nc * g.H * g.W, g, oh, ow);
         dinp[nc * g.H * g.W + i] += dout[(nc * g.OH + oh) * g.OW + ow];
       }
 }

@@ -24,18 +24,6 @@ bool is_2x2_stride_2(const Pool2dGeometry& g) {
   return g.KH == 2 && g.KW == 2 && g.stride_h == 2 && g.stride_w == 2;
 }
 
-// Index in the plane of the first maximum of window (oh, ow), scan order kh, kw
-// (pool2d_reference_argmax's scan, nn/pool.hpp).
-int64_t first_max(const float* plane, const Pool2dGeometry& g, int64_t oh, int64_t ow) {
-  int64_t best = (oh * g.stride_h) * g.W + ow * g.stride_w;
-  for (int64_t kh = 0; kh < g.KH; ++kh)
-    for (int64_t kw = 0; kw < g.KW; ++kw) {
-      const int64_t i = (oh * g.stride_h + kh) * g.W + ow * g.stride_w + kw;
-      if (plane[i] > plane[best]) best = i;
-    }
-  return best;
-}
-
 }  // namespace
 
 void max_pool2d_forward(float* out, uint8_t* argmax, const float* inp, const Pool2dGeometry& g) {
@@ -50,7 +38,7 @@ void max_pool2d_forward(float* out, uint8_t* argmax, const float* inp, const Poo
     }
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
-        const int64_t best = first_max(plane, g, oh, ow);
+        const int64_t best = pool2d_first_max(plane, g, oh, ow);
         dst[oh * g.OW + ow] = plane[best];
         if (at) {  // best = (oh*sh + kh) * W + ow*sw + kw
           const int64_t kh = best / g.W - oh * g.stride_h, kw = best % g.W - ow * g.stride_w;
@@ -98,7 +86,7 @@ void max_pool2d_backward(float* dinp, const float* dout, const float* inp,
                                           plane + top, plane + top + g.W, g.OW);
       } else {
         for (int64_t ow = 0; ow < g.OW; ++ow)
-          dplane[first_max(plane, g, oh, ow)] += d[oh * g.OW + ow];
+          dplane[pool2d_first_max(plane, g, oh, ow)] += d[oh * g.OW + ow];
       }
     }
   });

@@ -20,6 +20,20 @@ struct Pool2dGeometry {
   int64_t stride_h = 1, stride_w = 1;
 };
 
+// Index in the plane of the first maximum of window (oh, ow), scan order kh,
+// kw: the tie rule of max pooling, shared by the kernels and the reference
+// loops (nn/pool.hpp), for any scalar type.
+template <class T>
+int64_t pool2d_first_max(const T* plane, const Pool2dGeometry& g, int64_t oh, int64_t ow) {
+  int64_t best = (oh * g.stride_h) * g.W + ow * g.stride_w;
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t i = (oh * g.stride_h + kh) * g.W + ow * g.stride_w + kw;
+      if (plane[i] > plane[best]) best = i;
+    }
+  return best;
+}
+
 // out = the maximum of each window; argmax (null, or one byte per output, for
 // windows of at most 256 pixels) = where it was, kh * KW + kw.
 void max_pool2d_forward(float* out, uint8_t* argmax, const float* inp, const Pool2dGeometry& g);
