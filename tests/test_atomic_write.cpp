@@ -46,7 +46,7 @@ std::vector<Writer> every_writer() {
   std::vector<nst::io::WeightEntry> entries;
   entries.push_back(nst::io::make_float_entry("a.weight", nst::testing::random_tensor({4, 3, 3, 3}, 6)));
   entries.push_back(nst::io::make_float_entry("a.bias", nst::testing::random_tensor({4}, 7)));
-  const nst::io::WeightMetadata meta{nst::io::caffe_convention(), "test", "sha256:00"};
+  const nst::io::WeightMetadata meta{nst::io::caffe_convention(), "test", "sha256:00", ""};
   return {
       {"out.png", [=](const std::string& p) { nst::save_image(p, picture); }},
       {"out.jpg", [=](const std::string& p) { nst::save_image(p, picture, 90); }},

@@ -16,7 +16,7 @@ using nst::testing::ScratchDir;
 namespace {
 
 WeightMetadata test_metadata() {
-  return {caffe_convention(), "unit test", "sha256:0123"};
+  return {caffe_convention(), "unit test", "sha256:0123", ""};
 }
 
 // float32 [3][5][1][7] "a.weight", uint8 [13] "b.bias", float32 [9] "c".

@@ -1,19 +1,25 @@
-// nst convert: a published VGG-19 release -> our .nstw weight file.
+// nst convert: a published VGG-19 release, or an ml5 fast-style network,
+// -> our .nstw weight / model file.
 #include <iostream>
 
 #include "cli.hpp"
 #include "tools/args.hpp"
 #include "convert/convert.hpp"
+#include "convert/ml5.hpp"
 #include "tensor/check.hpp"
 
 namespace {
 
 int run(int argc, const char* const* argv) {
   nst::ArgParser p("nst convert",
-                   "Convert VGG-19 weights (TF.js layers model or PyTorch .pth state_dict) "
-                   "into an .nstw file (format: weights/FORMAT.md).");
-  p.option("from", "tfjs|pth", "source format").required();
-  p.option("input", "PATH", "model.json or its folder (tfjs); the .pth file (pth)").required();
+                   "Convert VGG-19 weights (TF.js layers model or PyTorch .pth state_dict), or "
+                   "a feed-forward style network (ml5 fast-style folder), into an .nstw file "
+                   "(format: weights/FORMAT.md).");
+  p.option("from", "tfjs|pth|ml5", "source format").required();
+  p.option("input", "PATH",
+           "model.json or its folder (tfjs); the .pth file (pth); the folder with "
+           "manifest.json (ml5)")
+      .required();
   p.option("output", "OUT.nstw", "weight file to write (atomically)").required();
   p.option("dtype", "uint8|float32", "stored dtype (default: as in the source)");
   p.option("convention", "caffe|torchvision",
@@ -23,8 +29,17 @@ int run(int argc, const char* const* argv) {
 
   nst::io::ConvertOptions o;
   const std::string from = args->get("from");
-  NST_CHECK(from == "tfjs" || from == "pth", "nst convert: --from must be tfjs or pth, got '",
-            from, "'");
+  NST_CHECK(from == "tfjs" || from == "pth" || from == "ml5",
+            "nst convert: --from must be tfjs, pth or ml5, got '", from, "'");
+  if (from == "ml5") {
+    NST_CHECK(!args->has("dtype") && !args->has("convention"),
+              "nst convert: --dtype and --convention are for VGG-19 weights, not --from ml5");
+    const nst::io::Ml5Summary s = nst::io::convert_ml5(args->get("input"), args->get("output"));
+    std::cout << "wrote " << args->get("output") << ": feed-forward network, width " << s.width
+              << ", " << s.residual_blocks << " residual blocks, " << s.tensors
+              << " tensors, source " << s.source_checksum << "\n";
+    return 0;
+  }
   o.from = from == "tfjs" ? nst::io::SourceFormat::Tfjs : nst::io::SourceFormat::Pth;
   o.input = args->get("input");
   o.output = args->get("output");
@@ -47,6 +62,8 @@ int run(int argc, const char* const* argv) {
   return 0;
 }
 
-const nst::cli::Command command{"convert", "VGG-19 release (TF.js or .pth) -> .nstw weights", run};
+const nst::cli::Command command{"convert",
+                                "VGG-19 release (TF.js or .pth) or ml5 style network -> .nstw",
+                                run};
 
 }  // namespace

@@ -69,16 +69,17 @@ class Cursor {
   uint64_t n_, pos_ = 0;
 };
 
-void parse_header(WeightFile::Impl& f, uint32_t& count, uint64_t& index_size,
+void parse_header(WeightFile::Impl& f, uint32_t& version, uint32_t& count, uint64_t& index_size,
                   uint64_t& data_offset, uint64_t& index_checksum) {
   if (f.size < kHeaderSize)
     f.bad("file is ", f.size, " bytes, shorter than the ", kHeaderSize,
           "-byte header (truncated or not a weight file)");
   const uint8_t* h = f.base;
   if (std::memcmp(h, kMagic, 8) != 0) f.bad("bad magic: not an nst weight file (.nstw)");
-  const uint32_t version = load<uint32_t>(h + kOffVersion);
-  if (version != kVersion)
-    f.bad("unsupported format version ", version, " (this build reads version ", kVersion, ")");
+  version = load<uint32_t>(h + kOffVersion);
+  if (version != kVersion && version != kVersionNetwork)
+    f.bad("unsupported format version ", version, " (this build reads versions ", kVersion,
+          " and ", kVersionNetwork, ")");
   if (load<uint64_t>(h + kOffHeaderChecksum) != fnv1a64(h, kOffHeaderChecksum))
     f.bad("header checksum mismatch (header corrupted)");
   count = load<uint32_t>(h + kOffCount);
@@ -97,7 +98,7 @@ void parse_header(WeightFile::Impl& f, uint32_t& count, uint64_t& index_size,
     f.bad("header: data offset ", data_offset, " invalid");
 }
 
-void parse_metadata(WeightFile::Impl& f, Cursor& c) {
+void parse_metadata(WeightFile::Impl& f, Cursor& c, uint32_t version) {
   InputConvention& in = f.meta.input;
   const uint8_t order = c.get<uint8_t>("channel order");
   if (order > 1) f.bad("metadata: channel order ", int(order), " is neither 0 (RGB) nor 1 (BGR)");
@@ -113,6 +114,10 @@ void parse_metadata(WeightFile::Impl& f, Cursor& c) {
       f.bad("metadata: mean must be finite and std finite and positive");
   f.meta.source = c.text("source", kMaxText);
   f.meta.source_checksum = c.text("source checksum", kMaxText);
+  if (version == kVersionNetwork) {
+    f.meta.network = c.text("network description", kMaxNetwork);
+    if (f.meta.network.empty()) f.bad("metadata: version 2 file with an empty network description");
+  }
 }
 
 TensorInfo parse_record(WeightFile::Impl& f, Cursor& c, uint64_t data_start) {
@@ -182,14 +187,14 @@ WeightFile WeightFile::open(const std::string& path) {
     ::close(fd);
   }
 
-  uint32_t count = 0;
+  uint32_t version = 0, count = 0;
   uint64_t index_size = 0, data_offset = 0, index_checksum = 0;
-  parse_header(*f, count, index_size, data_offset, index_checksum);
+  parse_header(*f, version, count, index_size, data_offset, index_checksum);
   const uint8_t* index = f->base + kHeaderSize;
   if (fnv1a64(index, index_size) != index_checksum)
     f->bad("index checksum mismatch (tensor table corrupted)");
   Cursor c(*f, index, index_size);
-  parse_metadata(*f, c);
+  parse_metadata(*f, c, version);
   uint64_t end = data_offset;
   for (uint32_t i = 0; i < count; ++i) {
     TensorInfo t = parse_record(*f, c, end);  // tensors in file order, no overlap

@@ -41,6 +41,9 @@ struct WeightMetadata {
   InputConvention input;
   std::string source;           // what it was converted from, free text
   std::string source_checksum;  // e.g. "sha256:<64 hex digits>" of the source
+  // The network's description (JSON; models/transformer_spec.hpp), empty for a
+  // file that holds only tensors (VGG-19). Stored from format version 2 on.
+  std::string network;
 };
 
 // One tensor to write. uint8 tensors dequantise as w = q * scale + min.

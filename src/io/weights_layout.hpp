@@ -12,7 +12,13 @@ static_assert(std::endian::native == std::endian::little,
               "the .nstw reader and writer assume a little-endian host");
 
 constexpr uint8_t kMagic[8] = {'N', 'S', 'T', 'W', 0x0D, 0x0A, 0x1A, 0x0A};
+// Version 1: tensors + input convention. Version 2 adds one text after the
+// source checksum: the network description (JSON, at most kMaxNetwork bytes).
+// The writer uses version 1 when there is no description, so VGG-19 files keep
+// their bytes; the reader takes both.
 constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersionNetwork = 2;
+constexpr uint32_t kMaxNetwork = 1u << 20;
 constexpr uint64_t kHeaderSize = 64;
 constexpr uint64_t kAlign = 64;
 constexpr uint32_t kMaxTensors = 100000;

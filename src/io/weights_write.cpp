@@ -111,6 +111,8 @@ void write_weight_file(const std::string& path, const WeightMetadata& meta,
   NST_CHECK(entries.size() <= kMaxTensors, "weights '", path, "': too many tensors");
   NST_CHECK(meta.source.size() <= kMaxText && meta.source_checksum.size() <= kMaxText,
             "weights '", path, "': source text longer than ", kMaxText, " bytes");
+  NST_CHECK(meta.network.size() <= kMaxNetwork, "weights '", path,
+            "': network description longer than ", kMaxNetwork, " bytes");
   std::set<std::string> seen;
   for (const WeightEntry& e : entries) {
     check_entry(path, e);
@@ -129,6 +131,8 @@ void write_weight_file(const std::string& path, const WeightMetadata& meta,
   for (float s : in.std) put<float>(index, s);
   put_text(index, meta.source);
   put_text(index, meta.source_checksum);
+  const bool has_network = !meta.network.empty();
+  if (has_network) put_text(index, meta.network);
   std::vector<size_t> offset_field(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     const WeightEntry& e = entries[i];
@@ -155,7 +159,7 @@ void write_weight_file(const std::string& path, const WeightMetadata& meta,
 
   uint8_t header[kHeaderSize] = {};
   std::memcpy(header, kMagic, 8);
-  store<uint32_t>(header + kOffVersion, kVersion);
+  store<uint32_t>(header + kOffVersion, has_network ? kVersionNetwork : kVersion);
   store<uint32_t>(header + kOffCount, uint32_t(entries.size()));
   store<uint64_t>(header + kOffFileSize, end);
   store<uint64_t>(header + kOffIndexOffset, kHeaderSize);

@@ -5,6 +5,7 @@
 #include "nn/kernels/eltwise.hpp"
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/reduce.hpp"
+#include "nn/relu.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -32,10 +33,19 @@ SplitMean split(double mean) {
   return {hi, static_cast<float>(mean - double(hi))};
 }
 
+// The gradients of the inputs that want one, from dout.
+void instance_norm_backward_into(Var& x, Var& scale, Var& shift, const Tensor& dout,
+                                 const Tensor& rstd) {
+  Tensor dx = x.requires_grad() ? x.grad_accumulator() : Tensor();
+  Tensor dscale = scale.requires_grad() ? scale.grad_accumulator() : Tensor();
+  Tensor dshift = shift.requires_grad() ? shift.grad_accumulator() : Tensor();
+  instance_norm_backward(dx, dscale, dshift, dout, x.value(), rstd, scale.value());
+}
+
 }  // namespace
 
 void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& scale,
-                           const Tensor& shift, float eps) {
+                           const Tensor& shift, float eps, bool relu) {
   check_inputs("instance_norm", x, scale, rstd);
   NST_CHECK(shift.shape() == scale.shape(), "instance_norm: shift ", shift.shape().to_string(),
             " must match scale ", scale.shape().to_string());
@@ -54,7 +64,7 @@ void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Ten
       // y = (x - mean) * (scale * rstd) + shift
       const SplitMean m = split(mu);
       kernels::normalize(out.data() + p * M, xp, m.hi, m.lo, static_cast<float>(scale[p % C] * r),
-                         shift[p % C], M);
+                         shift[p % C], relu, M);
     }
   });
 }
@@ -105,20 +115,28 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
   }
 }
 
-Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps) {
+Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps,
+                  bool relu) {
   NST_CHECK(x.defined() && scale.defined() && shift.defined(), "instance_norm: undefined input");
   NST_CHECK(x.shape().rank() == 4, "instance_norm: x must be [N, C, H, W], got ",
             x.shape().to_string());
   Tensor out = Tensor::empty(x.shape());
   Tensor rstd = Tensor::empty(Shape{x.shape()[0], x.shape()[1]});
-  instance_norm_forward(out, rstd, x.value(), scale.value(), shift.value(), eps);
-  return tape.record("instance_norm", out, {x, scale, shift},
-                     [x = x, scale = scale, shift = shift, rstd](const Tensor& dout) mutable {
-                       Tensor dx = x.requires_grad() ? x.grad_accumulator() : Tensor();
-                       Tensor dscale = scale.requires_grad() ? scale.grad_accumulator() : Tensor();
-                       Tensor dshift = shift.requires_grad() ? shift.grad_accumulator() : Tensor();
-                       instance_norm_backward(dx, dscale, dshift, dout, x.value(), rstd,
-                                              scale.value());
+  instance_norm_forward(out, rstd, x.value(), scale.value(), shift.value(), eps, relu);
+  if (!relu)
+    return tape.record("instance_norm", out, {x, scale, shift},
+                       [x = x, scale = scale, shift = shift, rstd](const Tensor& dout) mutable {
+                         instance_norm_backward_into(x, scale, shift, dout, rstd);
+                       });
+  // y = relu(z), z = instance_norm(x): dz = dy where y > 0 (the output's sign
+  // is the mask, kept as bits), then the instance norm's backward.
+  const bool recorded = x.requires_grad() || scale.requires_grad() || shift.requires_grad();
+  return tape.record("instance_norm_relu", out, {x, scale, shift},
+                     [x = x, scale = scale, shift = shift, rstd,
+                      mask = recorded ? ReluMask(out) : ReluMask()](const Tensor& dout) mutable {
+                       Tensor dz = dout;  // the tape lets a backward overwrite its dout
+                       mask.apply(dz);
+                       instance_norm_backward_into(x, scale, shift, dz, rstd);
                      });
 }
 

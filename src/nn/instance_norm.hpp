@@ -21,9 +21,11 @@
 
 namespace nst {
 
-// rstd: [N, C], written (saved for backward). eps > 0.
+// rstd: [N, C], written (saved for backward). eps > 0. With relu, out = max(y, 0)
+// (the fused instance norm + ReLU of the feed-forward networks). out may be x
+// itself (in place: each plane's statistics are taken before it is written).
 void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& scale,
-                           const Tensor& shift, float eps);
+                           const Tensor& shift, float eps, bool relu = false);
 // from `y = scale * xhat + shift`, xhat = (x - mean) * rstd, per plane of M = H*W:
 //   dshift += sum dy,   dscale += sum dy * xhat,
 //   dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
@@ -78,6 +80,9 @@ void instance_norm_reference_backward(T* dx, T* dscale, T* dshift, const T* dout
     }
 }
 
-Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps);
+// With relu: relu(instance_norm(x)) as one node (one pass over each plane; the
+// tape keeps the ReLU mask as bits).
+Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps,
+                  bool relu = false);
 
 }  // namespace nst

@@ -36,8 +36,10 @@ void axpy(float* out, float a, const float* x, const float* y, int64_t n);
 void affine(float* out, const float* x, float a, float b, int64_t n);
 
 // out[i] = ((x[i] - m_hi) - m_lo) * k + t: normalise by a mean given as a float
-// pair m_hi + m_lo (x - m_hi is exact near the mean), then scale and shift.
-void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, int64_t n);
+// pair m_hi + m_lo (x - m_hi is exact near the mean), then scale and shift;
+// with relu, max(that, 0) (instance norm + ReLU in one pass over the plane).
+void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, bool relu,
+               int64_t n);
 
 // dx[i] += k * dy[i] + c * ((x[i] - m_hi) - m_lo) + b: the backward of normalize,
 // with k, c, b folded from the plane's statistics by the caller (instance_norm).

@@ -31,8 +31,11 @@ void AffineKernel::operator()(ScalarArch, float* out, const float* x, float a, f
 }
 
 void NormalizeKernel::operator()(ScalarArch, float* out, const float* x, float m_hi, float m_lo,
-                                 float k, float t, int64_t n) const {
-  for (int64_t i = 0; i < n; ++i) out[i] = ((x[i] - m_hi) - m_lo) * k + t;
+                                 float k, float t, bool relu, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) {
+    const float y = ((x[i] - m_hi) - m_lo) * k + t;
+    out[i] = relu ? (y > 0.0f ? y : 0.0f) : y;
+  }
 }
 
 void NormalizeBackwardKernel::operator()(ScalarArch, float* dx, const float* dy, const float* x,
@@ -112,9 +115,10 @@ void affine(float* out, const float* x, float a, float b, int64_t n) {
   });
 }
 
-void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, int64_t n) {
+void normalize(float* out, const float* x, float m_hi, float m_lo, float k, float t, bool relu,
+               int64_t n) {
   parallel_for(0, n, kEltwiseGrain, [&](int64_t lo, int64_t hi) {
-    dispatch(NormalizeKernel{}, out + lo, x + lo, m_hi, m_lo, k, t, hi - lo);
+    dispatch(NormalizeKernel{}, out + lo, x + lo, m_hi, m_lo, k, t, relu, hi - lo);
   });
 }
 

@@ -61,12 +61,12 @@ NST_DECLARE_SIMD_KERNEL(AffineKernel, void, float*, const float*, float, float, 
 struct NormalizeKernel {
   template <class Arch>
   void operator()(Arch, float* out, const float* x, float m_hi, float m_lo, float k, float t,
-                  int64_t n) const;
+                  bool relu, int64_t n) const;
   void operator()(ScalarArch, float* out, const float* x, float m_hi, float m_lo, float k, float t,
-                  int64_t n) const;
+                  bool relu, int64_t n) const;
 };
 NST_DECLARE_SIMD_KERNEL(NormalizeKernel, void, float*, const float*, float, float, float, float,
-                        int64_t)
+                        bool, int64_t)
 
 struct NormalizeBackwardKernel {
   template <class Arch>

@@ -75,11 +75,20 @@ void AffineKernel::operator()(Arch, float* out, const float* x, float a, float b
 
 template <class Arch>
 void NormalizeKernel::operator()(Arch, float* out, const float* x, float m_hi, float m_lo, float k,
-                                 float t, int64_t n) const {
+                                 float t, bool relu, int64_t n) const {
   using B = Batch<Arch>;
-  const B vhi(m_hi), vlo(m_lo), vk(k), vt(t);
-  map_batches<Arch>(
-      out, n, [vhi, vlo, vk, vt](B vx) { return kernels::fma((vx - vhi) - vlo, vk, vt); }, x);
+  const B vhi(m_hi), vlo(m_lo), vk(k), vt(t), zero(0.0f);
+  if (relu)
+    map_batches<Arch>(
+        out, n,
+        [vhi, vlo, vk, vt, zero](B vx) {
+          const B y = kernels::fma((vx - vhi) - vlo, vk, vt);
+          return xsimd::select(y > zero, y, zero);
+        },
+        x);
+  else
+    map_batches<Arch>(
+        out, n, [vhi, vlo, vk, vt](B vx) { return kernels::fma((vx - vhi) - vlo, vk, vt); }, x);
 }
 
 template <class Arch>
@@ -173,7 +182,7 @@ NST_INSTANTIATE_SIMD_KERNEL(ReluBackwardKernel, void, float*, const float*, cons
 NST_INSTANTIATE_SIMD_KERNEL(AxpyKernel, void, float*, float, const float*, const float*, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(AffineKernel, void, float*, const float*, float, float, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(NormalizeKernel, void, float*, const float*, float, float, float, float,
-                            int64_t)
+                            bool, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(NormalizeBackwardKernel, void, float*, const float*, const float*,
                             float, float, float, float, float, int64_t)
 NST_INSTANTIATE_SIMD_KERNEL(TanhBackwardKernel, void, float*, const float*, const float*, int64_t)

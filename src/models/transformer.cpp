@@ -1,0 +1,199 @@
+#include "models/transformer.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "nn/conv2d.hpp"
+#include "nn/conv_transpose2d.hpp"
+#include "nn/elementwise.hpp"
+#include "nn/instance_norm.hpp"
+#include "nn/relu.hpp"
+#include "tensor/check.hpp"
+
+namespace nst {
+
+namespace {
+
+bool any_grad(const std::initializer_list<const Var*> vars) {
+  return std::any_of(vars.begin(), vars.end(), [](const Var* v) { return v->requires_grad(); });
+}
+
+const Var& param(const std::map<std::string, Var>& params, const std::string& name) {
+  const auto it = params.find(name);
+  NST_CHECK(it != params.end(), "transformer: no parameter '", name, "' bound");
+  return it->second;
+}
+
+std::string shape_text(const std::vector<int64_t>& dims) {
+  return Shape(dims.begin(), dims.end()).to_string();
+}
+
+}  // namespace
+
+io::InputConvention Transformer::rgb255() {
+  io::InputConvention c;
+  c.order = io::ChannelOrder::RGB;
+  c.pixel_range = 255.0f;
+  return c;
+}
+
+Transformer::Transformer(TransformerSpec spec, std::map<std::string, Tensor> params,
+                         io::InputConvention input, std::string where)
+    : spec_(std::move(spec)), params_(std::move(params)), input_(input) {
+  std::set<std::string> expected;
+  for (const ParamShape& p : transformer_param_shapes(spec_)) {
+    expected.insert(p.name);
+    const auto it = params_.find(p.name);
+    NST_CHECK(it != params_.end(), where, ": tensor ", p.name, " is missing (the network needs ",
+              shape_text(p.shape), ")");
+    NST_CHECK(it->second.shape() == Shape(p.shape.begin(), p.shape.end()), where, ": tensor ",
+              p.name, " has shape ", it->second.shape().to_string(), ", the network needs ",
+              shape_text(p.shape));
+  }
+  for (const auto& [name, t] : params_)
+    NST_CHECK(expected.count(name), where, ": tensor ", name,
+              " is not part of the network description");
+}
+
+Transformer Transformer::load(const std::string& path) {
+  const io::WeightFile f = io::WeightFile::open(path);
+  NST_CHECK(!f.metadata().network.empty(), "model '", path,
+            "': no network description: not a feed-forward style model (a VGG-19 weight file? "
+            "make one with `nst convert --from ml5` or `make models`)");
+  TransformerSpec spec = parse_transformer_spec(f.metadata().network, path);
+  std::map<std::string, Tensor> params;
+  for (const std::string& name : f.names()) params.emplace(name, f.tensor(name));
+  return Transformer(std::move(spec), std::move(params), f.metadata().input, "model '" + path + "'");
+}
+
+std::map<std::string, Var> Transformer::bind(Tape& tape, bool trainable) const {
+  std::map<std::string, Var> vars;
+  for (const auto& [name, t] : params_)
+    vars.emplace(name, trainable ? tape.variable(t) : tape.constant(t));
+  return vars;
+}
+
+Var Transformer::input(Tape& tape, Var x) const {
+  NST_CHECK(x.shape().rank() == 4 && x.shape()[1] == spec_.input_channels,
+            "transformer: input must be [N, ", spec_.input_channels, ", H, W], got ",
+            x.shape().to_string());
+  NST_CHECK(x.shape()[2] >= 1 && x.shape()[3] >= 1, "transformer: empty input image ",
+            x.shape().to_string());
+  const io::InputConvention& in = input_;
+  const bool identity = in.order == io::ChannelOrder::RGB && in.pixel_range == 255.0f &&
+                        in.mean == std::array<float, 3>{0, 0, 0} &&
+                        in.std == std::array<float, 3>{1, 1, 1};
+  if (identity) return x;
+  // x'[c] = (x[src(c)] / 255 * range - mean[c]) / std[c]: the photo is data, not
+  // a parameter, so this is computed outside the tape.
+  NST_CHECK(!x.requires_grad(), "transformer: input conventions other than RGB 0..255 take "
+            "a constant input");
+  const Tensor& v = x.value();
+  Tensor out = Tensor::empty(v.shape());
+  const int64_t N = v.n(), M = v.h() * v.w();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < 3; ++c) {
+      const int64_t src = in.order == io::ChannelOrder::RGB ? c : 2 - c;
+      const float a = in.pixel_range / 255.0f / in.std[size_t(c)];
+      const float b = -in.mean[size_t(c)] / in.std[size_t(c)];
+      affine_reference_forward(out.data() + (n * 3 + c) * M, v.data() + (n * 3 + src) * M, a, b, M);
+    }
+  return tape.constant(out);
+}
+
+Var Transformer::layer(Tape& tape, const std::map<std::string, Var>& params, const LayerSpec& L,
+                       Var h) const {
+  if (L.op == LayerOp::residual) {
+    const Var x = h;
+    for (const LayerSpec& b : L.body) h = layer(tape, params, b, h);
+    if (!any_grad({&x, &h})) {
+      Tensor sum = h.value();  // the body's own output: add in place
+      add_forward(sum, sum, x.value());
+      return h;
+    }
+    return add(tape, h, x);
+  }
+  const Var& weight = param(params, L.name + ".weight");
+  const Var bias = L.bias ? param(params, L.name + ".bias") : Var();
+  const int64_t H = h.shape()[2], W = h.shape()[3];
+  if (L.op == LayerOp::conv)
+    h = conv2d(tape, h, weight, bias, Conv2dParams::same(L.kernel, L.kernel, L.stride, H, W));
+  else
+    h = conv_transpose2d(tape, h, weight, bias,
+                         ConvTranspose2dParams::same(L.kernel, L.kernel, L.stride));
+  if (L.norm == NormKind::instance) {
+    const Var& scale = param(params, L.name + ".norm.scale");
+    const Var& shift = param(params, L.name + ".norm.shift");
+    if (any_grad({&h, &scale, &shift})) return instance_norm(tape, h, scale, shift, L.eps, L.relu);
+    // Inference: the conv's output is ours alone; normalise it in place.
+    Tensor t = h.value();
+    Tensor rstd = Tensor::empty(Shape{t.n(), t.c()});
+    instance_norm_forward(t, rstd, t, scale.value(), shift.value(), L.eps, L.relu);
+    return h;
+  }
+  if (!L.relu) return h;
+  if (h.requires_grad()) return relu(tape, h);
+  Tensor t = h.value();
+  relu_forward(t, t);
+  return h;
+}
+
+Var Transformer::forward(Tape& tape, const std::map<std::string, Var>& params, Var x) const {
+  Var h = input(tape, std::move(x));
+  for (const LayerSpec& L : spec_.layers) {
+    if (L.op == LayerOp::conv_transpose && !h.requires_grad())
+      // Inference: the smaller activations' buffers that the pool keeps will not
+      // serve this pass again; free them before the layers that grow the image,
+      // so that the peak is what is live (a 4K photo's last layers need 1.6 GB).
+      BufferPool::global().release_cached();
+    h = layer(tape, params, L, std::move(h));
+  }
+  const OutputSpec& o = spec_.output;
+  if (o.kind == OutputSpec::Kind::tanh) {
+    if (h.requires_grad()) return affine(tape, nst::tanh(tape, h), o.scale, o.offset);
+    Tensor t = h.value();
+    tanh_forward(t, t);
+    affine_forward(t, t, o.scale, o.offset);
+    return h;
+  }
+  if (h.requires_grad()) return affine(tape, h, o.scale, o.offset);
+  Tensor t = h.value();
+  affine_forward(t, t, o.scale, o.offset);
+  return h;
+}
+
+Tensor Transformer::stylize(const Tensor& rgb) const {
+  NST_CHECK(rgb.rank() == 4 && rgb.n() == 1 && rgb.c() == 3, "stylize: the photo must be [1, 3, H, W], got ",
+            rgb.shape().to_string());
+  Tape tape;
+  Tensor y;
+  {
+    const std::map<std::string, Var> vars = bind(tape, false);
+    y = forward(tape, vars, tape.constant(rgb)).value();
+  }
+  const int64_t H = rgb.h(), W = rgb.w();
+  Tensor out = Tensor::empty(Shape{1, 3, H, W});
+  const float lo = spec_.output.min, hi = spec_.output.max;
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < H; ++i) {
+      const float* src = y.data() + (c * y.h() + i) * y.w();
+      float* dst = out.data() + (c * H + i) * W;
+      for (int64_t j = 0; j < W; ++j) dst[j] = std::clamp(src[j], lo, hi);
+    }
+  return out;
+}
+
+void Transformer::save(const std::string& path, const std::string& source,
+                       const std::string& source_checksum) const {
+  io::WeightMetadata meta;
+  meta.input = input_;
+  meta.source = source;
+  meta.source_checksum = source_checksum;
+  meta.network = transformer_spec_json(spec_);
+  std::vector<io::WeightEntry> entries;
+  for (const ParamShape& p : transformer_param_shapes(spec_))
+    entries.push_back(io::make_float_entry(p.name, params_.at(p.name)));
+  io::write_weight_file(path, meta, entries);
+}
+
+}  // namespace nst

@@ -1,0 +1,86 @@
+// The description of a feed-forward style network (Johnson et al. 2016), as
+// stored in its model file (weights/FORMAT.md, "Network description"): the
+// layers in order, each with its kernel, stride, channels, normalisation and
+// activation, and the output transform. The code that runs a network reads
+// everything from here, so a network of another width, depth or norm loads
+// without code changes.
+//
+//   {"kind": "feed-forward", "input_channels": 3,
+//    "layers": [
+//      {"op": "conv", "name": "conv1", "in": 3, "out": 32, "kernel": 9, "stride": 1,
+//       "bias": false, "norm": "instance", "eps": 0.001, "relu": true},
+//      {"op": "residual", "name": "res1", "layers": [ ...two convs... ]},
+//      {"op": "conv_transpose", "name": "up1", "in": 128, "out": 64, "kernel": 3, "stride": 2,
+//       "bias": false, "norm": "instance", "eps": 0.001, "relu": true}, ...],
+//    "output": {"op": "tanh", "scale": 150, "offset": 127.5, "min": 0, "max": 255}}
+//
+// Tensors of a layer called NAME: NAME.weight (conv: [out][in][k][k]; conv_transpose:
+// [in][out][k][k], PyTorch's layouts), NAME.bias [out] when "bias", and for an
+// instance norm NAME.norm.scale and NAME.norm.shift [out]. Padding is TensorFlow
+// "SAME" for every layer: a stride-s conv gives ceil(H / s) rows, a stride-s
+// transposed conv exactly H * s.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nst {
+
+enum class LayerOp { conv, conv_transpose, residual };
+enum class NormKind { none, instance };
+
+struct LayerSpec {
+  LayerOp op = LayerOp::conv;
+  std::string name;
+  // conv and conv_transpose:
+  int64_t in = 0, out = 0, kernel = 0, stride = 1;
+  bool bias = false;
+  NormKind norm = NormKind::none;
+  float eps = 1e-3f;
+  bool relu = false;
+  // residual: x + body(x); the body's first layer takes and its last gives as
+  // many channels as x has.
+  std::vector<LayerSpec> body;
+};
+
+// What turns the last layer's output into pixels: scale * tanh(x) + offset
+// ("tanh") or scale * x + offset ("affine"), then clipped to [min, max] when the
+// picture is written.
+struct OutputSpec {
+  enum class Kind { tanh, affine } kind = Kind::tanh;
+  float scale = 150.0f, offset = 127.5f;
+  float min = 0.0f, max = 255.0f;
+};
+
+struct TransformerSpec {
+  int64_t input_channels = 3;
+  std::vector<LayerSpec> layers;
+  OutputSpec output;
+};
+
+// JSON text <-> spec. parse checks everything a network needs (known ops and
+// norms, channel counts that chain, residual bodies that keep the channel
+// count, kernel 1..31, stride 1..8, unique names, nesting one level deep) and
+// throws nst::Error naming `source` and the layer.
+TransformerSpec parse_transformer_spec(const std::string& json, const std::string& source);
+std::string transformer_spec_json(const TransformerSpec& spec);
+
+// The tensors a spec needs: {name, shape} in layer order.
+struct ParamShape {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+std::vector<ParamShape> transformer_param_shapes(const TransformerSpec& spec);
+
+// The published architecture at a given width w (32 for the released nets):
+// conv 9x9 3->w, conv 3x3 s2 w->2w, conv 3x3 s2 2w->4w, five residual blocks
+// of two 3x3 convs at 4w, transposed conv 3x3 s2 4w->2w and 2w->w, conv 9x9
+// w->3 (instance norm everywhere, eps 1e-3, ReLU but in the residual blocks'
+// second conv and the last conv), 150 tanh(x) + 127.5.
+TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks = 5);
+
+// Multiply-adds of one forward pass at H x W (for GFLOP/s figures).
+double transformer_macs(const TransformerSpec& spec, int64_t H, int64_t W);
+
+}  // namespace nst

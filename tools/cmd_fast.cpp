@@ -1,0 +1,219 @@
+// nst fast: paint photos with a feed-forward style network in one pass each.
+//
+//   nst fast --model build/models/udnie.nstw --input photo.jpg --output out.png
+//   nst fast --model M.nstw --input photos/ --input extra.jpg --output-dir painted/
+//
+// A batch loads the network once; a photo that cannot be read or painted is
+// reported and skipped, the others are written (atomically), and the exit
+// status is 1 when any failed. SIGINT / SIGTERM stop between two photos.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "io/file_util.hpp"
+#include "io/image.hpp"
+#include "io/json_writer.hpp"
+#include "nn/kernels/parallel.hpp"
+#include "nn/kernels/simd.hpp"
+#include "nst/fast.hpp"
+#include "tensor/check.hpp"
+#include "tools/args.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_fast_signal(int sig) { g_signal.store(sig); }
+
+bool is_image_name(const fs::path& p) {
+  static const std::set<std::string> known = {"jpg", "jpeg", "png", "bmp", "tga",
+                                              "gif", "pnm", "ppm", "pgm"};
+  return known.count(nst::file_extension(p.string())) > 0;
+}
+
+// Each --input: a file, or a folder whose image files (by extension, not
+// recursive) are taken in name order.
+std::vector<std::string> collect_inputs(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const std::string& g : given) {
+    std::error_code ec;
+    if (!fs::is_directory(g, ec)) {
+      out.push_back(g);  // a missing file is reported when its turn comes
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const fs::directory_entry& e : fs::directory_iterator(g, ec))
+      if (e.is_regular_file(ec) && is_image_name(e.path())) found.push_back(e.path().string());
+    NST_CHECK(!ec, "nst fast: cannot list the folder '", g, "': ", ec.message());
+    NST_CHECK(!found.empty(), "nst fast: the folder '", g, "' holds no image files (",
+              "jpg, jpeg, png, bmp, tga, gif, pnm, ppm, pgm)");
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+std::string format_seconds(double s) {
+  char buf[32];
+  if (s < 90)
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  return buf;
+}
+
+struct Done {
+  std::string input, output;
+  int64_t width = 0, height = 0;
+  double network_seconds = 0, total_seconds = 0;
+};
+struct Failed {
+  std::string input, error;
+};
+
+int run(int argc, const char* const* argv) {
+  nst::ArgParser p("nst fast",
+                   "Paint photos in a style with a feed-forward network (one pass per photo; "
+                   "models: `make models`, or `nst convert --from ml5`).");
+  p.option("model", "M.nstw", "the style network").required();
+  p.option("input", "IMG|DIR", "a photo, or a folder of photos (repeatable)").repeatable().required();
+  p.option("output", "OUT", "the picture to write (.png or .jpg), for one photo");
+  p.option("output-dir", "DIR", "where a batch goes: DIR/<photo name>.<format>");
+  p.option("format", "png|jpg", "file type of the pictures in --output-dir", "png");
+  p.option("size", "PX", "long side of the output (default: the photo's own size)", "0");
+  p.option("threads", "N", "threads (0 = all cores)", "0");
+  p.flag("original-colors", "keep the photo's colours (only the luminance is stylised)");
+  p.option("blend", "A", "mix in the photo: 0 = stylised only, 1 = the photo", "0");
+  p.flag("json", "print one JSON record on stdout");
+  auto parsed = p.parse(argc - 1, argv + 1);
+  if (!parsed) return 0;
+  const nst::Args& a = *parsed;
+
+  nst::FastOptions options;
+  options.size = a.get_int("size", 0, 65535);
+  options.blend = a.get_double("blend", 0.0, 1.0);
+  options.original_colors = a.flag("original-colors");
+  const std::string format = a.get("format");
+  NST_CHECK(format == "png" || format == "jpg", "nst fast: --format must be png or jpg, got '",
+            format, "'");
+  nst::cli::apply_threads(a.get_int("threads", 0, 1024));
+
+  const std::vector<std::string> inputs = collect_inputs(a.get_all("input"));
+  const bool to_dir = a.has("output-dir");
+  NST_CHECK(to_dir != a.has("output"), "nst fast: give --output OUT (one photo) or --output-dir DIR",
+            " (a batch), not ", to_dir ? "both" : "neither");
+  NST_CHECK(to_dir || inputs.size() == 1, "nst fast: ", inputs.size(),
+            " photos need --output-dir DIR, not --output");
+  std::vector<std::string> outputs;
+  if (to_dir) {
+    const fs::path dir = a.get("output-dir");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    NST_CHECK(fs::is_directory(dir), "nst fast: cannot make the output folder '", dir.string(),
+              "'", ec ? ": " + ec.message() : std::string());
+    std::map<std::string, std::string> taken;
+    for (const std::string& in : inputs) {
+      const std::string out = (dir / (fs::path(in).stem().string() + "." + format)).string();
+      const auto [it, fresh] = taken.emplace(out, in);
+      NST_CHECK(fresh, "nst fast: '", it->second, "' and '", in, "' would both be written to '",
+                out, "' (rename one, or run them separately)");
+      outputs.push_back(out);
+    }
+  } else {
+    outputs.push_back(a.get("output"));
+    const std::string ext = nst::file_extension(outputs[0]);
+    NST_CHECK(ext == "png" || ext == "jpg" || ext == "jpeg", "nst fast: --output '", outputs[0],
+              "' must end in .png, .jpg or .jpeg");
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    NST_CHECK(!nst::same_file(inputs[i], outputs[i]), "nst fast: the output '", outputs[i],
+              "' is the input photo itself; choose another name");
+
+  const nst::Transformer net = nst::Transformer::load(a.get("model"));
+
+  std::signal(SIGINT, on_fast_signal);
+  std::signal(SIGTERM, on_fast_signal);
+  const bool tty = ::isatty(STDERR_FILENO) && inputs.size() > 1;
+  const bool json = a.flag("json");
+  std::vector<Done> done;
+  std::vector<Failed> failed;
+  const auto start = std::chrono::steady_clock::now();
+  size_t i = 0;
+  for (; i < inputs.size() && g_signal.load() == 0; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      const nst::Tensor photo = nst::load_image(inputs[i]);
+      const nst::FastResult r = nst::fast_stylize(net, photo, options);
+      nst::save_image(outputs[i], r.image);
+      Done d{inputs[i], outputs[i], r.image.w(), r.image.h(), r.network_seconds, 0.0};
+      d.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      done.push_back(d);
+      if (!tty && !json) {
+        if (inputs.size() > 1) std::fprintf(stderr, "[%zu/%zu] ", i + 1, inputs.size());
+        std::fprintf(stderr, "%s -> %s (%lld x %lld, %.2f s, network %.2f s)\n",
+                     inputs[i].c_str(), outputs[i].c_str(), (long long)d.width,
+                     (long long)d.height, d.total_seconds, d.network_seconds);
+      }
+    } catch (const std::exception& e) {
+      failed.push_back({inputs[i], e.what()});
+      std::fprintf(stderr, "%snst fast: skipped '%s': %s\n", tty ? "\r\033[K" : "",
+                   inputs[i].c_str(), e.what());
+    }
+    if (tty) {
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = double(i + 1) / std::max(elapsed, 1e-9);
+      std::fprintf(stderr, "\r\033[K%zu/%zu photos  %.2f photos/s  ETA %s", i + 1, inputs.size(),
+                   rate, format_seconds(double(inputs.size() - i - 1) / rate).c_str());
+      if (i + 1 == inputs.size()) std::fputc('\n', stderr);
+    }
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  if (json) {
+    nst::JsonWriter j;
+    j.begin_object().key("model").value(a.get("model"));
+    j.key("threads").value(int64_t(nst::kernels::num_threads()));
+    j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
+    j.key("images").begin_array();
+    for (const Done& d : done)
+      j.begin_object().key("input").value(d.input).key("output").value(d.output)
+          .key("width").value(d.width).key("height").value(d.height)
+          .key("network_seconds").value(d.network_seconds)
+          .key("total_seconds").value(d.total_seconds).end_object();
+    j.end_array().key("failed").begin_array();
+    for (const Failed& f : failed)
+      j.begin_object().key("input").value(f.input).key("error").value(f.error).end_object();
+    j.end_array().key("interrupted").value(g_signal.load() != 0).end_object();
+    std::cout << j.str() << "\n";
+  }
+  if (g_signal.load() != 0) {
+    if (tty) std::fputc('\n', stderr);
+    std::fprintf(stderr,
+                 "nst fast: interrupted after %zu of %zu photos; every picture written is "
+                 "complete\n",
+                 i, inputs.size());
+    return 130;
+  }
+  if (!failed.empty()) {
+    std::fprintf(stderr, "nst fast: %zu of %zu photos failed\n", failed.size(), inputs.size());
+    return 1;
+  }
+  return 0;
+}
+
+const nst::cli::Command command{"fast", "paint photos with a feed-forward style network", run};
+
+}  // namespace
