@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: check-aarch64 all deps test test-slow asan tsan fuzz bench weights demo clean format
+.PHONY: check-aarch64 all deps test test-slow asan tsan fuzz bench weights models demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -72,6 +72,19 @@ bench: all
 # $NST_SHARED/weights/vgg19-imagenet-uint8 (NST_SHARED=../shared), else a download.
 weights: all
 	bash weights/make_weights.sh $(BUILD)
+
+# The five feed-forward style networks, $(BUILD)/models/<style>.nstw, converted
+# from $NST_SHARED/models/fast-style (skipped, loudly, when that folder is missing).
+FAST_STYLES ?= la_muse rain_princess scream udnie wave
+models: all
+	@src="$(NST_SHARED)/models/fast-style"; \
+	if [ ! -d "$$src" ]; then \
+	  echo "make models: SKIPPED: no folder $$src (set NST_SHARED to the shared data)"; exit 0; \
+	fi; \
+	mkdir -p $(BUILD)/models; \
+	for s in $(FAST_STYLES); do \
+	  $(BUILD)/nst convert --from ml5 --input "$$src/$$s" --output $(BUILD)/models/$$s.nstw || exit 1; \
+	done
 
 # The main job: Tubingen in the style of The Starry Night, coarse to fine.
 NST_SHARED ?= ../shared

@@ -1,4 +1,5 @@
 #include "nn/instance_norm.hpp"
+#include "nn/relu.hpp"
 #include "ops_testing.hpp"
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
@@ -160,4 +161,52 @@ TEST_CASE("instance_norm: bad shapes and eps throw", "[instance_norm]") {
   Tape tape;
   CHECK_THROWS_AS(
       instance_norm(tape, tape.variable(x), tape.constant(s4), tape.constant(s4), 1e-3f), Error);
+}
+
+TEST_CASE("instance_norm with relu: max(reference, 0), in place or not, at every SIMD level",
+          "[instance_norm]") {
+  for_each_simd_level([](kernels::SimdLevel) {
+    uint64_t seed = 700;
+    for (const Shape& shape : odd_shapes()) {
+      INFO("shape " << shape.to_string());
+      const int64_t N = shape[0], C = shape[1], M = shape[2] * shape[3];
+      const Tensor x = random_tensor(shape, seed++, -2.0f, 3.0f);
+      const Tensor scale = random_tensor({C}, seed++), shift = random_tensor({C}, seed++);
+      std::vector<double> want(size_t(x.numel()));
+      const std::vector<double> xd = to_double(x), sd = to_double(scale), td = to_double(shift);
+      instance_norm_reference_forward(want.data(), xd.data(), sd.data(), td.data(), N, C, M, 1e-3);
+      for (double& v : want) v = v > 0.0 ? v : 0.0;
+      Tensor out = Tensor::empty(shape), rstd = Tensor::empty({N, C});
+      instance_norm_forward(out, rstd, x, scale, shift, 1e-3f, true);
+      check_close(out, want, 1e-5, 1e-5, "out");
+      // In place (out is x): the same bits as into a separate tensor.
+      Tensor inplace = x.clone(), rstd2 = Tensor::empty({N, C});
+      instance_norm_forward(inplace, rstd2, inplace, scale, shift, 1e-3f, true);
+      CHECK(bit_identical(inplace, out));
+      CHECK(bit_identical(rstd2, rstd));
+    }
+  });
+}
+
+TEST_CASE("instance_norm with relu: one node, the gradients of relu(instance_norm(x))",
+          "[instance_norm]") {
+  const Shape shape{2, 3, 5, 7};
+  const Tensor x = random_tensor(shape, 741, -2.0f, 2.0f), w = random_tensor(shape, 742);
+  const Tensor scale = random_tensor({3}, 743), shift = random_tensor({3}, 744);
+  Tensor grads[2][3], values[2];
+  for (int fused = 0; fused < 2; ++fused) {
+    Tape tape;
+    Var xv = tape.variable(x.clone()), sv = tape.variable(scale.clone()),
+        tv = tape.variable(shift.clone());
+    Var y = fused ? instance_norm(tape, xv, sv, tv, 1e-3f, true)
+                  : relu(tape, instance_norm(tape, xv, sv, tv, 1e-3f));
+    CHECK(std::string(y.op()) == (fused ? "instance_norm_relu" : "relu"));
+    values[fused] = y.value().clone();
+    tape.backward(dot_with(tape, y, w));
+    grads[fused][0] = xv.grad();
+    grads[fused][1] = sv.grad();
+    grads[fused][2] = tv.grad();
+  }
+  CHECK(bit_identical(values[0], values[1]));
+  for (int k = 0; k < 3; ++k) CHECK(bit_identical(grads[0][k], grads[1][k]));
 }

@@ -1,0 +1,180 @@
+// The feed-forward style network: its description, its forward from the nn
+// ops (inference in place == the recorded tape), gradients through it, any
+// photo size, and the published networks (when the shared data is there).
+#include <cmath>
+
+#include "convert/ml5.hpp"
+#include "models/transformer.hpp"
+#include "nst/fast.hpp"
+#include "testing.hpp"
+
+using namespace nst;
+using namespace nst::testing;
+
+namespace {
+
+// A network with random weights of a plausible scale for its spec.
+Transformer random_transformer(const TransformerSpec& spec, uint64_t seed) {
+  std::map<std::string, Tensor> params;
+  for (const ParamShape& p : transformer_param_shapes(spec)) {
+    const Shape shape(p.shape.begin(), p.shape.end());
+    const bool is_weight = p.name.size() > 7 && p.name.substr(p.name.size() - 7) == ".weight";
+    float spread = 0.2f;
+    if (is_weight) spread = 1.5f / std::sqrt(float(shape.numel() / shape[0]));
+    Tensor t = random_tensor(shape, seed++, -spread, spread);
+    if (p.name.find(".norm.scale") != std::string::npos)
+      for (int64_t i = 0; i < t.numel(); ++i) t[i] += 1.0f;
+    params.emplace(p.name, t);
+  }
+  return Transformer(spec, std::move(params));
+}
+
+Tensor random_photo(int64_t H, int64_t W, uint64_t seed) {
+  Tensor t = random_tensor({1, 3, H, W}, seed, 0.0f, 255.0f);
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = std::round(t[i]);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("transformer spec: the description survives its JSON, at any width",
+          "[transformer]") {
+  for (int64_t width : {1, 16, 32, 64}) {
+    const TransformerSpec spec = johnson_transformer(width);
+    const std::string json = transformer_spec_json(spec);
+    const TransformerSpec back = parse_transformer_spec(json, "test");
+    CHECK(transformer_spec_json(back) == json);
+    const auto shapes = transformer_param_shapes(back);
+    CHECK(shapes.size() == 48);
+    CHECK(shapes.front().name == "conv1.weight");
+    CHECK(shapes.front().shape == std::vector<int64_t>{width, 3, 9, 9});
+  }
+  // The published net: 132 GMAC at 1024 x 1024 (264.5 GFLOP).
+  CHECK(transformer_macs(johnson_transformer(32), 1024, 1024) == Approx(132.3e9).epsilon(0.01));
+}
+
+TEST_CASE("transformer: inference in place gives the bits of the recorded tape", "[transformer]") {
+  const Transformer net = random_transformer(johnson_transformer(4), 10);
+  const Tensor photo = random_photo(13, 17, 11);
+  const Tensor fast = net.stylize(photo);
+  Tape tape;
+  const auto vars = net.bind(tape, true);
+  const Var y = net.forward(tape, vars, tape.constant(photo));
+  REQUIRE(y.requires_grad());
+  REQUIRE(y.shape() == (Shape{1, 3, 16, 20}));  // 13 x 17 rounded up to multiples of 4
+  Tensor cropped = Tensor::empty({1, 3, 13, 17});
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < 13; ++i)
+      for (int64_t j = 0; j < 17; ++j)
+        cropped.at(0, c, i, j) = std::clamp(y.value().at(0, c, i, j), 0.0f, 255.0f);
+  CHECK(bit_identical(fast, cropped));
+}
+
+TEST_CASE("transformer: any photo size, 1 x 1 included", "[transformer]") {
+  const Transformer net = random_transformer(johnson_transformer(2), 20);
+  for (const auto& [H, W] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 1}, {1, 7}, {5, 1}, {2, 3}, {4, 4}, {9, 6}, {31, 2}}) {
+    INFO(H << " x " << W);
+    const Tensor out = net.stylize(random_photo(H, W, 21));
+    REQUIRE(out.shape() == (Shape{1, 3, H, W}));
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      REQUIRE(std::isfinite(out[i]));
+      REQUIRE(out[i] >= 0.0f);
+      REQUIRE(out[i] <= 255.0f);
+    }
+  }
+}
+
+TEST_CASE("transformer: 1 and 2 threads give the same bits", "[transformer][threads]") {
+  const Transformer net = random_transformer(johnson_transformer(8), 30);
+  const Tensor photo = random_photo(37, 45, 31);
+  for_each_simd_level([&](kernels::SimdLevel) {
+    Tensor out[2];
+    for (int k = 0; k < 2; ++k) with_threads(k + 1, [&] { out[k] = net.stylize(photo); });
+    CHECK(bit_identical(out[0], out[1]));
+  });
+}
+
+TEST_CASE("transformer: weight and input gradients through the whole network match finite "
+          "differences", "[transformer]") {
+  // Without ReLUs the network is smooth, so central differences in float are
+  // meaningful; each op's own gradient is checked in double in its test file.
+  TransformerSpec spec = johnson_transformer(2, 1);
+  for (LayerSpec& L : spec.layers) {
+    L.relu = false;
+    for (LayerSpec& b : L.body) b.relu = false;
+  }
+  spec.layers.back().norm = NormKind::none;  // a bias that is not normalised away
+  spec.layers.back().bias = true;
+  Transformer net = random_transformer(spec, 40);
+  const Tensor photo = random_photo(8, 12, 41);
+  const Tensor r = random_tensor({1, 3, 8, 12}, 42);
+  auto loss = [&](const Transformer& n) {
+    Tape tape;
+    const Var y = n.forward(tape, n.bind(tape, false), tape.constant(photo));
+    double s = 0.0;
+    for (int64_t i = 0; i < r.numel(); ++i) s += double(y.value()[i]) * r[i];
+    return s;
+  };
+  Tape tape;
+  const auto vars = net.bind(tape, true);
+  const Var y = net.forward(tape, vars, tape.constant(photo));
+  tape.backward(dot_with(tape, y, r));
+  for (const char* name : {"conv1.weight", "conv_out.bias", "conv3.norm.scale", "res1_conv2.weight",
+                           "up1.weight", "up2.norm.shift", "conv_out.weight"}) {
+    INFO(name);
+    Tensor& w = net.params().at(name);
+    const Tensor& g = vars.at(name).grad();
+    REQUIRE(g.defined());
+    for (int64_t i : {int64_t(0), w.numel() / 2, w.numel() - 1}) {
+      const float keep = w[i];
+      const float h = 1e-2f * std::max(1.0f, std::fabs(keep));
+      w[i] = keep + h;
+      const double fp = loss(net);
+      w[i] = keep - h;
+      const double fm = loss(net);
+      w[i] = keep;
+      const double numeric = (fp - fm) / (2.0 * double(h));
+      CHECK(g[i] == Approx(numeric).epsilon(0.03).margin(1e-2 * std::fabs(numeric) + 1e-3));
+    }
+  }
+}
+
+TEST_CASE("fast_stylize: size, original colours and blend", "[transformer]") {
+  const Transformer net = random_transformer(johnson_transformer(2), 50);
+  const Tensor photo = random_photo(30, 40, 51);
+  FastOptions o;
+  o.size = 20;
+  const FastResult small = fast_stylize(net, photo, o);
+  CHECK(small.image.shape() == (Shape{1, 3, 15, 20}));
+  o.size = 0;
+  o.blend = 1.0;
+  const FastResult all_photo = fast_stylize(net, photo, o);
+  check_close(all_photo.image, photo, 0.0, 1e-3, "blend 1 gives the photo");
+  o.blend = 0.0;
+  o.original_colors = true;
+  const FastResult coloured = fast_stylize(net, photo, o);
+  CHECK(coloured.image.shape() == photo.shape());
+  o.blend = 1.5;
+  CHECK_THROWS_WITH(fast_stylize(net, photo, o), Catch::Contains("blend"));
+}
+
+TEST_CASE("transformer: the published networks convert and paint (shared data)",
+          "[transformer][shared]") {
+  NST_REQUIRE_SHARED("models/fast-style/la_muse/manifest.json");
+  const std::string dir = shared_dir() + "/models/fast-style/la_muse";
+  std::string checksum;
+  const Transformer net = io::read_ml5(dir, &checksum);
+  CHECK(checksum.rfind("sha256:", 0) == 0);
+  CHECK(net.spec().layers.size() == 11);
+  CHECK(net.params().at("conv1.weight").shape() == (Shape{32, 3, 9, 9}));
+  CHECK(net.params().at("up1.weight").shape() == (Shape{128, 64, 3, 3}));
+  // A flat grey photo stays finite and in range, and is painted (not flat).
+  const Tensor out = net.stylize(Tensor::full({1, 3, 24, 32}, 128.0f));
+  float lo = 255.0f, hi = 0.0f;
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    lo = std::min(lo, out[i]);
+    hi = std::max(hi, out[i]);
+  }
+  CHECK(hi - lo > 20.0f);
+}
