@@ -32,5 +32,6 @@ constexpr double kPeakGflopsPerCore = 115.0;
 
 std::vector<Case> gemm_cases();
 std::vector<Case> vgg_cases();
+std::vector<Case> fast_cases();
 
 }  // namespace nst::bench

@@ -33,6 +33,7 @@ std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (auto& c : nst::bench::gemm_cases()) cases.push_back(std::move(c));
   for (auto& c : nst::bench::vgg_cases()) cases.push_back(std::move(c));
+  for (auto& c : nst::bench::fast_cases()) cases.push_back(std::move(c));
   return cases;
 }
 

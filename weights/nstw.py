@@ -24,7 +24,7 @@ def read(path, verify_data=True):
         raise ValueError(f"{path}: not an .nstw file")
     version, count, file_size, index_offset, index_size, data_offset, index_sum, header_sum = \
         struct.unpack_from("<IIQQQQQQ", blob, 8)
-    if version != 1:
+    if version not in (1, 2):
         raise ValueError(f"{path}: unsupported version {version}")
     if fnv1a64(blob[:56]) != header_sum:
         raise ValueError(f"{path}: header checksum mismatch")
@@ -48,6 +48,8 @@ def read(path, verify_data=True):
     order, _, _, _, pixel_range = take("BBBBf")
     meta = {"channel_order": "BGR" if order else "RGB", "pixel_range": pixel_range,
             "mean": take("3f"), "std": take("3f"), "source": text(), "source_checksum": text()}
+    if version == 2:
+        meta["network"] = text()  # the network description, JSON
     tensors = {}
     for _ in range(count):
         name = text()
