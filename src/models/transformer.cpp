@@ -140,13 +140,20 @@ Var Transformer::layer(Tape& tape, const std::map<std::string, Var>& params, con
 
 Var Transformer::forward(Tape& tape, const std::map<std::string, Var>& params, Var x) const {
   Var h = input(tape, std::move(x));
+  // Inference on a large photo: each activation size outside the residual
+  // blocks occurs once or twice per pass, so the buffers the pool keeps for
+  // reuse would add up to more than what is live (a 4K photo: 2.5 GB instead of
+  // 1.7). Free them before each such layer. Below kReleaseAbovePixels the
+  // cached buffers cost under 600 MB and serve the next photo of a batch.
+  constexpr int64_t kReleaseAbovePixels = int64_t{1} << 22;
+  const bool release = !h.requires_grad() && h.shape()[0] * h.shape()[2] * h.shape()[3] >
+                                                 kReleaseAbovePixels;
+  const LayerSpec* previous = nullptr;
   for (const LayerSpec& L : spec_.layers) {
-    if (L.op == LayerOp::conv_transpose && !h.requires_grad())
-      // Inference: the smaller activations' buffers that the pool keeps will not
-      // serve this pass again; free them before the layers that grow the image,
-      // so that the peak is what is live (a 4K photo's last layers need 1.6 GB).
-      BufferPool::global().release_cached();
+    const bool repeats = previous && previous->op == LayerOp::residual && L.op == LayerOp::residual;
+    if (release && !repeats) BufferPool::global().release_cached();
     h = layer(tape, params, L, std::move(h));
+    previous = &L;
   }
   const OutputSpec& o = spec_.output;
   if (o.kind == OutputSpec::Kind::tanh) {
