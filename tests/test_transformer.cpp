@@ -157,6 +157,12 @@ TEST_CASE("fast_stylize: size, original colours and blend", "[transformer]") {
   CHECK(coloured.image.shape() == photo.shape());
   o.blend = 1.5;
   CHECK_THROWS_WITH(fast_stylize(net, photo, o), Catch::Contains("blend"));
+  // A photo beyond the memory limit is refused before the network runs.
+  o.blend = 0.0;
+  o.max_memory_bytes = net.inference_peak_bytes(30, 40) - 1;
+  CHECK_THROWS_WITH(fast_stylize(net, photo, o), Catch::Contains("40 x 30 picture needs about"));
+  o.size = 20;  // smaller: fits
+  CHECK(fast_stylize(net, photo, o).image.shape() == (Shape{1, 3, 15, 20}));
 }
 
 TEST_CASE("transformer: the published networks convert and paint (shared data)",

@@ -26,6 +26,7 @@
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/simd.hpp"
 #include "nst/fast.hpp"
+#include "nst/memory_estimate.hpp"
 #include "tensor/check.hpp"
 #include "tools/args.hpp"
 
@@ -95,6 +96,8 @@ int run(int argc, const char* const* argv) {
   p.option("threads", "N", "threads (0 = all cores)", "0");
   p.flag("original-colors", "keep the photo's colours (only the luminance is stylised)");
   p.option("blend", "A", "mix in the photo: 0 = stylised only, 1 = the photo", "0");
+  p.option("max-memory", "GB",
+           "refuse photos estimated to need more (default: the available RAM)");
   p.flag("json", "print one JSON record on stdout");
   auto parsed = p.parse(argc - 1, argv + 1);
   if (!parsed) return 0;
@@ -104,6 +107,9 @@ int run(int argc, const char* const* argv) {
   options.size = a.get_int("size", 0, 65535);
   options.blend = a.get_double("blend", 0.0, 1.0);
   options.original_colors = a.flag("original-colors");
+  options.max_memory_bytes = a.has("max-memory")
+                                 ? int64_t(a.get_double("max-memory", 0.01, 1e6) * double(1 << 30))
+                                 : nst::available_memory_bytes();
   const std::string format = a.get("format");
   NST_CHECK(format == "png" || format == "jpg", "nst fast: --format must be png or jpg, got '",
             format, "'");

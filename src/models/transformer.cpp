@@ -190,6 +190,35 @@ Tensor Transformer::stylize(const Tensor& rgb) const {
   return out;
 }
 
+int64_t Transformer::inference_peak_bytes(int64_t H, int64_t W) const {
+  constexpr int64_t kFloat = 4;
+  int64_t h = H, w = W, channels = spec_.input_channels, peak_pair = 0;
+  auto step = [&](const LayerSpec& L, int64_t live_besides) {
+    const int64_t in = channels * h * w;
+    if (L.op == LayerOp::conv) {
+      h = (h + L.stride - 1) / L.stride;
+      w = (w + L.stride - 1) / L.stride;
+    } else {
+      h *= L.stride;
+      w *= L.stride;
+    }
+    channels = L.out;
+    peak_pair = std::max(peak_pair, in + channels * h * w + live_besides);
+  };
+  for (const LayerSpec& L : spec_.layers) {
+    if (L.op != LayerOp::residual) {
+      step(L, 0);
+      continue;
+    }
+    const int64_t x = channels * h * w;  // the block's input stays until the add
+    for (const LayerSpec& b : L.body) step(b, x);
+  }
+  int64_t weights = 0;
+  for (const auto& [name, t] : params_) weights += t.numel();
+  const int64_t photo = 3 * H * W, raw_out = channels * h * w;
+  return kFloat * (photo + peak_pair + raw_out + photo + weights) + (int64_t(40) << 20);
+}
+
 void Transformer::save(const std::string& path, const std::string& source,
                        const std::string& source_checksum) const {
   io::WeightMetadata meta;

@@ -50,6 +50,12 @@ class Transformer {
   // the output range. Norms run in place on the convolution outputs.
   Tensor stylize(const Tensor& rgb) const;
 
+  // Peak bytes of stylize() on an H x W photo, estimated from the layer sizes:
+  // the photo, the widest pair of consecutive activations (a residual block
+  // holds three), the raw and cropped outputs, the weights, 40 MB of process
+  // and scratch. Measured against the RSS in docs/performance.md.
+  int64_t inference_peak_bytes(int64_t H, int64_t W) const;
+
   // Writes spec + tensors as an .nstw file (atomically).
   void save(const std::string& path, const std::string& source,
             const std::string& source_checksum) const;

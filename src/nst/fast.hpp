@@ -14,6 +14,7 @@ struct FastOptions {
   int64_t size = 0;              // long side of the output; 0 = the photo's own size
   bool original_colors = false;  // keep the photo's colours (luminance-only transfer)
   double blend = 0.0;            // the photo's share in the result, 0..1 (0: stylised only)
+  int64_t max_memory_bytes = 0;  // refuse photos whose estimated peak is larger (0: no limit)
 };
 
 struct FastResult {
@@ -21,7 +22,9 @@ struct FastResult {
   double network_seconds = 0.0;  // the forward pass alone
 };
 
-// photo: [1, 3, H, W] RGB 0..255. Throws nst::Error on bad options.
+// photo: [1, 3, H, W] RGB 0..255. Throws nst::Error on bad options, and, before
+// anything large is allocated, when the network's estimated peak memory at the
+// working size exceeds max_memory_bytes (with the --size that would fit).
 FastResult fast_stylize(const Transformer& net, const Tensor& photo, const FastOptions& options);
 
 }  // namespace nst
