@@ -33,5 +33,6 @@ constexpr double kPeakGflopsPerCore = 115.0;
 std::vector<Case> gemm_cases();
 std::vector<Case> vgg_cases();
 std::vector<Case> fast_cases();
+std::vector<Case> fast_conv_cases();
 
 }  // namespace nst::bench

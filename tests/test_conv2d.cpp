@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "nn/conv2d.hpp"
+#include "nn/kernels/conv_direct.hpp"
 #include "tensor/check.hpp"
 #include "testing.hpp"
 
@@ -296,5 +297,47 @@ TEST_CASE("conv2d: a fresh input gradient is written, not added to zeros", "[con
       conv2d_backward_input(zeros, dout, weight, p);
       CHECK(testing::same_values(fresh, zeros));
     }
+  });
+}
+
+TEST_CASE("conv2d: the direct kernel (few channels, strided) matches the reference",
+          "[conv2d]") {
+  // The feed-forward style network's 9x9 convs (3 -> 32, 32 -> 3) and stride-2
+  // 3x3 convs, at odd sizes: column tails of every SIMD width, several row
+  // bands, channel panels with a partial last one; strides 2 and 3.
+  const std::vector<Case> cases = {
+      {1, 3, 13, 11, 32, 9, 9, Conv2dParams::same(9, 9, 1, 13, 11)},
+      {1, 32, 11, 37, 3, 9, 9, Conv2dParams::same(9, 9, 1, 11, 37)},
+      {2, 5, 7, 9, 1, 9, 9, Conv2dParams::same(9, 9, 1, 7, 9)},
+      {1, 3, 40, 9, 2, 5, 3, Conv2dParams::symmetric(2, 1)},
+      {2, 13, 17, 21, 24, 3, 3, Conv2dParams::same(3, 3, 2, 17, 21)},
+      {1, 9, 16, 35, 10, 3, 3, Conv2dParams::same(3, 3, 2, 16, 35)},
+      {1, 4, 19, 20, 7, 5, 5, Conv2dParams::same(5, 5, 3, 19, 20)},
+      {1, 6, 1, 1, 5, 3, 3, Conv2dParams::same(3, 3, 2, 1, 1)},
+  };
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    for (const Case& c : cases) {
+      const kernels::ConvGeometry g =
+          conv2d_geometry({c.N, c.C, c.H, c.W}, {c.OC, c.C, c.KH, c.KW}, c.p);
+      INFO(describe(c));
+      CHECK(kernels::conv_direct_applies(g));
+      check_fast_against_reference(c);
+    }
+  });
+}
+
+TEST_CASE("conv2d: the direct kernel gives identical bits on 1 and 2 threads", "[conv2d]") {
+  // 9x9 32 -> 3 over several bands of rows, two images.
+  const Shape in_shape{2, 32, 41, 27}, w_shape{3, 32, 9, 9};
+  const Conv2dParams p = Conv2dParams::same(9, 9, 1, 41, 27);
+  const Shape out_shape = conv2d_output_shape(in_shape, w_shape, p);
+  Tensor inp = random_tensor(in_shape, 1), weight = random_tensor(w_shape, 2);
+  Tensor bias = random_tensor({3}, 3);
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    Tensor one = Tensor::empty(out_shape), two = Tensor::empty(out_shape);
+    const auto relu = Conv2dEpilogue::relu;
+    testing::with_threads(1, [&] { conv2d_forward(one, inp, weight, &bias, p, relu); });
+    testing::with_threads(2, [&] { conv2d_forward(two, inp, weight, &bias, p, relu); });
+    CHECK(testing::bit_identical(one, two));
   });
 }

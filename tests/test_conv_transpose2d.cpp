@@ -285,3 +285,45 @@ TEST_CASE("conv_transpose2d: autograd wires the free functions", "[conv_transpos
       CHECK(testing::bit_identical(w.grad(), want_dw));
   }
 }
+
+TEST_CASE("conv_transpose2d: output phases match the reference (strides 2, 3; kernels 2-5)",
+          "[conv_transpose2d]") {
+  // Every phase count and tap count: k < s (phases without taps), k = s, k > s;
+  // odd sizes, 1x1 inputs, the SAME crops and PyTorch's.
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    int variant = 0;
+    for (int64_t s : {2, 3})
+      for (int64_t k : {2, 3, 4, 5})
+        for (int64_t size : {1, 5, 8}) {
+          const int64_t C = variant % 2 ? 3 : 13, OC = variant % 3 ? 5 : 2;
+          const Params p = variant % 2 ? Params::same(k, k, s) : Params::torch(1, s - 1, s);
+          if (conv_transpose2d_output_shape({1, C, size, size + 2}, {C, OC, k, k}, p)[2] >= 1)
+            check_fast_against_reference({1 + variant % 2, C, size, size + 2, OC, k, k, p});
+          ++variant;
+        }
+    // Different strides and crops per axis; a kernel 2 x 5.
+    Params asym;
+    asym.stride_h = 3, asym.stride_w = 2;
+    asym.crop_top = 2, asym.crop_bottom = -1, asym.crop_left = 0, asym.crop_right = 3;
+    check_fast_against_reference({2, 4, 7, 6, 3, 2, 5, asym});
+    // The network's layer shape: several column tiles and row bands.
+    check_fast_against_reference({1, 16, 19, 45, 8, 3, 3, Params::same(3, 3, 2)});
+  });
+  // Wide enough (OC * s * OW = 65536) for chunks of 32 phase rows: two chunks.
+  check_fast_against_reference({1, 2, 37, 512, 64, 3, 3, Params::same(3, 3, 2)});
+}
+
+TEST_CASE("conv_transpose2d: stride 3 with 1 and 2 threads gives identical bits",
+          "[conv_transpose2d]") {
+  const Params p = Params::same(5, 5, 3);
+  const Shape in_shape{2, 7, 29, 21}, w_shape{7, 6, 5, 5};
+  const Shape out_shape = conv_transpose2d_output_shape(in_shape, w_shape, p);
+  Tensor inp = random_tensor(in_shape, 1), weight = random_tensor(w_shape, 2);
+  Tensor bias = random_tensor({6}, 3);
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    Tensor one = Tensor::empty(out_shape), two = Tensor::empty(out_shape);
+    testing::with_threads(1, [&] { conv_transpose2d_forward(one, inp, weight, &bias, p); });
+    testing::with_threads(2, [&] { conv_transpose2d_forward(two, inp, weight, &bias, p); });
+    CHECK(testing::bit_identical(one, two));
+  });
+}

@@ -1,5 +1,6 @@
 #include "nn/conv2d.hpp"
 
+#include "nn/kernels/conv_direct.hpp"
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/winograd.hpp"
 
@@ -88,6 +89,9 @@ void conv2d_forward(Tensor& out, const Tensor& inp, const Tensor& weight, const 
   const float* b = bias ? bias->data() : nullptr;
   if (kernels::winograd_applies(g))
     kernels::winograd_forward(out.data(), inp.data(), weight.data(), b, relu, g);
+  else if (kernels::conv_direct_applies(g))
+    kernels::conv_direct_forward(out.data(), kernels::ConvOutputLayout::dense(g), inp.data(),
+                                 weight.data(), b, relu, g);
   else
     kernels::conv_gemm_forward(out.data(), inp.data(), weight.data(), b, relu, g);
 }

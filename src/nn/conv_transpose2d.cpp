@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/kernels/conv_transpose.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -81,7 +82,8 @@ void check_tensor_shape(const char* what, const Tensor& t, const Shape& want, co
 
 }  // namespace
 
-// out = bias, then out += conv2d_backward_input(dout = inp) of the adjoint conv.
+// out = bias + the sum over taps, one stride phase of the output at a time
+// (nn/kernels/conv_transpose.hpp).
 void conv_transpose2d_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
                               const Tensor* bias, const ConvTranspose2dParams& p) {
   const kernels::ConvGeometry t = conv_transpose2d_geometry(inp.shape(), weight.shape(), p);
@@ -89,11 +91,8 @@ void conv_transpose2d_forward(Tensor& out, const Tensor& inp, const Tensor& weig
   if (bias) check_tensor_shape("bias", *bias, Shape{t.OC}, inp.shape(), weight.shape());
   NST_CHECK(out.data() != inp.data(),
             "conv_transpose2d: the output must not share memory with the input");
-  const int64_t plane = t.OH * t.OW;
-  for (int64_t n = 0; n < t.N; ++n)
-    for (int64_t o = 0; o < t.OC; ++o)
-      std::fill_n(out.data() + (n * t.OC + o) * plane, plane, bias ? (*bias)[o] : 0.0f);
-  kernels::conv_gemm_backward_input(out.data(), inp.data(), weight.data(), adjoint_conv(t));
+  kernels::conv_transpose_forward(out.data(), inp.data(), weight.data(),
+                                  bias ? bias->data() : nullptr, t);
 }
 
 // Differentiates  out += col2im(weightᵀ * inp)  through inp: dinp += weight * im2col(dout),

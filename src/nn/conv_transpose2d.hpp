@@ -11,8 +11,10 @@
 //   OH = (H-1)*sh + KH - crop_top - crop_bottom,  likewise OW.
 // Equivalently, out is the input gradient of conv2d with weight [C][OC][KH][KW]
 // read as OIHW, stride s and padding (crop_top, crop_bottom, crop_left,
-// crop_right), applied to an image of size OH x OW; the fast path computes it
-// that way (nn/kernels/conv_gemm.hpp).
+// crop_right), applied to an image of size OH x OW: the backward passes are
+// computed that way (nn/kernels/conv_gemm.hpp). The forward runs by output
+// phases, s_h*s_w stride-1 convolutions of the input, each output element
+// written once (nn/kernels/conv_transpose.hpp).
 #pragma once
 
 #include <cstdint>
