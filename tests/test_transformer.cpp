@@ -6,6 +6,7 @@
 #include "convert/ml5.hpp"
 #include "models/transformer.hpp"
 #include "nst/fast.hpp"
+#include "fixture.hpp"
 #include "testing.hpp"
 
 using namespace nst;
@@ -183,4 +184,75 @@ TEST_CASE("transformer: the published networks convert and paint (shared data)",
     hi = std::max(hi, out[i]);
   }
   CHECK(hi - lo > 20.0f);
+}
+
+namespace {
+
+// The fixture's Variable, Variable_1, ... as ml5 variables and their values.
+Transformer fixture_network(const std::map<std::string, Tensor>& fx) {
+  std::vector<io::Ml5Variable> vars;
+  std::vector<std::vector<float>> data;
+  for (int k = 0;; ++k) {
+    const std::string name = k == 0 ? "Variable" : "Variable_" + std::to_string(k);
+    const auto it = fx.find(name);
+    if (it == fx.end()) break;
+    io::Ml5Variable v;
+    v.index = k;
+    v.filename = name;
+    v.shape.assign(it->second.shape().begin(), it->second.shape().end());
+    vars.push_back(v);
+    data.emplace_back(it->second.data(), it->second.data() + it->second.numel());
+  }
+  return io::ml5_transformer(vars, data, "fixture");
+}
+
+// The raw output (before the clip) at the network's own size.
+Tensor raw_output(const Transformer& net, const Tensor& photo) {
+  Tape tape;
+  return net.forward(tape, net.bind(tape, false), tape.constant(photo)).value();
+}
+
+// ||a - b|| / ||b - 127.5||: relative to the tanh term, without the offset that
+// would flatter the error.
+double tanh_term_error(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    den += (double(b[i]) - 127.5) * (double(b[i]) - 127.5);
+  }
+  return std::sqrt(num / den);
+}
+
+}  // namespace
+
+TEST_CASE("transformer: matches PyTorch (float64) on a width-4 network of the ml5 layout",
+          "[transformer][fixture]") {
+  const auto fx = read_fixture("fast_style.bin");
+  const Transformer net = fixture_network(fx);
+  CHECK(net.spec().layers.front().out == 4);
+  for (const char* size : {"13x17", "1x1", "2x3"}) {
+    INFO(size);
+    const Tensor& photo = fx.at(std::string("tiny_input_") + size);
+    const Tensor raw = raw_output(net, photo);
+    const double err = tanh_term_error(raw, fx.at(std::string("tiny_raw_") + size));
+    INFO("relative error " << err);
+    CHECK(err < 1e-4);
+    const Tensor out = net.stylize(photo);
+    check_close(out, fx.at(std::string("tiny_output_") + size), 0.0, 1e-2, "output");
+  }
+}
+
+TEST_CASE("transformer: the converted la_muse matches PyTorch (float64) within 1e-4",
+          "[transformer][fixture][shared]") {
+  NST_REQUIRE_SHARED("models/fast-style/la_muse/manifest.json");
+  const auto fx = read_fixture("fast_style.bin");
+  const Transformer net = io::read_ml5(shared_dir() + "/models/fast-style/la_muse");
+  const Tensor& photo = fx.at("la_muse_input");
+  const Tensor raw = raw_output(net, photo);
+  REQUIRE(raw.shape() == fx.at("la_muse_raw").shape());
+  const double err = tanh_term_error(raw, fx.at("la_muse_raw"));
+  INFO("relative error " << err);
+  CHECK(err < 1e-4);
+  check_close(net.stylize(photo), fx.at("la_muse_output"), 0.0, 2e-2, "output");
 }

@@ -140,7 +140,7 @@ Transformer read_ml5(const std::string& dir, std::string* checksum) {
   NST_CHECK(manifest.size() <= kMaxManifestBytes, "ml5 manifest '", manifest_path.string(),
             "': larger than ", kMaxManifestBytes, " bytes");
   const std::vector<Ml5Variable> vars = parse_ml5_manifest(manifest, manifest_path.string());
-  const TransformerSpec spec = ml5_network(vars, dir);
+  ml5_network(vars, dir);  // every shape checked before any data file is read
 
   Sha256 sha;
   sha.update(manifest.data(), manifest.size());
@@ -161,7 +161,21 @@ Transformer read_ml5(const std::string& dir, std::string* checksum) {
       NST_CHECK(std::isfinite(x), "ml5 variable '", p.string(), "': holds a NaN or infinity");
   }
   if (checksum) *checksum = "sha256:" + sha.hex_digest();
+  return ml5_transformer(vars, data, dir);
+}
 
+Transformer ml5_transformer(const std::vector<Ml5Variable>& vars,
+                            const std::vector<std::vector<float>>& data, const std::string& source) {
+  const TransformerSpec spec = ml5_network(vars, source);
+  NST_CHECK(data.size() == vars.size(), "ml5 model '", source, "': ", data.size(),
+            " data arrays for ", vars.size(), " variables");
+  for (const Ml5Variable& v : vars) {
+    int64_t numel = 1;
+    for (int64_t d : v.shape) numel *= d;
+    NST_CHECK(int64_t(data[size_t(v.index)].size()) == numel, "ml5 model '", source,
+              "': Variable_", v.index, " holds ", data[size_t(v.index)].size(), " values, its shape ",
+              shape_text(v.shape), " needs ", numel);
+  }
   std::map<std::string, Tensor> params;
   for (const LayerIds& l : layer_ids(spec)) {
     const LayerSpec& L = *l.layer;
@@ -194,7 +208,7 @@ Transformer read_ml5(const std::string& dir, std::string* checksum) {
     params.emplace(L.name + ".norm.shift", vec(1));
     params.emplace(L.name + ".norm.scale", vec(2));
   }
-  return Transformer(spec, std::move(params), Transformer::rgb255(), "ml5 model '" + dir + "'");
+  return Transformer(spec, std::move(params), Transformer::rgb255(), "ml5 model '" + source + "'");
 }
 
 Ml5Summary convert_ml5(const std::string& dir, const std::string& output) {

@@ -35,6 +35,11 @@ std::vector<Ml5Variable> parse_ml5_manifest(const std::string& text, const std::
 // variable checked against the shape that network needs.
 TransformerSpec ml5_network(const std::vector<Ml5Variable>& vars, const std::string& source);
 
+// The network from the variables' values (data[k] = Variable_k, row-major in
+// its ml5 shape): kernels permuted to our layouts (weights/FORMAT.md).
+Transformer ml5_transformer(const std::vector<Ml5Variable>& vars,
+                            const std::vector<std::vector<float>>& data, const std::string& source);
+
 // Reads a folder (every data file's size checked against its shape) into a
 // network; `checksum` gets "sha256:<hex>" of manifest.json followed by the
 // data files in index order.
