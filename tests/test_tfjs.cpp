@@ -276,7 +276,7 @@ TEST_CASE("nst convert: bad options fail with a message and a non-zero status", 
   };
   auto [s1, m1] = run("--from onnx --input x --output y");
   CHECK(s1 != 0);
-  CHECK_THAT(m1, Catch::Contains("--from must be tfjs or pth"));
+  CHECK_THAT(m1, Catch::Contains("--from must be tfjs, pth or ml5"));
   auto [s2, m2] = run("--from tfjs --input '" + dir.file("none") + "' --output '" +
                       dir.file("o.nstw") + "'");
   CHECK(s2 != 0);

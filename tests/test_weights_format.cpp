@@ -164,10 +164,17 @@ TEST_CASE("truncated, extended and wrongly identified files give clear errors", 
   expect_error(bad, "bad magic");
 
   auto version = good;
-  put<uint32_t>(version, 8, 2);
+  put<uint32_t>(version, 8, 3);
   reseal(version);
   nst::testing::write_bytes(bad, version);
-  expect_error(bad, "unsupported format version 2");
+  expect_error(bad, "unsupported format version 3");
+
+  // A version-1 index read as version 2 (the network text it lacks): rejected.
+  auto relabelled = good;
+  put<uint32_t>(relabelled, 8, 2);
+  reseal(relabelled);
+  nst::testing::write_bytes(bad, relabelled);
+  CHECK_THROWS_WITH(nst::io::WeightFile::open(bad), Catch::Contains("weights '" + bad + "'"));
 }
 
 TEST_CASE("flipped bytes in header, index and data are detected", "[weights]") {

@@ -179,6 +179,8 @@ Tensor Transformer::stylize(const Tensor& rgb) const {
     y = forward(tape, vars, tape.constant(rgb)).value();
   }
   const int64_t H = rgb.h(), W = rgb.w();
+  NST_CHECK(y.h() >= H && y.w() >= W, "stylize: the network's output ", y.shape().to_string(),
+            " does not cover the photo (", H, " x ", W, "): its strides do not cancel");
   Tensor out = Tensor::empty(Shape{1, 3, H, W});
   const float lo = spec_.output.min, hi = spec_.output.max;
   for (int64_t c = 0; c < 3; ++c)

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "io/json.hpp"
@@ -95,7 +96,8 @@ struct Parser {
       const io::Json* eps = j.find("eps");
       if (!eps || !eps->is_number()) bad("layer '", L.name, "': an instance norm needs \"eps\"");
       const double e = eps->as_number();
-      if (!(e > 0.0 && e <= 1.0)) bad("layer '", L.name, "': eps ", e, " is not in (0, 1]");
+      if (!(e > 0.0 && e <= 1.0 && float(e) > 0.0f))
+        bad("layer '", L.name, "': eps ", e, " is not in (0, 1] (as a float)");
       L.eps = float(e);
     }
     return L;
@@ -127,6 +129,32 @@ void check_chain(const Parser& p, const TransformerSpec& s) {
       p.bad("residual '", L.name, "' turns ", before, " channels into ", channels);
   }
   if (channels != 3) p.bad("the last layer gives ", channels, " channels, not 3 (RGB)");
+}
+
+// The strides cancel: the convs divide H and W by the product of theirs (rounding
+// up), the transposed convs multiply them by theirs, and the output must be the
+// photo's size (Transformer::stylize crops it to the photo). Compared exactly
+// on the exponents of 2, 3, 5 and 7 (strides are 1..8).
+void check_strides(const Parser& p, const TransformerSpec& s) {
+  const int64_t primes[4] = {2, 3, 5, 7};
+  int64_t exponents[4] = {0, 0, 0, 0};
+  double down = 1.0, up = 1.0;
+  auto visit = [&](const LayerSpec& L) {
+    const bool grows = L.op == LayerOp::conv_transpose;
+    (grows ? up : down) *= double(L.stride);
+    int64_t k = L.stride;
+    for (int i = 0; i < 4; ++i)
+      for (; k % primes[i] == 0; k /= primes[i]) exponents[i] += grows ? 1 : -1;
+  };
+  for (const LayerSpec& L : s.layers) {
+    if (L.op != LayerOp::residual) visit(L);
+    for (const LayerSpec& b : L.body) visit(b);
+  }
+  for (int64_t e : exponents)
+    if (e != 0)
+      p.bad("the strides do not cancel: the convs divide the picture by ", down,
+            " and the transposed convs multiply it by ", up,
+            " (the output must be the photo's size)");
 }
 
 void write_layer(JsonWriter& j, const LayerSpec& L) {
@@ -205,8 +233,8 @@ TransformerSpec parse_transformer_spec(const std::string& json, const std::strin
     p.bad("output: unknown op \"", op, "\" (tanh or affine)");
   auto number = [&](const char* key) {
     const io::Json* v = out->find(key);
-    if (!v || !v->is_number() || !std::isfinite(v->as_number()))
-      p.bad("output: \"", key, "\" must be a finite number");
+    if (!v || !v->is_number() || !(std::abs(v->as_number()) <= std::numeric_limits<float>::max()))
+      p.bad("output: \"", key, "\" must be a finite number (as a float)");
     return float(v->as_number());
   };
   s.output.scale = number("scale");
@@ -215,6 +243,7 @@ TransformerSpec parse_transformer_spec(const std::string& json, const std::strin
   s.output.max = number("max");
   if (!(s.output.min < s.output.max)) p.bad("output: min must be below max");
   check_chain(p, s);
+  check_strides(p, s);
   return s;
 }
 
