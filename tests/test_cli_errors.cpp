@@ -229,9 +229,9 @@ TEST_CASE("cli errors: weights that are an image", "[cli][cli-errors]") {
 TEST_CASE("cli errors: weights of an unknown format version", "[cli][cli-errors]") {
   const ErrorSetup s;
   const std::string good = small_weights(s, "good.nstw", {64, 3, 3, 3});
-  const std::string bad = patched(s, good, "v2.nstw", [](auto& b) { b[8] = 2; });
+  const std::string bad = patched(s, good, "v3.nstw", [](auto& b) { b[8] = 3; });
   expect_error(s, s.stylize({"--weights", bad}),
-               "unsupported format version 2 (this build reads version 1)");
+               "unsupported format version 3 (this build reads versions 1 and 2)");
 }
 
 TEST_CASE("cli errors: weights with a wrong shape", "[cli][cli-errors]") {
