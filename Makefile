@@ -4,10 +4,15 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: check-aarch64 all deps test test-slow asan tsan fuzz bench weights models demo clean format
+.PHONY: check-aarch64 all nst deps test test-slow asan tsan fuzz bench weights models demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The nst program alone (what demo, weights and models need; `all` also builds
+# the test suite and the benchmarks).
+nst: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS) --target nst
 
 $(BUILD)/Makefile: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -70,13 +75,13 @@ bench: all
 
 # The default VGG-19 weight file, build/vgg19.nstw: from $VGG19_SOURCE, else
 # $NST_SHARED/weights/vgg19-imagenet-uint8 (NST_SHARED=../shared), else a download.
-weights: all
+weights: nst
 	bash weights/make_weights.sh $(BUILD)
 
 # The five feed-forward style networks, $(BUILD)/models/<style>.nstw, converted
 # from $NST_SHARED/models/fast-style (skipped, loudly, when that folder is missing).
 FAST_STYLES ?= la_muse rain_princess scream udnie wave
-models: all
+models: nst
 	@src="$(NST_SHARED)/models/fast-style"; \
 	if [ ! -d "$$src" ]; then \
 	  echo "make models: SKIPPED: no folder $$src (set NST_SHARED to the shared data)"; exit 0; \
@@ -89,7 +94,7 @@ models: all
 # The main job: Tubingen in the style of The Starry Night, coarse to fine.
 NST_SHARED ?= ../shared
 DEMO_FLAGS ?= --scales 192,384 --iterations 100 --print-every 25
-demo: all
+demo: nst
 	@test -f $(BUILD)/vgg19.nstw || $(MAKE) --no-print-directory weights
 	@mkdir -p out
 	$(BUILD)/nst stylize --content $(NST_SHARED)/images/tubingen.jpg \
