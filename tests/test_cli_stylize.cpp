@@ -63,6 +63,15 @@ TEST_CASE("cli stylize: size, iterations, print-every, save-every and the run re
   REQUIRE(trace.size() == 3);
   CHECK(trace[2] < trace[0]);
   CHECK(res.at("final_loss").as_number() == Approx(trace[2]).epsilon(1e-6));
+  // saved_loss is the objective of the file as written: what `nst loss` finds in it.
+  const CliRun loss = run_nst({"loss", "--content", shared_image("tubingen.jpg"), "--style",
+                               shared_image("starry_night.jpg"), "--image", out, "--json"});
+  REQUIRE(loss.exit_code == 0);
+  CHECK(res.at("saved_loss").as_number() ==
+        Approx(io::parse_json(loss.out, "nst loss").at("total").as_number()).epsilon(1e-6));
+  const double clipped = res.at("saved_clipped_fraction").as_number();
+  CHECK(clipped >= 0.0);
+  CHECK(clipped <= 1.0);
 }
 
 TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {

@@ -81,6 +81,10 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
   j.key("result").begin_object();
   j.key("interrupted").value(r.interrupted).key("diverged").value(r.diverged);
   j.key("seconds").value(r.seconds).key("final_loss").value(r.final_loss.total);
+  // The objective of the picture as written (8 bits, 0..255): what a reader evaluates.
+  if (!r.interrupted && !r.diverged)
+    j.key("saved_loss").value(r.saved_loss.total)
+        .key("saved_clipped_fraction").value(r.saved_clipped_fraction);
   j.key("scales").begin_array();
   for (const auto& s : r.scales) {
     j.begin_object().key("height").value(s.height).key("width").value(s.width);
@@ -151,9 +155,11 @@ bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst
                            : "; the older record, which describes an earlier picture, could not be removed");
     return false;
   }
-  std::fprintf(stderr, "nst stylize: wrote %s (%lldx%lld, final loss %.6g, %.1f s) and %s\n", c.output.c_str(),
-               (long long)r.image.dim(3), (long long)r.image.dim(2), r.final_loss.total, r.seconds,
-               c.record.c_str());
+  std::fprintf(stderr,
+               "nst stylize: wrote %s (%lldx%lld, final loss %.6g, of the written picture %.6g, "
+               "%.1f s) and %s\n",
+               c.output.c_str(), (long long)r.image.dim(3), (long long)r.image.dim(2),
+               r.final_loss.total, r.saved_loss.total, r.seconds, c.record.c_str());
   return ok;
 }
 

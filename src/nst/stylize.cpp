@@ -212,6 +212,16 @@ void finish(const StylizeConfig& config, const Vgg19& net, StyleObjective& objec
   for (int64_t i = 0; i < rgb.numel(); ++i) rgb[i] = std::clamp(rgb[i], 0.0f, 255.0f);
   if (config.original_colors) rgb = keep_content_colours(rgb, content);
   result.image = rgb;
+  if (!x.defined() || result.interrupted || result.diverged) return;
+  // What a reader of the file gets: 8-bit values (save_image rounds the same way).
+  Tensor saved = Tensor::empty(rgb.shape());
+  int64_t clipped = 0;
+  for (int64_t i = 0; i < rgb.numel(); ++i) {
+    saved[i] = std::round(std::clamp(rgb[i], 0.0f, 255.0f));
+    clipped += saved[i] == 0.0f || saved[i] == 255.0f;
+  }
+  result.saved_loss = objective.evaluate(net.to_input(saved), nullptr);
+  result.saved_clipped_fraction = double(clipped) / double(std::max<int64_t>(rgb.numel(), 1));
 }
 
 }  // namespace

@@ -45,7 +45,12 @@ struct RunState {
 struct StylizeResult {
   Tensor image;  // RGB 0..255 [1, 3, H, W], original colours applied if asked
   std::vector<ScaleRecord> scales;
-  LossTerms final_loss;
+  LossTerms final_loss;  // the optimiser's last image, as it holds it (floats, any range)
+  // The objective of the picture as written: clipped to 0..255, rounded to 8
+  // bits (and with --original-colors, after the colour transfer); and the
+  // share of its channel values at 0 or 255. Not computed when interrupted.
+  LossTerms saved_loss;
+  double saved_clipped_fraction = 0;
   bool interrupted = false;  // stopped by the interrupt callback; `state` says where
   RunState state;
   bool diverged = false;  // NaN/Inf: image is the last good one
