@@ -72,6 +72,11 @@ TEST_CASE("cli stylize: size, iterations, print-every, save-every and the run re
   const double clipped = res.at("saved_clipped_fraction").as_number();
   CHECK(clipped >= 0.0);
   CHECK(clipped <= 1.0);
+  // With the pixels kept in 0..255 (the default --bounds on), the written picture
+  // scores what the optimiser reached, up to the 8-bit rounding.
+  CHECK(rec.at("bounds").as_string() == "on");
+  CHECK(res.at("saved_loss").as_number() ==
+        Approx(res.at("final_loss").as_number()).epsilon(0.05));
 }
 
 TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {

@@ -278,6 +278,10 @@ std::vector<Option<StylizeConfig>> stylize_options() {
   t.push_back(choice<S>("lbfgs-precision", "how the L-BFGS history is stored (bf16: half the memory)", "bf16",
                         &S::lbfgs_precision, {"bf16", "float"}));
   t.push_back(flag<S>("line-search", "strong-Wolfe line search for L-BFGS", &S::line_search));
+  t.push_back(choice<S>("bounds",
+                        "keep the pixels in 0..255 while optimising (projected L-BFGS, clamped Adam), "
+                        "so the picture written is the one optimised; off: unconstrained",
+                        "on", &S::bounds, {"on", "off"}));
   // --init content|noise|IMAGE; --init-image IMAGE; the classic "random" and "image".
   Option<S> init = recorded<S>("init", "content|noise|IMAGE", "starting image", "content", &S::init);
   init.read = [](const Args& a, S& c, const std::string&) {

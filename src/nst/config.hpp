@@ -41,6 +41,7 @@ struct StylizeConfig {
   int64_t lbfgs_history = 100;
   std::string lbfgs_precision = "bf16";  // bf16 | float: how the history's pairs are kept
   bool line_search = false;            // strong-Wolfe line search for L-BFGS
+  std::string bounds = "on";           // on | off: keep x within the displayable range
   std::string init = "content";        // content | noise | image path
   double style_scale = 1.0;            // style images' long side = style_scale * size
   bool original_colors = false;        // luminance-only transfer

@@ -109,6 +109,9 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
     o.line_search = config.line_search ? LineSearch::strong_wolfe : LineSearch::none;
     e.optimizer = lbfgs_memory_bytes(n, o);
   }
+  // The box's bounds (2 n), and for L-BFGS the projected gradient and the
+  // step's start point (2 n more).
+  if (config.bounds == "on") e.optimizer += (config.optimizer == "adam" ? 2 : 4) * n * kFloat;
   const int64_t styles = std::max<size_t>(1, config.styles.size());
   const int64_t loaded = 3 * (content_h * content_w + styles * style_h * style_w);
   e.images = (2 * loaded + 8 * n + 2 * styles * 3 * sh * sw) * kFloat;

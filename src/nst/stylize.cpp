@@ -265,6 +265,15 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     progress.width = content_s.dim(3);
 
     std::unique_ptr<Optimizer> opt = make_optimizer(config, x.numel());
+    if (config.bounds == "on") {
+      // The pixels' range 0..255 in the network's input space (per channel).
+      const Tensor lo = net.to_input(Tensor::zeros(x.shape()));
+      const Tensor hi = net.to_input(Tensor::full(x.shape(), 255.0f));
+      Box box{std::vector<float>(lo.data(), lo.data() + lo.numel()),
+              std::vector<float>(hi.data(), hi.data() + hi.numel())};
+      box_project(x.data(), box, x.numel());  // a noise start may begin outside
+      opt->set_box(std::move(box));
+    }
     ScaleRecord record = resuming ? resuming->scales.back() : ScaleRecord();
     record.height = progress.height;
     record.width = progress.width;

@@ -55,7 +55,7 @@ void adam_update(float* x, float* m, float* v, const float* g, int64_t n, int64_
   });
 }
 
-double adam_step(AdamState& st, float* x, const Objective& objective) {
+double adam_step(AdamState& st, float* x, const Objective& objective, const Box* box) {
   NST_CHECK(x != nullptr, "adam: x is null");
   NST_CHECK(static_cast<bool>(objective), "adam: the objective is empty");
   check_adam_options(st.options);
@@ -72,6 +72,10 @@ double adam_step(AdamState& st, float* x, const Objective& objective) {
   }
   ++st.iteration;
   adam_update(x, st.m.data(), st.v.data(), st.g.data(), n, st.iteration, st.options);
+  if (box && box->active()) {
+    check_box(*box, n);
+    box_project(x, *box, n);  // projected gradient descent with Adam's steps
+  }
   if (st.iteration >= st.options.max_iterations) st.stop = AdamStop::max_iterations;
   return st.f;
 }

@@ -15,6 +15,7 @@
 #include <iosfwd>
 #include <vector>
 
+#include "optim/box.hpp"
 #include "optim/objective.hpp"
 
 namespace nst {
@@ -63,7 +64,9 @@ inline int64_t adam_memory_bytes(int64_t n) { return 3 * n * int64_t(sizeof(floa
 
 // One step: evaluates f(x) and g = ∇f(x), then updates m, v and x (adam_update).
 // Returns f(x) at the x it was called with; once stopped, returns f and does nothing.
-double adam_step(AdamState& state, float* x, const Objective& objective);
+// With an active box, x is clamped into it after the update.
+double adam_step(AdamState& state, float* x, const Objective& objective,
+                 const Box* box = nullptr);
 
 // Element-wise Adam update at step t >= 1 (t counts this step), x, m, v [n], g [n]:
 //   m = β1 m + (1 - β1) g,   v = β2 v + (1 - β2) g²

@@ -1,4 +1,5 @@
 #include "optim/lbfgs.hpp"
+#include "optim/lbfgs_internal.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -104,7 +105,7 @@ int64_t LbfgsState::history_bytes() const {
   return history_floats() * (options.bf16_history ? 2 : 4);
 }
 
-namespace {
+namespace lbfgs_internal {
 
 int64_t max_evaluations(const LbfgsOptions& o) {
   if (o.max_evaluations > 0) return o.max_evaluations;
@@ -151,10 +152,10 @@ void push_pair(LbfgsState& st, double t) {
   st.h_diag = ys / yy;
 }
 
-// Stopping rules after an iteration, first match wins.
-LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max) {
+// Stopping rules after an iteration, first match wins (g_max: max |∇f|, or of
+// the projected gradient under a box).
+LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max, double g_max) {
   const LbfgsOptions& o = st.options;
-  const double g_max = vec_max_abs(st.g.data(), st.n);
   if (!std::isfinite(st.f) || !std::isfinite(g_max)) return LbfgsStop::non_finite;
   if (g_max <= o.grad_tolerance) return LbfgsStop::gradient_tolerance;
   // The first step is deliberately short (min(1, 1/‖g‖₁) lr), so the change and
@@ -206,7 +207,9 @@ double line_search_step(LbfgsState& st, float* x, const Objective& objective, do
   return r.t;
 }
 
-}  // namespace
+}  // namespace lbfgs_internal
+
+using namespace lbfgs_internal;
 
 // Two-loop recursion, N&W Algorithm 7.4, pairs i = 0 (oldest) .. k-1 (newest):
 //   q = -g;  for i = k-1..0: α_i = ρ_i s_iᵀq,  q -= α_i y_i
@@ -227,7 +230,7 @@ void lbfgs_direction(float* d, const float* g, LbfgsState& st) {
   }
 }
 
-double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
+double lbfgs_step(LbfgsState& st, float* x, const Objective& objective, const Box* box) {
   NST_CHECK(x != nullptr, "lbfgs: x is null");
   NST_CHECK(static_cast<bool>(objective), "lbfgs: the objective is empty");
   check_lbfgs_options(st.options);
@@ -251,6 +254,7 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
       st.stop = LbfgsStop::gradient_tolerance;
   }
   if (st.stopped()) return st.f;
+  if (box && box->active()) return lbfgs_projected_step(st, x, objective, *box);
 
   st.d.resize(static_cast<size_t>(n));
   lbfgs_direction(st.d.data(), st.g.data(), st);
@@ -286,7 +290,7 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective) {
   st.f_prev = f_old;
   const double step_max = std::fabs(t) * vec_max_abs(st.d.data(), n);
   push_pair(st, t);
-  st.stop = stop_test(st, f_old, step_max);
+  st.stop = stop_test(st, f_old, step_max, vec_max_abs(st.g.data(), n));
   return st.f;
 }
 

@@ -31,6 +31,7 @@
 #include <iosfwd>
 #include <vector>
 
+#include "optim/box.hpp"
 #include "optim/objective.hpp"
 
 namespace nst {
@@ -116,6 +117,7 @@ struct LbfgsState {
   std::vector<float> g_old;   // [n] gradient before the step, then y
   std::vector<float> x0;      // [n] start of the line search
   std::vector<double> alpha;  // [m] two-loop coefficients
+  std::vector<float> g_free;  // [n] projected gradient (with a box)
 
   bool stopped() const { return stop != LbfgsStop::running; }
   int64_t history_floats() const;  // values held in s and y now
@@ -131,7 +133,9 @@ struct LbfgsState {
 // recursion), steps x along d (fixed step or strong-Wolfe search), adds the
 // pair (s, y) and tests the stopping rules. Returns f(x) at the new x; once
 // stopped, returns f(x) and does nothing.
-double lbfgs_step(LbfgsState& state, float* x, const Objective& objective);
+// With a box (an active one), the step is projected instead: see lbfgs_box.cpp.
+double lbfgs_step(LbfgsState& state, float* x, const Objective& objective,
+                  const Box* box = nullptr);
 
 // Peak bytes an LbfgsState for n values holds once its history is full:
 // 2 m n values of history (4 or 2 bytes each) and 3 n floats, plus n more with

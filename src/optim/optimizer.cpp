@@ -1,5 +1,7 @@
 #include "optim/optimizer.hpp"
 
+#include <utility>
+
 namespace nst {
 
 namespace {
@@ -8,7 +10,7 @@ class Lbfgs final : public Optimizer {
  public:
   Lbfgs(int64_t n, const LbfgsOptions& options) : state_(n, options) {}
   double step(float* x, const Objective& objective) override {
-    return lbfgs_step(state_, x, objective);
+    return lbfgs_step(state_, x, objective, &box_);
   }
   bool loss_after_step() const override { return true; }
   bool stopped() const override { return state_.stopped(); }
@@ -21,16 +23,18 @@ class Lbfgs final : public Optimizer {
   int64_t evaluations() const override { return state_.evaluations; }
   void save_state(std::ostream& out) const override { state_.save_state(out); }
   void load_state(std::istream& in) override { state_.load_state(in); }
+  void set_box(Box box) override { box_ = std::move(box); }
 
  private:
   LbfgsState state_;
+  Box box_;
 };
 
 class Adam final : public Optimizer {
  public:
   Adam(int64_t n, const AdamOptions& options) : state_(n, options) {}
   double step(float* x, const Objective& objective) override {
-    return adam_step(state_, x, objective);
+    return adam_step(state_, x, objective, &box_);
   }
   bool loss_after_step() const override { return false; }
   bool stopped() const override { return state_.stopped(); }
@@ -45,9 +49,11 @@ class Adam final : public Optimizer {
   }
   void save_state(std::ostream& out) const override { state_.save_state(out); }
   void load_state(std::istream& in) override { state_.load_state(in); }
+  void set_box(Box box) override { box_ = std::move(box); }
 
  private:
   AdamState state_;
+  Box box_;
 };
 
 }  // namespace

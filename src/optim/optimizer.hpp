@@ -37,6 +37,10 @@ class Optimizer {
   // Why it stopped before its iteration limit ("" while running or at the limit).
   virtual std::string early_stop_reason() const = 0;
   virtual int64_t evaluations() const = 0;  // calls of the objective so far
+  // Keeps x within a box from the next step on (optim/box.hpp); an empty box
+  // removes the constraint. Not part of the saved state: set it again after
+  // load_state.
+  virtual void set_box(Box box) = 0;
 
   // The whole state, bit for bit (a resumed run continues exactly).
   virtual void save_state(std::ostream& out) const = 0;

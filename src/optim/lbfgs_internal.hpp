@@ -1,0 +1,27 @@
+// Pieces of L-BFGS shared by its plain step (lbfgs.cpp) and its projected step
+// under a box (lbfgs_box.cpp). Internal to src/optim.
+#pragma once
+
+#include <cstdint>
+
+#include "optim/lbfgs.hpp"
+
+namespace nst {
+
+// One projected iteration (lbfgs_box.cpp); lbfgs_step calls it once f and g hold
+// f(x), ∇f(x) and nothing has stopped the run.
+double lbfgs_projected_step(LbfgsState& st, float* x, const Objective& objective, const Box& box);
+
+namespace lbfgs_internal {
+
+int64_t max_evaluations(const LbfgsOptions& o);
+// f(x), with g = ∇f(x) into st.g; counts the evaluation.
+double evaluate(LbfgsState& st, const float* x, const Objective& objective);
+void clear_history(LbfgsState& st);
+// The work buffers d (times t) and g - g_old become the newest pair, if yᵀs > min_curvature.
+void push_pair(LbfgsState& st, double t);
+LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max, double g_max);
+
+}  // namespace lbfgs_internal
+
+}  // namespace nst

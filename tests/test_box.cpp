@@ -1,0 +1,153 @@
+// Box constraints: projected L-BFGS and clamped Adam keep x in [lower, upper]
+// and find the box-constrained minimum; the stylize driver keeps pixels in
+// 0..255 so that the picture written scores what the optimiser reached.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "optim/box.hpp"
+#include "optim/optimizer.hpp"
+#include "optim_problems.hpp"
+#include "tensor/check.hpp"
+
+using namespace nst;
+using namespace nst::testing;
+
+namespace {
+
+Box uniform_box(int64_t n, float lo, float hi) {
+  return Box{std::vector<float>(size_t(n), lo), std::vector<float>(size_t(n), hi)};
+}
+
+// Wraps an objective to record whether it was ever called outside the box.
+Objective watching(const Objective& f, const Box& box, int64_t n, bool* left) {
+  return [f, &box, n, left](const float* x, float* g) {
+    for (int64_t i = 0; i < n; ++i)
+      if (x[i] < box.lower[size_t(i)] || x[i] > box.upper[size_t(i)]) *left = true;
+    return f(x, g);
+  };
+}
+
+// The box-constrained minimiser of a strictly convex quadratic, by projected
+// gradient descent in double (step 1 / (largest eigenvalue bound)), run long.
+std::vector<double> reference_minimiser(const Quadratic& q, double lo, double hi) {
+  std::vector<double> x(size_t(q.n), 0.0), g(size_t(q.n));
+  double bound = 0;  // Gershgorin bound on the largest eigenvalue
+  for (int64_t i = 0; i < q.n; ++i) {
+    double row = 0;
+    for (int64_t j = 0; j < q.n; ++j) row += std::fabs(q.a[size_t(i * q.n + j)]);
+    bound = std::max(bound, row);
+  }
+  for (int it = 0; it < 20000; ++it) {
+    q.value(x.data(), g.data());
+    for (int64_t i = 0; i < q.n; ++i)
+      x[size_t(i)] = std::clamp(x[size_t(i)] - g[size_t(i)] / bound, lo, hi);
+  }
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("box: projection, blocked components and checks", "[box]") {
+  const Box box{{0.0f, 0.0f, -1.0f}, {1.0f, 1.0f, 1.0f}};
+  float x[3] = {-0.5f, 0.5f, 3.0f};
+  box_project(x, box, 3);
+  CHECK(x[0] == 0.0f);
+  CHECK(x[1] == 0.5f);
+  CHECK(x[2] == 1.0f);
+  // At the lower bound a positive gradient is blocked (descent would go below),
+  // a negative one is free; inside, nothing is blocked.
+  const float g[3] = {2.0f, -3.0f, -4.0f};
+  float free_g[3];
+  box_free_gradient(free_g, g, x, box, 3);
+  CHECK(free_g[0] == 0.0f);
+  CHECK(free_g[1] == -3.0f);
+  CHECK(free_g[2] == 0.0f);  // at the upper bound, g < 0 pushes up
+  CHECK_NOTHROW(check_box(Box{}, 5));
+  CHECK_THROWS_WITH(check_box(uniform_box(2, 0, 1), 3), Catch::Contains("box"));
+  CHECK_THROWS_WITH(check_box(Box{{1.0f}, {0.0f}}, 1), Catch::Contains("lower <= upper"));
+}
+
+TEST_CASE("box: projected L-BFGS reaches the box-constrained minimum and never leaves the box",
+          "[box][lbfgs]") {
+  const Quadratic q(24, 77);  // its unconstrained minimiser c has entries in -2..2
+  const std::vector<double> want = reference_minimiser(q, -0.5, 0.5);
+  int at_bound = 0;
+  for (double v : want) at_bound += std::fabs(std::fabs(v) - 0.5) < 1e-9;
+  REQUIRE(at_bound >= 4);  // the constraint matters
+  for (bool line_search : {false, true})
+    for (bool bf16 : {false, true}) {
+      INFO("line search " << line_search << ", bf16 history " << bf16);
+      LbfgsOptions o;
+      o.history = 10;
+      o.bf16_history = bf16;
+      o.line_search = line_search ? LineSearch::strong_wolfe : LineSearch::none;
+      o.max_iterations = 300;
+      o.grad_tolerance = 1e-6;
+      const Box box = uniform_box(q.n, -0.5f, 0.5f);
+      std::unique_ptr<Optimizer> opt = make_lbfgs(q.n, o);
+      opt->set_box(box);
+      std::vector<float> x(size_t(q.n), 0.9f);  // starts outside: projected on the first step
+      bool left = false;
+      const Objective f = watching(q.objective(), box, q.n, &left);
+      bool first = true;
+      while (!opt->stopped()) {
+        opt->step(x.data(), f);
+        if (first) left = false;  // only the starting point was outside
+        first = false;
+      }
+      CHECK_FALSE(left);
+      CHECK_FALSE(opt->diverged());
+      for (int64_t i = 0; i < q.n; ++i) CHECK(x[size_t(i)] == Approx(want[size_t(i)]).margin(2e-4));
+    }
+}
+
+TEST_CASE("box: clamped Adam stays inside and approaches the constrained minimum", "[box][adam]") {
+  const int64_t n = 50;
+  AdamOptions o;
+  o.lr = 0.05;
+  o.max_iterations = 2000;
+  const Box box = uniform_box(n, -0.25f, 0.25f);
+  std::unique_ptr<Optimizer> opt = make_adam(n, o);
+  opt->set_box(box);
+  std::vector<float> x(size_t(n), 0.0f);
+  bool left = false;
+  const Objective f = watching(diagonal_quadratic(n), box, n, &left);
+  while (!opt->stopped()) opt->step(x.data(), f);
+  CHECK_FALSE(left);
+  for (int64_t i = 0; i < n; ++i)
+    CHECK(x[size_t(i)] ==
+          Approx(std::clamp(diagonal_quadratic_center(i), -0.25, 0.25)).margin(5e-3));
+}
+
+TEST_CASE("box: a resumed projected run continues bit for bit", "[box][lbfgs]") {
+  const int64_t n = 16;
+  LbfgsOptions o;
+  o.history = 5;
+  o.max_iterations = 40;
+  const Box box = uniform_box(n, 0.0f, 0.8f);
+  const Objective f = rosenbrock_objective(n);
+  std::vector<float> straight(size_t(n), 0.1f);
+  {
+    std::unique_ptr<Optimizer> opt = make_lbfgs(n, o);
+    opt->set_box(box);
+    while (!opt->stopped()) opt->step(straight.data(), f);
+  }
+  std::vector<float> resumed(size_t(n), 0.1f);
+  std::stringstream saved;
+  {
+    std::unique_ptr<Optimizer> opt = make_lbfgs(n, o);
+    opt->set_box(box);
+    for (int k = 0; k < 15; ++k) opt->step(resumed.data(), f);
+    opt->save_state(saved);
+  }
+  std::unique_ptr<Optimizer> opt = make_lbfgs(n, o);
+  opt->load_state(saved);
+  opt->set_box(box);  // not part of the state: the driver sets it again
+  while (!opt->stopped()) opt->step(resumed.data(), f);
+  CHECK(same_bits(straight, resumed));
+  for (float v : straight) {
+    CHECK(v >= 0.0f);
+    CHECK(v <= 0.8f);
+  }
+}
