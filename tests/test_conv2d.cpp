@@ -39,7 +39,6 @@ double probe(const std::vector<double>& inp, const std::vector<double>& weight,
   return s;
 }
 
-
 }  // namespace
 
 TEST_CASE("conv2d: SAME and symmetric padding", "[conv2d]") {
@@ -285,13 +284,17 @@ TEST_CASE("conv2d: a fresh input gradient is written, not added to zeros", "[con
   // 3x3 stride 1 (Winograd), stride 2 and 1x1 (im2col / GEMM), odd sizes.
   testing::for_each_simd_level([&](kernels::SimdLevel) {
     uint64_t seed = 77;
-    for (const auto& [C, OC, H, W, k, s] : std::vector<std::array<int64_t, 6>>{
-             {5, 7, 13, 9, 3, 1}, {3, 64, 31, 17, 3, 1}, {5, 7, 13, 9, 3, 2}, {13, 5, 9, 7, 1, 1}}) {
+    for (const auto& [C, OC, H, W, k, s] :
+         std::vector<std::array<int64_t, 6>>{{5, 7, 13, 9, 3, 1},
+                                             {3, 64, 31, 17, 3, 1},
+                                             {5, 7, 13, 9, 3, 2},
+                                             {13, 5, 9, 7, 1, 1}}) {
       INFO("C " << C << " OC " << OC << " " << H << "x" << W << " k " << k << " s " << s);
       const Conv2dParams p = Conv2dParams::symmetric((k - 1) / 2, s);
       const Shape in{2, C, H, W};
       const Tensor weight = testing::random_tensor({OC, C, k, k}, seed++);
-      const Tensor dout = testing::random_tensor(conv2d_output_shape(in, weight.shape(), p), seed++);
+      const Tensor dout =
+          testing::random_tensor(conv2d_output_shape(in, weight.shape(), p), seed++);
       Tensor fresh = Tensor::full(in, std::nanf("")), zeros = Tensor::zeros(in);
       conv2d_backward_input(fresh, dout, weight, p, false);
       conv2d_backward_input(zeros, dout, weight, p);
@@ -300,8 +303,7 @@ TEST_CASE("conv2d: a fresh input gradient is written, not added to zeros", "[con
   });
 }
 
-TEST_CASE("conv2d: the direct kernel (few channels, strided) matches the reference",
-          "[conv2d]") {
+TEST_CASE("conv2d: the direct kernel (few channels, strided) matches the reference", "[conv2d]") {
   // The feed-forward style network's 9x9 convs (3 -> 32, 32 -> 3) and stride-2
   // 3x3 convs, at odd sizes: column tails of every SIMD width, several row
   // bands, channel panels with a partial last one; strides 2 and 3.
@@ -314,6 +316,9 @@ TEST_CASE("conv2d: the direct kernel (few channels, strided) matches the referen
       {1, 9, 16, 35, 10, 3, 3, Conv2dParams::same(3, 3, 2, 16, 35)},
       {1, 4, 19, 20, 7, 5, 5, Conv2dParams::same(5, 5, 3, 19, 20)},
       {1, 6, 1, 1, 5, 3, 3, Conv2dParams::same(3, 3, 2, 1, 1)},
+      // K = 333 taps in passes of at most 128 (64 at AVX-512), 9 channel
+      // panels (the band slice copied per pass), a partial last one.
+      {1, 37, 23, 61, 35, 3, 3, Conv2dParams::same(3, 3, 2, 23, 61)},
   };
   testing::for_each_simd_level([&](kernels::SimdLevel) {
     for (const Case& c : cases) {
@@ -338,6 +343,17 @@ TEST_CASE("conv2d: the direct kernel gives identical bits on 1 and 2 threads", "
     const auto relu = Conv2dEpilogue::relu;
     testing::with_threads(1, [&] { conv2d_forward(one, inp, weight, &bias, p, relu); });
     testing::with_threads(2, [&] { conv2d_forward(two, inp, weight, &bias, p, relu); });
+    CHECK(testing::bit_identical(one, two));
+  });
+  // Stride 2, several passes over K and copied band slices (K = 360, OC = 40).
+  const Shape in2{1, 40, 37, 53}, w2{40, 40, 3, 3};
+  const Conv2dParams p2 = Conv2dParams::same(3, 3, 2, 37, 53);
+  const Shape out2 = conv2d_output_shape(in2, w2, p2);
+  Tensor inp2 = random_tensor(in2, 4), weight2 = random_tensor(w2, 5);
+  testing::for_each_simd_level([&](kernels::SimdLevel) {
+    Tensor one = Tensor::empty(out2), two = Tensor::empty(out2);
+    testing::with_threads(1, [&] { conv2d_forward(one, inp2, weight2, nullptr, p2); });
+    testing::with_threads(2, [&] { conv2d_forward(two, inp2, weight2, nullptr, p2); });
     CHECK(testing::bit_identical(one, two));
   });
 }

@@ -37,7 +37,6 @@ double probe(const std::vector<double>& inp, const std::vector<double>& weight,
   return s;
 }
 
-
 }  // namespace
 
 TEST_CASE("conv_transpose2d: output sizes of the TF and PyTorch conventions",
@@ -213,7 +212,7 @@ TEST_CASE("conv_transpose2d: fast kernels match the reference on odd shapes",
 
 TEST_CASE("conv_transpose2d: 1 and 2 threads give identical bits", "[conv_transpose2d]") {
   const Params p = Params::same(3, 3, 2);
-  const Shape in_shape{2, 24, 23, 25}, w_shape{24, 13, 3, 3};
+  const Shape in_shape{2, 40, 23, 53}, w_shape{40, 13, 3, 3};
   const Shape out_shape = conv_transpose2d_output_shape(in_shape, w_shape, p);
   Tensor inp = random_tensor(in_shape, 1), weight = random_tensor(w_shape, 2);
   Tensor bias = random_tensor({13}, 3), dout = random_tensor(out_shape, 4);
@@ -308,6 +307,10 @@ TEST_CASE("conv_transpose2d: output phases match the reference (strides 2, 3; ke
     check_fast_against_reference({2, 4, 7, 6, 3, 2, 5, asym});
     // The network's layer shape: several column tiles and row bands.
     check_fast_against_reference({1, 16, 19, 45, 8, 3, 3, Params::same(3, 3, 2)});
+    // Whole column tiles at every width (53 phase columns), blended into the
+    // other phase's columns; K = 4 * 40 taps in passes, 5 channel panels.
+    check_fast_against_reference({2, 40, 9, 53, 20, 3, 3, Params::same(3, 3, 2)});
+    check_fast_against_reference({1, 40, 9, 53, 20, 3, 3, Params::torch(1, 0, 2)});
   });
   // Wide enough (OC * s * OW = 65536) for chunks of 32 phase rows: two chunks.
   check_fast_against_reference({1, 2, 37, 512, 64, 3, 3, Params::same(3, 3, 2)});

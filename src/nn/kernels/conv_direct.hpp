@@ -21,10 +21,13 @@
 namespace nst::kernels {
 
 // Where output (n, o, oh, ow) goes: out[n*image + o*plane + oh*row + ow*col].
+// span: floats from out[.. oh*row] to the end of its row that this call may
+// read and write back unchanged while writing its outputs (with col > 1 the
+// columns between them, written by other calls, never by this one); 0: none.
 struct ConvOutputLayout {
-  int64_t image = 0, plane = 0, row = 0, col = 1;
+  int64_t image = 0, plane = 0, row = 0, col = 1, span = 0;
   static ConvOutputLayout dense(const ConvGeometry& g) {
-    return {g.OC * g.OH * g.OW, g.OH * g.OW, g.OW, 1};
+    return {g.OC * g.OH * g.OW, g.OH * g.OW, g.OW, 1, 0};
   }
 };
 

@@ -28,15 +28,26 @@ struct ConvDirectPlan {
 
 // One band of output rows of one image.
 struct ConvDirectArgs {
-  const float* band = nullptr;      // as above, rows Wb floats apart
+  const float* band = nullptr;       // as above, rows Wb floats apart
   const int64_t* offsets = nullptr;  // [K]
   const float* panels = nullptr;     // [ceil(OC / mr)][K][mr]
   int64_t K = 0, OC = 0, OW = 0, Wb = 0, rows = 0;
   // Output (o, i, ow) of the band is out[o*out_plane + i*out_row + ow*out_col].
   float* out = nullptr;
   int64_t out_plane = 0, out_row = 0, out_col = 1;
+  // Floats from a row's first output to the end of that row that the kernel
+  // may read and write back unchanged (no other task of the call writes them);
+  // 0: it touches the outputs only.
+  int64_t out_span = 0;
   const float* bias = nullptr;  // may be null
   bool relu = false;
+  // Taps per pass of the SIMD body (all K when OC fits one panel), and its
+  // 64-byte aligned sums between passes: [ceil(OC / mr)][mr][nr].
+  int64_t k_chunk = 0;
+  float* partial = nullptr;
+  // Null, or room for one pass's band slice, [k_chunk][nr], 64-byte aligned:
+  // the SIMD body then copies the slice there before the panels read it.
+  float* packed = nullptr;
 };
 
 struct ConvDirectPlanKernel {
@@ -45,7 +56,8 @@ struct ConvDirectPlanKernel {
   ConvDirectPlan operator()(ScalarArch, int64_t OC) const;
 };
 
-// Every output of the band: rows, then column tiles, then channel panels.
+// Every output of the band: column tiles, then rows, then passes over k_chunk
+// taps, then channel panels (the plain body: rows, column tiles, panels).
 struct ConvDirectKernel {
   template <class Arch>
   void operator()(Arch, const ConvDirectArgs& a, const ConvDirectPlan& plan) const;

@@ -83,8 +83,9 @@ void conv_transpose_forward(float* out, const float* inp, const float* weight, c
         g.OC = t.OC, g.KH = ph.taps, g.KW = pw.taps;
         g.OH = rows, g.OW = pw.count;
         g.pad_top = ph.pad - j0, g.pad_left = pw.pad;
+        // The columns between this phase's are other phases' (other calls).
         const ConvOutputLayout layout{t.OC * t.OH * t.OW, t.OH * t.OW, t.stride_h * t.OW,
-                                      t.stride_w};
+                                      t.stride_w, t.OW - pw.first};
         conv_direct_forward(out + (ph.first + j0 * t.stride_h) * t.OW + pw.first, layout, inp,
                             wps[static_cast<size_t>(rh * t.stride_w + rw)].data(), bias, false, g);
       }
