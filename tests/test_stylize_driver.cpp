@@ -182,3 +182,22 @@ TEST_CASE("stylize driver: Adam runs every iteration of a long run", "[stylize][
   CHECK(opt->evaluations() == 1500);
   CHECK(nst::make_optimizer(small_job("lbfgs", 3), 7)->loss_after_step());
 }
+
+TEST_CASE("stylize: --tolerance ends a scale once the loss stops falling", "[stylize]") {
+  NST_REQUIRE_WEIGHTS();
+  nst::StylizeConfig c = small_job("lbfgs", 60);
+  c.tolerance = 0.05;  // less than 5 % over 3 iterations
+  c.tolerance_window = 3;
+  const nst::StylizeResult stopped = run(c);
+  REQUIRE(stopped.scales.size() == 1);
+  const nst::ScaleRecord& r = stopped.scales[0];
+  CHECK(r.stop_reason.rfind("converged: the loss fell by", 0) == 0);
+  REQUIRE(r.iterations > 3);
+  REQUIRE(r.iterations < 60);
+  const std::vector<double>& f = r.loss_trace;
+  const size_t k = f.size() - 1;
+  CHECK((f[k - 3] - f[k]) / f[k - 3] < 0.05);      // the rule held at the end...
+  CHECK((f[k - 4] - f[k - 1]) / f[k - 4] >= 0.05);  // ...and not one iteration before
+  c.tolerance = 0;  // off: every iteration
+  CHECK(run(c).scales[0].iterations == 60);
+}

@@ -268,6 +268,12 @@ std::vector<Option<StylizeConfig>> stylize_options() {
   t.push_back(integer<S>("iterations", "N", "iterations per scale", "500", &S::iterations, 1, 1000000)
                   .alias("-num_iterations"));
   t.push_back(choice<S>("optimizer", "optimiser", "lbfgs", &S::optimizer, {"lbfgs", "adam"}).alias("-optimizer"));
+  t.push_back(real<S>("tolerance", "T",
+                      "end a scale once the loss fell by less than T (relative) over the last "
+                      "--tolerance-window iterations (0: run every iteration)",
+                      "0", &S::tolerance, 0, 1));
+  t.push_back(integer<S>("tolerance-window", "N", "iterations the --tolerance rule looks back", "20",
+                         &S::tolerance_window, 1, 100000));
   Option<S> lr = recorded<S>("learning-rate", "LR", "step size (default: L-BFGS 1, Adam 10)", "", &S::learning_rate);
   lr.read = [](const Args& a, S& c, const std::string&) {
     c.learning_rate = a.has("learning-rate") ? a.get_double("learning-rate", 1e-12, 1e6) : -1.0;

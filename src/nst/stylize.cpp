@@ -1,5 +1,6 @@
 #include "nst/stylize.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -131,6 +132,21 @@ Tensor initial_image(const StylizeConfig& config, const Vgg19& net, const Tensor
 
 enum class ScaleEnd { finished, interrupted, diverged };
 
+// The --tolerance rule on a scale's losses so far: "" to go on, else why the
+// scale ends. Relative decrease over the window: (f[k-w] - f[k]) / |f[k-w]|.
+// The trace is in the checkpoint, so a resumed run stops where it would have.
+std::string converged(const StylizeConfig& config, const std::vector<double>& trace) {
+  const auto w = size_t(config.tolerance_window);
+  if (!(config.tolerance > 0) || trace.size() <= w) return "";
+  const double before = trace[trace.size() - 1 - w], now = trace.back();
+  const double fall = (before - now) / std::max(std::fabs(before), 1e-300);
+  if (fall >= config.tolerance) return "";
+  std::ostringstream why;
+  why << "converged: the loss fell by " << fall * 100 << " % over the last " << w
+      << " iterations (--tolerance " << config.tolerance << ")";
+  return why.str();
+}
+
 // Step 4: iterations `it`..config.iterations of one scale on x, with progress
 // reports and snapshots. Interrupted: `state` says where to continue (the
 // caller adds the scale and the records).
@@ -197,6 +213,10 @@ ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObje
     }
     if (cb.on_snapshot && config.save_every > 0 && progress.done % config.save_every == 0)
       cb.on_snapshot(net.from_input(x), progress.done);
+    if (const std::string why = converged(config, record.loss_trace); !why.empty()) {
+      record.stop_reason = why;
+      return ScaleEnd::finished;
+    }
   }
   const std::string early = opt.early_stop_reason();
   record.stop_reason = early.empty() ? "iterations done" : early;
