@@ -92,7 +92,7 @@ int run(int argc, const char* const* argv) {
   p.option("output", "OUT", "the picture to write (.png or .jpg), for one photo");
   p.option("output-dir", "DIR", "where a batch goes: DIR/<photo name>.<format>");
   p.option("format", "png|jpg", "file type of the pictures in --output-dir", "png");
-  p.option("size", "PX", "long side of the output (default: the photo's own size)", "0");
+  p.option("size", "PX", "long side of the output (default: the photo's own size)");
   p.option("threads", "N", "threads (0 = all cores)", "0");
   p.flag("original-colors", "keep the photo's colours (only the luminance is stylised)");
   p.option("blend", "A", "mix in the photo: 0 = stylised only, 1 = the photo", "0");
@@ -104,7 +104,7 @@ int run(int argc, const char* const* argv) {
   const nst::Args& a = *parsed;
 
   nst::FastOptions options;
-  options.size = a.get_int("size", 0, 65535);
+  options.size = a.has("size") ? a.get_int("size", 1, 65535) : 0;
   options.blend = a.get_double("blend", 0.0, 1.0);
   options.original_colors = a.flag("original-colors");
   options.max_memory_bytes = a.has("max-memory")
