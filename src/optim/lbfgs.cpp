@@ -171,17 +171,31 @@ LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max, double 
 }
 
 // Moves x along d by a strong-Wolfe step; returns the step, 0 if the search failed
-// (then x, f and g are back where they were).
+// (then x, f and g are back where they were). With a box the path is
+// t -> P(x0 + t d) and φ'(t) the one-sided slope: g · d over the components
+// strictly inside their bounds.
 double line_search_step(LbfgsState& st, float* x, const Objective& objective, double t_init,
-                        double gtd) {
+                        double gtd, const Box* box) {
   const int64_t n = st.n;
   const LbfgsOptions& o = st.options;
   st.x0.assign(x, x + n);
   const double f_old = st.f;
-  auto phi = [&](double t, double* dphi) {
+  const auto move_to = [&](double t) {
     vec_add_scaled(x, st.x0.data(), t, st.d.data(), n);
+    if (box) box_project(x, *box, n);
+  };
+  auto phi = [&](double t, double* dphi) {
+    move_to(t);
     const double f = evaluate(st, x, objective);
-    *dphi = vec_dot(st.g.data(), st.d.data(), n);
+    if (!box) {
+      *dphi = vec_dot(st.g.data(), st.d.data(), n);
+    } else {
+      double slope = 0;
+      for (int64_t i = 0; i < n; ++i)
+        if (x[i] > box->lower[size_t(i)] && x[i] < box->upper[size_t(i)])
+          slope += double(st.g[size_t(i)]) * st.d[size_t(i)];
+      *dphi = slope;
+    }
     return f;
   };
   LineSearchOptions ls;
@@ -201,7 +215,7 @@ double line_search_step(LbfgsState& st, float* x, const Objective& objective, do
   if (r.last_evaluated) {
     st.f = r.f;
   } else {
-    vec_add_scaled(x, st.x0.data(), r.t, st.d.data(), n);
+    move_to(r.t);
     st.f = evaluate(st, x, objective);
   }
   return r.t;
@@ -279,7 +293,7 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective, const Bo
     vec_axpy(x, t, st.d.data(), n);
     st.f = evaluate(st, x, objective);
   } else {
-    t = line_search_step(st, x, objective, t_init, gtd);
+    t = line_search_step(st, x, objective, t_init, gtd, nullptr);
     if (t == 0) {
       st.stop = LbfgsStop::line_search_failed;
       return st.f;

@@ -16,7 +16,6 @@
 
 #include "optim/lbfgs.hpp"
 #include "optim/lbfgs_internal.hpp"
-#include "optim/line_search.hpp"
 #include "optim/vector_ops.hpp"
 #include "tensor/check.hpp"
 
@@ -55,48 +54,6 @@ void projected_point(float* x, const LbfgsState& st, double t, const Box& box) {
   box_project(x, box, st.n);
 }
 
-// A strong-Wolfe search along t -> P(x0 + t d); φ'(t) is the one-sided slope,
-// g · d over the components still moving (strictly inside their bounds).
-// Returns the step, 0 if it failed (x, f and g restored).
-double projected_line_search(LbfgsState& st, float* x, const Objective& objective, double t_init,
-                             double gtd, const Box& box) {
-  const int64_t n = st.n;
-  const LbfgsOptions& o = st.options;
-  const double f_old = st.f;
-  auto phi = [&](double t, double* dphi) {
-    projected_point(x, st, t, box);
-    const double f = evaluate(st, x, objective);
-    double slope = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const float lo = box.lower[size_t(i)], hi = box.upper[size_t(i)];
-      if (x[i] > lo && x[i] < hi) slope += double(st.g[size_t(i)]) * st.d[size_t(i)];
-    }
-    *dphi = slope;
-    return f;
-  };
-  LineSearchOptions ls;
-  ls.c1 = o.c1;
-  ls.c2 = o.c2;
-  const int64_t budget = std::max<int64_t>(1, max_evaluations(o) - st.evaluations);
-  ls.max_evaluations = static_cast<int>(std::min<int64_t>(o.max_line_search_evaluations, budget));
-  const double d_max = vec_max_abs(st.d.data(), n);
-  ls.min_interval = d_max > 0 ? o.step_tolerance / d_max : 0;
-  const LineSearchResult r = strong_wolfe_line_search(phi, f_old, gtd, t_init, ls);
-  if (!(r.t > 0)) {
-    std::copy(st.x0.begin(), st.x0.end(), x);
-    st.g = st.g_old;
-    st.f = f_old;
-    return 0;
-  }
-  if (r.last_evaluated) {
-    st.f = r.f;
-  } else {
-    projected_point(x, st, r.t, box);
-    st.f = evaluate(st, x, objective);
-  }
-  return r.t;
-}
-
 }  // namespace
 
 double lbfgs_projected_step(LbfgsState& st, float* x, const Objective& objective, const Box& box) {
@@ -120,13 +77,13 @@ double lbfgs_projected_step(LbfgsState& st, float* x, const Objective& objective
       st.iteration == 0 ? std::min(1.0, 1.0 / vec_sum_abs(st.g_free.data(), n)) * lr : lr;
   const double f_old = st.f;
   st.g_old = st.g;
-  st.x0.assign(x, x + n);
   double t = t_init;
   if (st.options.line_search == LineSearch::none) {
+    st.x0.assign(x, x + n);
     projected_point(x, st, t, box);
     st.f = evaluate(st, x, objective);
   } else {
-    t = projected_line_search(st, x, objective, t_init, gtd, box);
+    t = line_search_step(st, x, objective, t_init, gtd, &box);
     if (t == 0) {
       st.stop = LbfgsStop::line_search_failed;
       return st.f;

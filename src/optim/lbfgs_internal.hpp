@@ -21,6 +21,10 @@ void clear_history(LbfgsState& st);
 // The work buffers d (times t) and g - g_old become the newest pair, if yᵀs > min_curvature.
 void push_pair(LbfgsState& st, double t);
 LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max, double g_max);
+// A strong-Wolfe step from x0 = x along d (projected onto the box when there is
+// one); the step, or 0 when it failed (x, f, g restored). x0 holds the start after.
+double line_search_step(LbfgsState& st, float* x, const Objective& objective, double t_init,
+                        double gtd, const Box* box);
 
 }  // namespace lbfgs_internal
 
