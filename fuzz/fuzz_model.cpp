@@ -13,12 +13,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <string>
 
-#include "io/checksum.hpp"
 #include "models/transformer.hpp"
+#include "nstw_header.hpp"
 #include "temp_file.hpp"
 #include "tensor/check.hpp"
 
@@ -29,18 +28,7 @@ namespace {
   std::abort();
 }
 
-void put_u64(std::string& b, size_t at, uint64_t v) { std::memcpy(b.data() + at, &v, 8); }
-
-std::string with_fixed_header(std::string b) {
-  if (b.size() < 64) return b;
-  put_u64(b, 16, b.size());
-  uint64_t index_size = 0;
-  std::memcpy(&index_size, b.data() + 32, 8);
-  if (index_size <= b.size() - 64)
-    put_u64(b, 48, nst::io::fnv1a64(b.data() + 64, size_t(index_size)));
-  put_u64(b, 56, nst::io::fnv1a64(b.data(), 56));
-  return b;
-}
+using nst::fuzz::with_fixed_header;
 
 // The largest activation (elements), the multiply-adds and the parameters of a
 // pass at H x W must all be small for the network to be run here.

@@ -4,28 +4,16 @@
 // (weights/FORMAT.md), so that mutations reach the index parser behind them.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "io/weights.hpp"
-#include "optim/state_io.hpp"
+#include "nstw_header.hpp"
 #include "temp_file.hpp"
 #include "tensor/check.hpp"
 
 namespace {
 
-void put_u64(std::string& b, size_t at, uint64_t v) { std::memcpy(b.data() + at, &v, 8); }
-
-std::string with_fixed_header(std::string b) {
-  if (b.size() < 64) return b;
-  put_u64(b, 16, b.size());
-  uint64_t index_size = 0;
-  std::memcpy(&index_size, b.data() + 32, 8);
-  if (index_size <= b.size() - 64)
-    put_u64(b, 48, nst::fnv1a_update(nst::kFnvOffset, b.data() + 64, size_t(index_size)));
-  put_u64(b, 56, nst::fnv1a_update(nst::kFnvOffset, b.data(), 56));
-  return b;
-}
+using nst::fuzz::with_fixed_header;
 
 void open_all(const std::string& bytes) {
   const std::string path =

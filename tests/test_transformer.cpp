@@ -5,6 +5,7 @@
 
 #include "convert/ml5.hpp"
 #include "models/transformer.hpp"
+#include "nst/colour.hpp"
 #include "nst/fast.hpp"
 #include "fixture.hpp"
 #include "testing.hpp"
@@ -153,9 +154,17 @@ TEST_CASE("fast_stylize: size, original colours and blend", "[transformer]") {
   const FastResult all_photo = fast_stylize(net, photo, o);
   check_close(all_photo.image, photo, 0.0, 1e-3, "blend 1 gives the photo");
   o.blend = 0.0;
+  const FastResult painted = fast_stylize(net, photo, o);
   o.original_colors = true;
   const FastResult coloured = fast_stylize(net, photo, o);
-  CHECK(coloured.image.shape() == photo.shape());
+  REQUIRE(coloured.image.shape() == photo.shape());
+  // The painting's luminance with the photo's colours, and not the painting.
+  check_close(coloured.image, keep_content_colours(painted.image, photo), 0.0, 1e-4,
+              "original colours = keep_content_colours(painting, photo)");
+  double moved = 0;
+  for (int64_t i = 0; i < photo.numel(); ++i)
+    moved = std::max(moved, double(std::fabs(coloured.image[i] - painted.image[i])));
+  CHECK(moved > 1.0);
   o.blend = 1.5;
   CHECK_THROWS_WITH(fast_stylize(net, photo, o), Catch::Contains("blend"));
   // A photo beyond the memory limit is refused before the network runs.

@@ -164,6 +164,21 @@ Transformer read_ml5(const std::string& dir, std::string* checksum) {
   return ml5_transformer(vars, data, dir);
 }
 
+namespace {
+
+// TensorFlow's kernel layout [kh][kw][a][b] as [b][a][kh][kw].
+Tensor taps_last(const std::vector<float>& k, int64_t K, int64_t a, int64_t b) {
+  Tensor w = Tensor::empty(Shape{b, a, K, K});
+  for (int64_t j = 0; j < b; ++j)
+    for (int64_t i = 0; i < a; ++i)
+      for (int64_t h = 0; h < K; ++h)
+        for (int64_t x = 0; x < K; ++x)
+          w[((j * a + i) * K + h) * K + x] = k[size_t(((h * K + x) * a + i) * b + j)];
+  return w;
+}
+
+}  // namespace
+
 Transformer ml5_transformer(const std::vector<Ml5Variable>& vars,
                             const std::vector<std::vector<float>>& data, const std::string& source) {
   const TransformerSpec spec = ml5_network(vars, source);
@@ -181,24 +196,10 @@ Transformer ml5_transformer(const std::vector<Ml5Variable>& vars,
     const LayerSpec& L = *l.layer;
     const std::vector<float>& k = data[size_t(l.id)];
     const int64_t K = L.kernel;
-    Tensor w;
-    if (L.op == LayerOp::conv) {
-      // HWIO [kh][kw][in][out] -> OIHW [out][in][kh][kw]
-      w = Tensor::empty(Shape{L.out, L.in, K, K});
-      for (int64_t o = 0; o < L.out; ++o)
-        for (int64_t i = 0; i < L.in; ++i)
-          for (int64_t h = 0; h < K; ++h)
-            for (int64_t x = 0; x < K; ++x)
-              w[((o * L.in + i) * K + h) * K + x] = k[size_t(((h * K + x) * L.in + i) * L.out + o)];
-    } else {
-      // [kh][kw][out][in] -> [in][out][kh][kw]
-      w = Tensor::empty(Shape{L.in, L.out, K, K});
-      for (int64_t i = 0; i < L.in; ++i)
-        for (int64_t o = 0; o < L.out; ++o)
-          for (int64_t h = 0; h < K; ++h)
-            for (int64_t x = 0; x < K; ++x)
-              w[((i * L.out + o) * K + h) * K + x] = k[size_t(((h * K + x) * L.out + o) * L.in + i)];
-    }
+    // A conv's HWIO [kh][kw][in][out] becomes OIHW; a transposed conv's
+    // [kh][kw][out][in] becomes [in][out][kh][kw].
+    const Tensor w = L.op == LayerOp::conv ? taps_last(k, K, L.in, L.out)
+                                           : taps_last(k, K, L.out, L.in);
     params.emplace(L.name + ".weight", w);
     auto vec = [&](int j) {
       Tensor t = Tensor::empty(Shape{L.out});
