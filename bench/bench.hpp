@@ -34,5 +34,6 @@ std::vector<Case> gemm_cases();
 std::vector<Case> vgg_cases();
 std::vector<Case> fast_cases();
 std::vector<Case> fast_conv_cases();
+std::vector<Case> peak_cases();
 
 }  // namespace nst::bench

@@ -1,6 +1,6 @@
 // SIMD body of the Gram block (compiled once per instruction set, NST_ARCH
-// names it). A group of R rows i and 4 rows j keeps R x 4 batch accumulators:
-// per batch of k it loads R + 4 batches for 4R fused multiply-adds.
+// names it). A group of R rows i and C rows j keeps R x C batch accumulators:
+// per batch of k it loads R + C batches for R C fused multiply-adds.
 #include "nn/kernels/gram_kernel.hpp"
 #include "nn/kernels/fma.hpp"
 
@@ -15,9 +15,12 @@ void GramBlockKernel::operator()(Arch, const float* F, int64_t ld, int64_t k0, i
   using B = xsimd::batch<float, Arch>;
   constexpr int64_t W = B::size;
   // 4 x 4 accumulators where there are 32 vector registers (AVX-512, NEON:
-  // 16 + 4 + 1 live), 2 x 4 where there are 16.
-  constexpr int R = W >= 16 || std::is_same_v<Arch, xsimd::neon64> ? 4 : 2;
-  constexpr int C = 4;
+  // 16 + 4 + 1 live), 2 x 6 where there are 16 (12 + 2 + 1 live: 8 loads per
+  // 12 FMAs, where 2 x 4 had 8 accumulators, which only just cover the FMA
+  // latency, and 6 loads per 8 FMAs).
+  constexpr bool many_registers = W >= 16 || std::is_same_v<Arch, xsimd::neon64>;
+  constexpr int R = many_registers ? 4 : 2;
+  constexpr int C = many_registers ? 4 : 6;
   const int64_t k_batches = k0 + (k1 - k0) / W * W;
   for (int64_t i = i0; i < i1; i += R) {
     const float* a[R];  // rows past i1 repeat the last one; their sums are dropped

@@ -93,7 +93,8 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   // tiles take no more memory than U would (plus 8 MiB). Same products in the
   // same order: the same bits.
   const int64_t small_blocks = (tiles + nr - 1) / nr;
-  const bool whole_blocks = s.N * small_blocks >= 8 * int64_t{num_threads()};
+  const int64_t block = plan.block, blocks = (tiles + block - 1) / block;
+  const bool whole_blocks = s.N * blocks >= 8 * int64_t{num_threads()};
   const int64_t Tb_all = small_blocks * nr;
   const int64_t u_stride = winograd_plane_stride(row_panels * mr * s.C);
   if (!whole_blocks && kWinogradPoints * Tb_all * s.C <= kFewTilesFloats &&
@@ -154,20 +155,21 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   // three steps. Few blocks: one block at a time, each step a parallel loop.
   // Each tile's arithmetic is the same either way, so are the bits.
   if (whole_blocks) {
-    parallel_for(0, s.N * small_blocks, 1, [&](int64_t j0, int64_t j1) {
+    const int64_t Tb_max = std::min(block, Tb_all);
+    parallel_for(0, s.N * blocks, 1, [&](int64_t j0, int64_t j1) {
       thread_local GrowingBuffer v_local, m_local;
       WinogradBlock b = proto;
-      b.Tb = nr;
-      b.v_stride = winograd_plane_stride(nr * s.C);
-      b.m_stride = winograd_plane_stride(s.OC * nr);
+      b.v_stride = winograd_plane_stride(Tb_max * s.C);
+      b.m_stride = winograd_plane_stride(s.OC * Tb_max);
       b.V = v_local.get(kWinogradPoints * b.v_stride);
       b.M = m_local.get(kWinogradPoints * b.m_stride);
       for (int64_t j = j0; j < j1; ++j) {
-        const int64_t n = j / small_blocks;
+        const int64_t n = j / blocks;
         b.inp = inp + n * s.C * s.H * s.W;
         b.out = out + n * s.OC * s.OH * s.OW;
-        b.t0 = (j % small_blocks) * nr;
-        b.count = std::min(nr, tiles - b.t0);
+        b.t0 = (j % blocks) * block;
+        b.count = std::min(block, tiles - b.t0);
+        b.Tb = (b.count + nr - 1) / nr * nr;
         dispatch(WinogradInputKernel{}, b, int64_t{0}, s.C);
         dispatch(WinogradGemmKernel{}, b, int64_t{0}, items);
         dispatch(WinogradOutputKernel{}, b, int64_t{0}, s.OC);
@@ -177,7 +179,8 @@ void run(float* out, const float* inp, const float* weight, bool transpose_flip,
   }
 
   const int64_t per_panel = kWinogradPoints * std::max(s.C, s.OC) * nr;
-  const int64_t Tb = nr * std::clamp<int64_t>(kBlockFloats / per_panel, 1, small_blocks);
+  const int64_t Tb = std::min(
+      Tb_all, std::max(block, nr * std::clamp<int64_t>(kBlockFloats / per_panel, 1, small_blocks)));
   WinogradBlock b = proto;
   b.Tb = Tb;
   b.v_stride = winograd_plane_stride(Tb * s.C);

@@ -24,7 +24,7 @@
 // a product of the matrices, which the tests hold these kernels to.
 //
 // Schedules (winograd.cpp picks one from the tile count and V's size):
-//   - many tiles: tasks of whole blocks of nr tiles (input transform, 36 GEMMs,
+//   - many tiles: tasks of whole blocks of tiles (input transform, 36 GEMMs,
 //     output transform), V and M of a block in the task's own core's cache;
 //   - few tiles, V of all tiles at most 8 MiB: all tiles are one block, and each
 //     task transforms one panel of output channels' weights into a small buffer

@@ -27,7 +27,8 @@ namespace nst::kernels::winograd_detail {
 // are not, and gathering them lane by lane into vectors was slower); then W
 // consecutive f at a time are transformed and stored contiguously. The copy of a
 // chunk is done before its first vector is read, so the loads do not wait on the
-// stores just made. AVX-512 loads whole kernels instead (winograd_avx512.hpp).
+// stores just made. AVX-512 loads whole kernels instead, and so does AVX2 for
+// the input gradient (winograd_avx512.hpp, winograd_avx2.hpp).
 inline constexpr int64_t kStagedKernels = 256;
 
 template <class Arch>
@@ -36,6 +37,17 @@ void weight_panels(const WinogradWeights& w, int64_t p0, int64_t p1) {
   if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
     weight_panels_avx512(w, p0, p1);
     return;
+  }
+#endif
+#if defined(__AVX2__)
+  // Only for the input gradient's flipped kernels, whose 8 kernels of a vector
+  // are contiguous: for the forward's (C * 9 floats apart) the copy was faster
+  // (docs/performance.md).
+  if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
+    if (w.transpose_flip) {
+      weight_panels_avx2<Arch>(w, p0, p1);
+      return;
+    }
   }
 #endif
   const int64_t mr = w.mr;

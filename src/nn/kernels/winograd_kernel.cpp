@@ -9,7 +9,7 @@ using Tile = gemm_detail::PlainTile<ScalarArch>;
 }  // namespace
 
 WinogradPlan WinogradPlanKernel::operator()(ScalarArch, int64_t) const {
-  return WinogradPlan{Tile::mr, Tile::nr};
+  return WinogradPlan{Tile::mr, Tile::nr, Tile::nr};
 }
 
 void WinogradWeightKernel::operator()(ScalarArch, const WinogradWeights& w, int64_t p0,

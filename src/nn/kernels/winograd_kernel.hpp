@@ -39,9 +39,11 @@ inline constexpr int64_t winograd_plane_stride(int64_t plane_floats) {
   return ((plane_floats + kLineFloats - 1) / kLineFloats | 1) * kLineFloats;
 }
 
-// The GEMM register tile for one instruction set (nr is a multiple of its SIMD width).
+// The GEMM register tile for one instruction set (nr is a multiple of its SIMD
+// width), and the tiles of a whole block (a multiple of nr): every block's GEMMs
+// read all of U, so a block of several panels of nr tiles reads it fewer times.
 struct WinogradPlan {
-  int64_t mr = 0, nr = 0;
+  int64_t mr = 0, nr = 0, block = 0;
 };
 
 // One block of one image.

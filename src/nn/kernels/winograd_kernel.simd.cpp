@@ -24,13 +24,20 @@ struct NarrowTile {
 
 // Narrow when the wide tile would leave more than a fifth of its columns empty.
 // (Either gives the same bits: each element is the same chain of FMAs over C.)
+// A whole block is one wide tile's columns on AVX-512 (48), and 48 tiles, three
+// panels of 16, on AVX2: with blocks of 16 tiles the GEMMs read the layer's U
+// (up to 36 MiB) once per 16 tiles, from memory for the 512-channel layers.
 template <class Arch>
 WinogradPlan WinogradPlanKernel::operator()(Arch, int64_t tiles) const {
   using T = gemm_detail::SimdTile<Arch>;
   using N = NarrowTile<Arch>;
+  constexpr int64_t kBlockTiles = 48;
+  auto block = [](int64_t nr) {
+    return T::wide ? nr : std::max<int64_t>(nr, kBlockTiles / nr * nr);
+  };
   const int64_t padded = (tiles + T::nr - 1) / T::nr * T::nr;
-  if (padded * 5 > tiles * 6) return WinogradPlan{N::mr, N::nr};
-  return WinogradPlan{T::mr, T::nr};
+  if (padded * 5 > tiles * 6) return WinogradPlan{N::mr, N::nr, block(N::nr)};
+  return WinogradPlan{T::mr, T::nr, block(T::nr)};
 }
 
 template <class Arch>

@@ -64,7 +64,8 @@ struct Lanes<ScalarArch> {
 // 4l + u of a row: a stride-4 gather. Where a whole lane group lies inside the
 // image, the row is loaded with plain vector loads and each column picked out
 // by compile-time swizzles and blends (7 instructions for W values instead of W
-// scalar loads; 3 on AVX-512); the output tiles are written back the same way.
+// scalar loads; 3 on AVX-512 and AVX2, whose transposes give all four columns
+// at once); the output tiles are written back the same way.
 // Same values, same arithmetic: the bits do not change. Where permutes are not
 // single instructions (kHasPermute), every group gathers lane by lane.
 
@@ -111,6 +112,26 @@ xsimd::batch<float, Arch> every_fourth(const xsimd::batch<float, Arch> a[4]) {
   return merge_four<Arch, EveryFourthLane<O>, QuarterLanes>(a);
 }
 
+// out[O] = every_fourth<Arch, O>(a) for O < N (N = 2 or 4).
+template <class Arch, int N>
+void every_fourths(const xsimd::batch<float, Arch> a[4], xsimd::batch<float, Arch> out[]) {
+#if defined(__AVX2__)
+  if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
+    const __m256 in[4] = {a[0], a[1], a[2], a[3]};
+    __m256 picked[4];
+    every_fourth_avx2<N>(in, picked);
+    for (int o = 0; o < N; ++o) out[o] = picked[o];
+    return;
+  }
+#endif
+  out[0] = every_fourth<Arch, 0>(a);
+  out[1] = every_fourth<Arch, 1>(a);
+  if constexpr (N == 4) {
+    out[2] = every_fourth<Arch, 2>(a);
+    out[3] = every_fourth<Arch, 3>(a);
+  }
+}
+
 // Elements [K W, (K+1) W) of the interleaving y[0][0], y[1][0], y[2][0], y[3][0], y[0][1], ...
 template <class Arch, unsigned K>
 xsimd::batch<float, Arch> interleave_fours(const xsimd::batch<float, Arch> y[4]) {
@@ -118,6 +139,24 @@ xsimd::batch<float, Arch> interleave_fours(const xsimd::batch<float, Arch> y[4])
   if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) return interleave_fours_avx512<K>(y);
 #endif
   return merge_four<Arch, SpreadLane<K>, LanesModFour>(y);
+}
+
+// out[K] = interleave_fours<Arch, K>(y) for K < 4.
+template <class Arch>
+void interleave_all_fours(const xsimd::batch<float, Arch> y[4], xsimd::batch<float, Arch> out[4]) {
+#if defined(__AVX2__)
+  if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
+    const __m256 in[4] = {y[0], y[1], y[2], y[3]};
+    __m256 spread[4];
+    interleave_fours_avx2(in, spread);
+    for (int k = 0; k < 4; ++k) out[k] = spread[k];
+    return;
+  }
+#endif
+  out[0] = interleave_fours<Arch, 0>(y);
+  out[1] = interleave_fours<Arch, 1>(y);
+  out[2] = interleave_fours<Arch, 2>(y);
+  out[3] = interleave_fours<Arch, 3>(y);
 }
 
 // Pixels at .. at + W - 1 of an image row of `width` pixels starting at `row`;
@@ -172,12 +211,8 @@ void load_patches(const float* const rows[6], int64_t x0, int64_t width,
         b[k] = row ? load_row_part<Arch>(row, x0 + 2 + k * W, width) : V(0.0f);
       }
     }
-    d[r * 6 + 0] = every_fourth<Arch, 0>(a);
-    d[r * 6 + 1] = every_fourth<Arch, 1>(a);
-    d[r * 6 + 2] = every_fourth<Arch, 0>(b);
-    d[r * 6 + 3] = every_fourth<Arch, 1>(b);
-    d[r * 6 + 4] = every_fourth<Arch, 2>(b);
-    d[r * 6 + 5] = every_fourth<Arch, 3>(b);
+    every_fourths<Arch, 2>(a, d + r * 6);      // columns 0, 1
+    every_fourths<Arch, 4>(b, d + r * 6 + 2);  // columns 2 .. 5
   }
 }
 
@@ -188,8 +223,8 @@ void store_tiles(float* corner, int64_t width, const xsimd::batch<float, Arch> y
   constexpr int W = static_cast<int>(V::size);
   for (int p = 0; p < 4; ++p) {
     const V* row = y + p * 4;
-    const V out[4] = {interleave_fours<Arch, 0>(row), interleave_fours<Arch, 1>(row),
-                      interleave_fours<Arch, 2>(row), interleave_fours<Arch, 3>(row)};
+    V out[4];
+    interleave_all_fours<Arch>(row, out);
     float* dst = corner + p * width;
     for (int k = 0; k < 4; ++k)
       (add ? V::load_unaligned(dst + k * W) + out[k] : out[k]).store_unaligned(dst + k * W);
