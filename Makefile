@@ -91,9 +91,10 @@ models: nst
 	  $(BUILD)/nst convert --from ml5 --input "$$src/$$s" --output $(BUILD)/models/$$s.nstw || exit 1; \
 	done
 
-# The main job: Tubingen in the style of The Starry Night, coarse to fine.
+# The main job: Tubingen in the style of The Starry Night at 512 px, with the
+# default schedule (coarse to fine from 128 px, at most 50 iterations a scale).
 NST_SHARED ?= ../shared
-DEMO_FLAGS ?= --scales 192,384 --iterations 100 --print-every 25
+DEMO_FLAGS ?= --print-every 25
 demo: nst
 	@test -f $(BUILD)/vgg19.nstw || $(MAKE) --no-print-directory weights
 	@mkdir -p out

@@ -4,7 +4,7 @@
     /usr/bin/python3 bench/time_to_quality.py [--content C] [--style S] [--size 512]
         [--threads 2] [--torch-iterations 200] [--nst build/nst] [--weights build/vgg19.nstw]
         [--work DIR] [--nst-args "--iterations 300 ..."] [--skip-torch]
-        [--json out.json] [--plot out.png]
+        [--torch-from earlier.json] [--json out.json] [--plot out.png]
 
 What it measures, on one content and one style image at one size:
 
@@ -234,6 +234,10 @@ def plot(path, nst, ours, target, reached):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
     if nst:
+        early = [p for p in nst["trace"] if p["scale"] != nst["last_scale"]]
+        if early:  # losses of smaller pictures: not comparable, shown for the time they take
+            ax.plot([p["seconds"] for p in early], [p["loss"] for p in early], ".", ms=2,
+                    color="C0", alpha=0.25, label="nst, coarser scales (loss at their size)")
         t = [p for p in nst["trace"] if p["scale"] == nst["last_scale"]]
         ax.plot([p["seconds"] for p in t], [p["loss"] for p in t], ".-", ms=3,
                 label=f"nst ({nst['threads']} threads, {nst['simd']})")
@@ -247,7 +251,8 @@ def plot(path, nst, ours, target, reached):
     if reached:
         ax.axvline(reached["seconds"], color="C0", ls=":", lw=1)
     ax.set_yscale("log")
-    ax.set_xlabel("seconds (from the start of stylize / of the PyTorch setup)")
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds (from the start of stylize / of the PyTorch setup), log scale")
     ax.set_ylabel("loss (nst's objective)")
     ax.set_title("Time to quality, optimisation mode")
     ax.grid(True, which="both", alpha=0.3)
@@ -269,6 +274,8 @@ def main():
     p.add_argument("--work", help="folder for the pictures and records (default: a new temporary one)")
     p.add_argument("--nst-args", default="", help="more nst stylize options, one string")
     p.add_argument("--skip-torch", action="store_true", help="run the nst side only")
+    p.add_argument("--torch-from", help="take the PyTorch side from this earlier --json (same images, "
+                   "size and threads) instead of running it again")
     p.add_argument("--json", help="write everything here")
     p.add_argument("--plot", help="loss (log) against seconds, PNG")
     args = p.parse_args()
@@ -280,7 +287,18 @@ def main():
 
     nst = run_nst(args, work)
     ours = check = None
-    if not args.skip_torch:
+    if args.torch_from:
+        with open(args.torch_from) as f:
+            earlier = json.load(f)
+        for k in ("size", "threads", "content", "style"):
+            if earlier[k] != getattr(args, k):
+                raise SystemExit(f"--torch-from {args.torch_from}: its {k} is {earlier[k]!r}, "
+                                 f"this run's {getattr(args, k)!r}")
+        if not earlier.get("torch"):
+            raise SystemExit(f"--torch-from {args.torch_from}: it has no PyTorch run")
+        ours, check = earlier["torch"], earlier["objective_check"]
+        print(f"PyTorch side from {args.torch_from}", flush=True)
+    elif not args.skip_torch:
         torch.set_num_threads(args.threads)
         torch.set_num_interop_threads(1)
         net = pg.Vgg19(args.weights)

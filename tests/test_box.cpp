@@ -102,6 +102,38 @@ TEST_CASE("box: projected L-BFGS reaches the box-constrained minimum and never l
     }
 }
 
+TEST_CASE("box: a projected fixed step that would raise f is replaced by the line search",
+          "[box][lbfgs]") {
+  // With lr = 3 each quasi-Newton step on a quadratic overshoots threefold and
+  // raises f; taken back and searched (strong Wolfe from the same point),
+  // every iteration lowers it.
+  const Quadratic q(24, 77);
+  const std::vector<double> want = reference_minimiser(q, -0.5, 0.5);
+  LbfgsOptions o;
+  o.history = 10;
+  o.lr = 3;
+  o.max_iterations = 2000;
+  o.grad_tolerance = 1e-6;
+  const Box box = uniform_box(q.n, -0.5f, 0.5f);
+  std::unique_ptr<Optimizer> opt = make_lbfgs(q.n, o);
+  opt->set_box(box);
+  std::vector<float> x(size_t(q.n), 0.0f);
+  std::vector<float> g(size_t(q.n));
+  double before = q.objective()(x.data(), g.data());
+  int iterations = 0;
+  while (!opt->stopped()) {
+    const double f = opt->step(x.data(), q.objective());
+    if (opt->stopped()) break;
+    INFO("iteration " << iterations);
+    REQUIRE(f < before);
+    before = f;
+    ++iterations;
+  }
+  CHECK(iterations > 2);
+  CHECK(opt->evaluations() > iterations + 1);  // some steps needed the search
+  for (int64_t i = 0; i < q.n; ++i) CHECK(x[size_t(i)] == Approx(want[size_t(i)]).margin(2e-4));
+}
+
 TEST_CASE("box: clamped Adam stays inside and approaches the constrained minimum", "[box][adam]") {
   const int64_t n = 50;
   AdamOptions o;

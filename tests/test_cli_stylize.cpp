@@ -79,6 +79,23 @@ TEST_CASE("cli stylize: size, iterations, print-every, save-every and the run re
         Approx(res.at("final_loss").as_number()).epsilon(0.05));
 }
 
+TEST_CASE("cli stylize: the default schedule runs coarse to fine", "[cli][cli-stylize]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  NST_REQUIRE_WEIGHTS();
+  ScratchDir dir("cli-stylize");
+  const std::string out = dir.file("out.png");
+  // 200 px: 141 px first (200 / sqrt 2 is at least 128 px long and the 4:3
+  // photo 106 px high); 100 px would be below 128.
+  stylize_ok(with(base_args(out), {"--size", "200", "--iterations", "2"}));
+  CHECK(load_image(out).shape() == Shape({1, 3, 150, 200}));
+  const io::Json rec = read_json(out + ".json");
+  CHECK(numbers(rec.at("scales")) == std::vector<double>{141, 200});
+  const auto& scales = rec.at("result").at("scales").items();
+  REQUIRE(scales.size() == 2);
+  CHECK(scales[0].at("width").as_int() == 141);
+  CHECK(scales[1].at("width").as_int() == 200);
+}
+
 TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/tubingen.jpg");
   NST_REQUIRE_WEIGHTS();
@@ -95,8 +112,14 @@ TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {
   CHECK(scales[0].at("width").as_int() == 32);
   CHECK(scales[0].at("height").as_int() == 24);
   CHECK(scales[1].at("width").as_int() == 40);
-  CHECK(numbers(scales[0].at("loss_trace")).size() == 2);
+  // The coarsest scale runs 4 x --iterations (2 here), unless --first-iterations says.
+  CHECK(numbers(scales[0].at("loss_trace")).size() == 8);
   CHECK(numbers(scales[1].at("loss_trace")).size() == 2);
+  stylize_ok(with(base_args(out), {"--scales", "32,40", "--size", "40", "--first-iterations", "3",
+                                   "--record", dir.file("run.json")}));
+  const io::Json rec3 = read_json(dir.file("run.json"));
+  CHECK(rec3.at("first_iterations").as_int() == 3);
+  CHECK(numbers(rec3.at("result").at("scales").items().at(0).at("loss_trace")).size() == 3);
 }
 
 TEST_CASE("cli stylize: adam, learning rate, noise init and seed determinism",

@@ -6,6 +6,7 @@
 #include "io/json_writer.hpp"
 #include "io/npy.hpp"
 #include "nst/config.hpp"
+#include "nst/stylize.hpp"
 #include "tools/options.hpp"
 #include "tensor/check.hpp"
 
@@ -27,7 +28,10 @@ StylizeConfig parse(std::vector<std::string> args) {
 TEST_CASE("stylize flags: defaults and every option", "[config]") {
   StylizeConfig d = parse({"--content", "c.jpg", "--style", "s.jpg"});
   CHECK(d.size == 512);
-  CHECK(d.iterations == 500);
+  CHECK(d.iterations == 60);
+  CHECK(d.first_iterations == 0);  // 4 x iterations at the coarsest scale
+  CHECK(d.tolerance == 0.01);
+  CHECK(d.scales.empty());  // auto
   CHECK(d.optimizer == "lbfgs");
   CHECK(d.objective.content_weight == 5.0);
   CHECK(d.objective.style_weight == 100.0);
@@ -78,6 +82,28 @@ TEST_CASE("stylize flags: defaults and every option", "[config]") {
   StylizeConfig m = parse({"--content", "c.jpg", "--style", "s.jpg", "--scales", "128,256"});
   CHECK(m.scales == std::vector<int64_t>{128, 256});
   CHECK(m.size == 256);
+  // auto (the default) leaves the schedule to the photos' shapes.
+  CHECK(parse({"--content", "c.jpg", "--style", "s.jpg", "--scales", "auto", "--size", "300"}).scales.empty());
+  CHECK(parse({"--content", "c.jpg", "--style", "s.jpg"}).scales.empty());
+}
+
+TEST_CASE("stylize: the default coarse-to-fine schedule", "[config]") {
+  CHECK(coarse_to_fine_scales(512) == std::vector<int64_t>{128, 181, 256, 362, 512});
+  CHECK(coarse_to_fine_scales(1024) == std::vector<int64_t>{128, 181, 256, 362, 512, 724, 1024});
+  CHECK(coarse_to_fine_scales(700) == std::vector<int64_t>{175, 247, 350, 495, 700});
+  CHECK(coarse_to_fine_scales(181) == std::vector<int64_t>{128, 181});
+  CHECK(coarse_to_fine_scales(180) == std::vector<int64_t>{180});
+  CHECK(coarse_to_fine_scales(16) == std::vector<int64_t>{16});
+  // A 4:1 panorama starts where its short side is 64 px.
+  CHECK(coarse_to_fine_scales(512, 0.25) == std::vector<int64_t>{256, 362, 512});
+  CHECK(coarse_to_fine_scales(512, 0.01) == std::vector<int64_t>{512});
+  StylizeConfig c;
+  c.size = 512;
+  CHECK(scale_sizes(c, 0.75) == coarse_to_fine_scales(512, 0.75));
+  c.scales = {512};
+  CHECK(scale_sizes(c) == std::vector<int64_t>{512});
+  CHECK(short_over_long({Tensor::zeros({1, 3, 30, 40}), Tensor::zeros({1, 3, 100, 25})}) == 0.25);
+  CHECK(short_over_long({}) == 1.0);
 }
 
 TEST_CASE("stylize flags: classic neural-style spellings", "[config]") {

@@ -168,7 +168,7 @@ TEST_CASE("stylize driver: Adam runs every iteration of a long run", "[stylize][
     }
     return s;
   };
-  std::unique_ptr<nst::Optimizer> opt = nst::make_optimizer(c, 7);
+  std::unique_ptr<nst::Optimizer> opt = nst::make_optimizer(c, 7, c.iterations);
   CHECK(!opt->loss_after_step());
   for (int64_t it = 0; it < 1500; ++it) {
     INFO("step " << it + 1);
@@ -180,7 +180,7 @@ TEST_CASE("stylize driver: Adam runs every iteration of a long run", "[stylize][
   CHECK(opt->stopped());  // at the run's limit, not early
   CHECK(opt->early_stop_reason().empty());
   CHECK(opt->evaluations() == 1500);
-  CHECK(nst::make_optimizer(small_job("lbfgs", 3), 7)->loss_after_step());
+  CHECK(nst::make_optimizer(small_job("lbfgs", 3), 7, 3)->loss_after_step());
 }
 
 TEST_CASE("stylize: --tolerance ends a scale once the loss stops falling", "[stylize]") {

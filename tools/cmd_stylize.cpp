@@ -210,6 +210,13 @@ int run(int argc, const char* const* argv) {
     styles.push_back(nst::shrink_to_long_side(nst::load_image(s), style_long));
   nst::Tensor init;
   if (c.init != "content" && c.init != "noise") init = nst::load_image(c.init);
+  // --scales auto: the schedule for these photos' shapes, so the record names
+  // the scales that ran (stylize would choose the same).
+  if (c.scales.empty()) {
+    std::vector<nst::Tensor> photos = styles;
+    photos.push_back(content);
+    c.scales = nst::coarse_to_fine_scales(c.size, nst::short_over_long(photos));
+  }
   // Refuse a run that cannot fit before the network and the optimiser allocate.
   int64_t style_h = 1, style_w = 1;
   for (const nst::Tensor& s : styles) {

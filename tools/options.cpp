@@ -247,11 +247,14 @@ std::vector<Option<StylizeConfig>> stylize_options() {
                   .unrecorded());
   t.push_back(integer<S>("size", "PX", "long side of the output", "512", &S::size, 16, 16384).alias("-image_size"));
   // Increasing whole sizes; the last is the output size (--size defaults to it).
-  Option<S> scales = recorded<S>("scales", "PX,..", "coarse-to-fine long sides, e.g. 256,512 (last = output size)",
-                                 "", &S::scales);
+  // "auto" (empty): coarse_to_fine_scales, resolved by the command once the photos are read.
+  Option<S> scales = recorded<S>("scales", "auto|PX,..",
+                                 "coarse-to-fine long sides, e.g. 256,512 (last = output size); auto: from 128 px "
+                                 "up by sqrt(2)",
+                                 "auto", &S::scales);
   scales.read = [](const Args& a, S& c, const std::string& prog) {
     c.scales.clear();
-    if (!a.has("scales")) return;
+    if (!a.has("scales") || a.get("scales") == "auto") return;
     for (double s : a.get_doubles("scales")) {
       NST_CHECK(s >= 16 && s <= 16384 && s == double(int64_t(s)), prog,
                 ": --scales entries must be whole numbers from 16 to 16384, got ", s);
@@ -265,13 +268,16 @@ std::vector<Option<StylizeConfig>> stylize_options() {
   };
   scales.record = [](JsonWriter& j, const S& c) { j.key("scales").array(scale_sizes(c)); };
   t.push_back(scales);
-  t.push_back(integer<S>("iterations", "N", "iterations per scale", "500", &S::iterations, 1, 1000000)
+  t.push_back(integer<S>("iterations", "N", "iterations per scale (at most)", "60", &S::iterations, 1, 1000000)
                   .alias("-num_iterations"));
+  t.push_back(integer<S>("first-iterations", "N",
+                         "iterations at the coarsest of several scales (at most; 0: 4 x --iterations)", "0",
+                         &S::first_iterations, 0, 1000000));
   t.push_back(choice<S>("optimizer", "optimiser", "lbfgs", &S::optimizer, {"lbfgs", "adam"}).alias("-optimizer"));
   t.push_back(real<S>("tolerance", "T",
                       "end a scale once the loss fell by less than T (relative) over the last "
                       "--tolerance-window iterations (0: run every iteration)",
-                      "0", &S::tolerance, 0, 1));
+                      "0.01", &S::tolerance, 0, 1));
   t.push_back(integer<S>("tolerance-window", "N", "iterations the --tolerance rule looks back", "20",
                          &S::tolerance_window, 1, 100000));
   Option<S> lr = recorded<S>("learning-rate", "LR", "step size (default: L-BFGS 1, Adam 10)", "", &S::learning_rate);

@@ -34,11 +34,12 @@ struct StylizeConfig {
   std::string output = "out.png";
   std::string weights;                 // weight file; empty = the default one
   int64_t size = 512;                  // long side of the output, px
-  std::vector<int64_t> scales;         // coarse-to-fine long sides; empty = {size}
-  int64_t iterations = 500;            // per scale (at most)
+  std::vector<int64_t> scales;         // coarse-to-fine long sides; empty = coarse_to_fine_scales
+  int64_t iterations = 60;             // per scale (at most)
+  int64_t first_iterations = 0;        // at the coarsest of several scales; 0 = 4 * iterations
   // A scale ends early once the loss fell by less than tolerance (relative) over
   // the last tolerance_window iterations; 0 = never.
-  double tolerance = 0;
+  double tolerance = 0.01;
   int64_t tolerance_window = 20;
   std::string optimizer = "lbfgs";     // lbfgs | adam
   double learning_rate = -1;           // < 0: the optimiser's default (L-BFGS 1, Adam 10)

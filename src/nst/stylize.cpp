@@ -56,24 +56,52 @@ int64_t style_long_side(double style_scale, int64_t size) {
   return std::max<int64_t>(16, std::llround(style_scale * double(size)));
 }
 
-std::vector<int64_t> scale_sizes(const StylizeConfig& config) {
-  return config.scales.empty() ? std::vector<int64_t>{config.size} : config.scales;
+std::vector<int64_t> coarse_to_fine_scales(int64_t size, double short_over_long) {
+  // Scale k below the output has long side size / sqrt(2)^k; the coarsest kept
+  // is the last still at least kFirstScale px long and kFirstShortSide px short
+  // (half a pixel of slack for the rounding: 512 reaches 128 exactly).
+  std::vector<int64_t> sizes{size};
+  for (int k = 1;; ++k) {
+    const double s = double(size) / std::pow(std::sqrt(2.0), k);
+    if (s < double(kFirstScale) - 0.5 || s * short_over_long < double(kFirstShortSide) - 0.5) break;
+    sizes.insert(sizes.begin(), std::llround(s));
+  }
+  return sizes;
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n) {
+std::vector<int64_t> scale_sizes(const StylizeConfig& config, double short_over_long) {
+  return config.scales.empty() ? coarse_to_fine_scales(config.size, short_over_long) : config.scales;
+}
+
+double short_over_long(const std::vector<Tensor>& images) {
+  double r = 1.0;
+  for (const Tensor& t : images) {
+    const int64_t h = t.dim(2), w = t.dim(3);
+    if (h > 0 && w > 0) r = std::min(r, double(std::min(h, w)) / double(std::max(h, w)));
+  }
+  return r;
+}
+
+int64_t scale_iterations(const StylizeConfig& config, size_t scale, size_t scales) {
+  if (scales < 2 || scale != 0) return config.iterations;
+  return config.first_iterations > 0 ? config.first_iterations : 4 * config.iterations;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n,
+                                          int64_t max_iterations) {
   if (config.optimizer == "lbfgs") {
     LbfgsOptions o;
     o.history = int(config.lbfgs_history);
     o.bf16_history = config.lbfgs_precision == "bf16";
     o.lr = config.learning_rate > 0 ? config.learning_rate : 1.0;
     o.line_search = config.line_search ? LineSearch::strong_wolfe : LineSearch::none;
-    o.max_iterations = config.iterations;
-    o.max_evaluations = config.iterations * 4;
+    o.max_iterations = max_iterations;
+    o.max_evaluations = max_iterations * 4;
     return make_lbfgs(n, o);
   }
   AdamOptions o;
   o.lr = config.learning_rate > 0 ? config.learning_rate : 10.0;
-  o.max_iterations = config.iterations;
+  o.max_iterations = max_iterations;
   return make_adam(n, o);
 }
 
@@ -147,13 +175,13 @@ std::string converged(const StylizeConfig& config, const std::vector<double>& tr
   return why.str();
 }
 
-// Step 4: iterations `it`..config.iterations of one scale on x, with progress
+// Step 4: iterations `it`..limit of one scale on x, with progress
 // reports and snapshots. Interrupted: `state` says where to continue (the
 // caller adds the scale and the records).
 // Diverged (a NaN or infinite loss or gradient): x is the last image whose
 // loss was finite.
 ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObjective& objective,
-                        Optimizer& opt, int64_t it, Tensor& x, ScaleRecord& record,
+                        Optimizer& opt, int64_t it, int64_t limit, Tensor& x, ScaleRecord& record,
                         Progress& progress, const StylizeCallbacks& cb, RunState& state) {
   // The newest image whose loss was finite: L-BFGS reports f at the new x,
   // Adam f at the x before its update.
@@ -173,7 +201,7 @@ ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObje
     if (!std::isfinite(last_loss.total) || !all_finite(gp, g.numel())) non_finite = true;
     return last_loss.total;
   };
-  for (; it < config.iterations; ++it) {
+  for (; it < limit; ++it) {
     if (cb.interrupted && cb.interrupted()) {
       std::ostringstream out;
       opt.save_state(out);
@@ -203,7 +231,7 @@ ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObje
       info.height = progress.height;
       info.width = progress.width;
       info.iteration = it + 1;
-      info.iterations = config.iterations;
+      info.iterations = limit;
       info.done = progress.done;
       info.total = progress.total;
       info.loss = last_loss;
@@ -255,17 +283,21 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
   if (config.match_histogram)
     for (Tensor& s : styles) s = match_colours(s, content);
 
-  const std::vector<int64_t> sizes = scale_sizes(config);
+  std::vector<Tensor> photos = styles;
+  photos.push_back(content);
+  const std::vector<int64_t> sizes = scale_sizes(config, short_over_long(photos));
   StylizeResult result;
   StyleObjective objective(net, config.objective);
   Progress progress;
   progress.t0 = t0;
   progress.scales = sizes.size();
-  progress.total = config.iterations * int64_t(sizes.size());
+  progress.total = 0;
+  for (size_t si = 0; si < sizes.size(); ++si) progress.total += scale_iterations(config, si, sizes.size());
   size_t first_scale = 0;
   if (resume) {
     NST_CHECK(resume->scale < sizes.size() && resume->scales.size() == resume->scale + 1 &&
-                  resume->iteration >= 0 && resume->iteration <= config.iterations &&
+                  resume->iteration >= 0 &&
+                  resume->iteration <= scale_iterations(config, resume->scale, sizes.size()) &&
                   resume->done >= resume->iteration && resume->done <= progress.total,
               "resume: the checkpoint (scale ", resume->scale + 1, ", iteration ",
               resume->iteration, ") does not match the scales and iterations of this run");
@@ -284,7 +316,8 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     progress.height = content_s.dim(2);
     progress.width = content_s.dim(3);
 
-    std::unique_ptr<Optimizer> opt = make_optimizer(config, x.numel());
+    const int64_t limit = scale_iterations(config, si, sizes.size());
+    std::unique_ptr<Optimizer> opt = make_optimizer(config, x.numel(), limit);
     if (config.bounds == "on") {
       // The pixels' range 0..255 in the network's input space (per channel).
       const Tensor lo = net.to_input(Tensor::zeros(x.shape()));
@@ -304,7 +337,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
       it = resuming->iteration;
     }
     const ScaleEnd end =
-        optimise_scale(config, net, objective, *opt, it, x, record, progress, cb, result.state);
+        optimise_scale(config, net, objective, *opt, it, limit, x, record, progress, cb, result.state);
     record.seconds += seconds_since(ts);
     if (end == ScaleEnd::interrupted) {
       result.interrupted = true;

@@ -63,15 +63,32 @@ struct StylizeCallbacks {
   std::function<bool()> interrupted;                                 // polled between iterations
 };
 
-// The long sides of the scales: config.scales, or {config.size}.
-std::vector<int64_t> scale_sizes(const StylizeConfig& config);
+// The default coarse-to-fine schedule for an output of long side `size`: long
+// sides growing by sqrt(2) up to `size`, from the smallest at least
+// kFirstScale px whose short side (short_over_long times it: the most
+// elongated of the photos) is at least kFirstShortSide px. A size below that
+// is one scale. 512 -> 128, 181, 256, 362, 512.
+inline constexpr int64_t kFirstScale = 128;
+inline constexpr int64_t kFirstShortSide = 64;
+std::vector<int64_t> coarse_to_fine_scales(int64_t size, double short_over_long = 1.0);
+// The long sides of the scales: config.scales, or (empty) the default
+// schedule for config.size and photos whose short side is short_over_long
+// times their long side.
+std::vector<int64_t> scale_sizes(const StylizeConfig& config, double short_over_long = 1.0);
+// The most elongated of the photos' short / long side ratios (1 for none).
+double short_over_long(const std::vector<Tensor>& images);
 // The style images' long side at a scale of long side `size`: style_scale
 // times it, rounded, at least 16.
 int64_t style_long_side(double style_scale, int64_t size);
 
+// The iteration limit of scale `scale` of `scales`: config.iterations, but at
+// the coarsest of several scales config.first_iterations (0: 4 times as many;
+// the coarsest scale costs a fraction of the finest and starts from scratch).
+int64_t scale_iterations(const StylizeConfig& config, size_t scale, size_t scales);
 // The optimiser the config names (--optimizer, its history, precision, line
-// search and learning rate), for n values, stopping after config.iterations.
-std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n);
+// search and learning rate), for n values, stopping after max_iterations.
+std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n,
+                                          int64_t max_iterations);
 
 // Runs the whole job on already loaded images (RGB 0..255). Its steps, per
 // scale (stylize.cpp): prepare_scale, initial_image, make_optimizer,

@@ -5,7 +5,8 @@
 //   g_free   = g with the components in B zeroed (the projected gradient)
 //   d        = -H g_free by the two-loop recursion, then d_i = 0 for i in B
 //   x+       = P(x + t d), P = clamp to [l, u]      (fixed t, or a strong-Wolfe
-//              search along the projected path t -> P(x + t d))
+//              search along the projected path t -> P(x + t d); the search
+//              also when the fixed step does not lower f)
 //   s        = x+ - x (the move actually made),  y = g+ - g
 //
 // so the iterate never leaves the box and the pairs describe real moves. It
@@ -82,6 +83,24 @@ double lbfgs_projected_step(LbfgsState& st, float* x, const Objective& objective
     st.x0.assign(x, x + n);
     projected_point(x, st, t, box);
     st.f = evaluate(st, x, objective);
+    // The fixed step has no safeguard, and along a path bent by the bounds the
+    // history's model can be far off (at the start of a finer scale one such
+    // step raised the loss 100-fold and the run never recovered). A step that
+    // does not lower f is taken back and replaced by the strong-Wolfe search;
+    // when even that needed more than two evaluations the history is dropped
+    // (its model is poor here; kept, it went on proposing such steps).
+    if (!(st.f < f_old)) {
+      std::copy(st.x0.begin(), st.x0.end(), x);
+      st.f = f_old;
+      st.g = st.g_old;
+      const int64_t before = st.evaluations;
+      t = line_search_step(st, x, objective, t_init, gtd, &box);
+      if (t == 0) {
+        st.stop = LbfgsStop::line_search_failed;
+        return st.f;
+      }
+      if (st.evaluations - before > 2) clear_history(st);
+    }
   } else {
     t = line_search_step(st, x, objective, t_init, gtd, &box);
     if (t == 0) {
