@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "io/atomic_write.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nst::io {
@@ -64,8 +65,8 @@ WeightEntry quantize_entry(const WeightEntry& e);
 
 // Writes the file through write_atomically (the old file stays unless the new
 // one is complete). Throws nst::Error on invalid entries (bad name, size
-// mismatch, duplicates) or I/O failure.
-void write_weight_file(const std::string& path, const WeightMetadata& meta,
+// mismatch, duplicates) or I/O failure. Returns the size and checksum written.
+WrittenFile write_weight_file(const std::string& path, const WeightMetadata& meta,
                        const std::vector<WeightEntry>& entries);
 
 struct TensorInfo {

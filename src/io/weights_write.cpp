@@ -106,7 +106,7 @@ void check_entry(const std::string& path, const WeightEntry& e) {
 
 }  // namespace
 
-void write_weight_file(const std::string& path, const WeightMetadata& meta,
+WrittenFile write_weight_file(const std::string& path, const WeightMetadata& meta,
                        const std::vector<WeightEntry>& entries) {
   NST_CHECK(entries.size() <= kMaxTensors, "weights '", path, "': too many tensors");
   NST_CHECK(meta.source.size() <= kMaxText && meta.source_checksum.size() <= kMaxText,
@@ -168,7 +168,7 @@ void write_weight_file(const std::string& path, const WeightMetadata& meta,
   store<uint64_t>(header + kOffIndexChecksum, fnv1a64(index.data(), index.size()));
   store<uint64_t>(header + kOffHeaderChecksum, fnv1a64(header, kOffHeaderChecksum));
 
-  write_atomically(path, [&](FileSink& out) {
+  return write_atomically(path, [&](FileSink& out) {
     const std::vector<char> zeros(kAlign, 0);
     uint64_t pos = 0;
     const auto pad_to = [&](uint64_t target) {

@@ -221,7 +221,7 @@ int64_t Transformer::inference_peak_bytes(int64_t H, int64_t W) const {
   return kFloat * (photo + peak_pair + raw_out + photo + weights) + (int64_t(40) << 20);
 }
 
-void Transformer::save(const std::string& path, const std::string& source,
+WrittenFile Transformer::save(const std::string& path, const std::string& source,
                        const std::string& source_checksum) const {
   io::WeightMetadata meta;
   meta.input = input_;
@@ -231,7 +231,7 @@ void Transformer::save(const std::string& path, const std::string& source,
   std::vector<io::WeightEntry> entries;
   for (const ParamShape& p : transformer_param_shapes(spec_))
     entries.push_back(io::make_float_entry(p.name, params_.at(p.name)));
-  io::write_weight_file(path, meta, entries);
+  return io::write_weight_file(path, meta, entries);
 }
 
 }  // namespace nst

@@ -56,8 +56,8 @@ class Transformer {
   // and scratch. Measured against the RSS in docs/performance.md.
   int64_t inference_peak_bytes(int64_t H, int64_t W) const;
 
-  // Writes spec + tensors as an .nstw file (atomically).
-  void save(const std::string& path, const std::string& source,
+  // Writes spec + tensors as an .nstw file (atomically); returns its size and checksum.
+  WrittenFile save(const std::string& path, const std::string& source,
             const std::string& source_checksum) const;
 
   // RGB, pixels 0..255, no mean or std: what the published networks take.

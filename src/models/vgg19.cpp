@@ -206,6 +206,19 @@ Tensor Vgg19::to_input(const Tensor& rgb) const {
   return x;
 }
 
+Var Vgg19::to_input(Tape& tape, const Var& rgb) const {
+  NST_CHECK(rgb.shape().rank() == 4 && rgb.shape()[1] == 3, "vgg19: expected RGB [N, 3, H, W], got ",
+            rgb.shape().to_string());
+  const bool bgr = convention_.order == io::ChannelOrder::BGR;
+  ChannelAffine a;
+  for (size_t c = 0; c < 3; ++c) {  // c: channel in the network's order, as in to_input above
+    a.from.push_back(bgr ? 2 - int64_t(c) : int64_t(c));
+    a.scale.push_back(convention_.pixel_range / 255.0f / convention_.std[c]);
+    a.shift.push_back(-convention_.mean[c] / convention_.std[c]);
+  }
+  return channel_affine(tape, rgb, a);
+}
+
 Tensor Vgg19::from_input(const Tensor& x) const {
   NST_CHECK(x.rank() == 4 && x.dim(1) == 3, "vgg19: expected [N, 3, H, W], got ", x.shape().to_string());
   const bool bgr = convention_.order == io::ChannelOrder::BGR;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "io/weights.hpp"
+#include "nn/channel_affine.hpp"
 #include "tensor/autograd.hpp"
 
 namespace nst {
@@ -54,6 +55,9 @@ class Vgg19 {
   // RGB 0..255 <-> the network's input space (channel order, range, mean, std).
   Tensor to_input(const Tensor& rgb) const;
   Tensor from_input(const Tensor& x) const;
+  // to_input as a tape op, for pictures that carry a gradient (feed-forward
+  // training: the loss reaches the transformer through it).
+  Var to_input(Tape& tape, const Var& rgb) const;
 
   const io::InputConvention& convention() const { return convention_; }
   const std::string& path() const { return path_; }

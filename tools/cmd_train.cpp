@@ -1,0 +1,355 @@
+// nst train: make a feed-forward style network from one painting and a folder
+// of photos, on the CPU (Johnson et al. 2016; nst/train.hpp has the loss).
+//
+//   nst train --style scream.jpg --images photos/ --output scream.nstw --minutes 60
+//   nst train --resume scream.nstw.ckpt --steps 4000      # continue to 4000 steps in all
+//
+// Files, next to --output: OUTPUT.ckpt (checkpoints: every --checkpoint-every
+// steps, on SIGINT / SIGTERM and at the end), OUTPUT_STEM.sample-STEP.png (the
+// network applied to one photo every --sample-every steps), and the run record
+// (--record, default OUTPUT.json). The model is written at the end of a run,
+// and of an interrupted one (as far as it got; the checkpoint continues it).
+// Inputs are checked before the first step: a bad painting, folder or flag
+// costs no training time and writes nothing.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "io/file_util.hpp"
+#include "io/image.hpp"
+#include "io/warning.hpp"
+#include "io/json_writer.hpp"
+#include "nn/kernels/parallel.hpp"
+#include "nn/kernels/simd.hpp"
+#include "nst/photo_batches.hpp"
+#include "nst/train_checkpoint.hpp"
+#include "optim/state_io.hpp"
+#include "tensor/check.hpp"
+#include "tools/args.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_train_signal(int sig) { g_signal.store(sig); }
+
+// What a resumed run may change; everything else comes from the checkpoint.
+const char* const kResumable[] = {"steps",         "minutes",          "output",
+                                  "threads",       "record",           "sample-every",
+                                  "checkpoint-every", "print-every",   "resume"};
+
+std::string number_text(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+nst::ArgParser make_parser() {
+  const nst::PerceptualWeights d;  // the library's defaults
+  const auto joined = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  nst::ArgParser p("nst train",
+                   "Train a feed-forward style network from one painting and a folder of photos "
+                   "(Johnson et al. 2016), on the CPU. The result paints with `nst fast`.");
+  p.option("style", "IMG", "the painting");
+  p.option("images", "DIR", "training photos: every .jpg / .png under DIR (recursive)");
+  p.option("output", "M.nstw", "the network to write");
+  p.option("steps", "N", "train to N steps in all (default: --minutes 60 when neither is given)");
+  p.option("minutes", "T", "stop after T minutes of this run (whichever of --steps / --minutes comes first)");
+  p.option("resume", "M.nstw.ckpt", "continue a run from its checkpoint (may change --steps, "
+           "--minutes, --output, --threads, --record, --sample-every, --checkpoint-every, --print-every)");
+  p.option("width", "W", "channels of the first layer (32: the published 32/64/128 network)", "32");
+  p.option("size", "PX", "side of the square photo crops (a multiple of 4)", "256");
+  p.option("batch", "B", "photos per step", "4");
+  p.option("style-size", "PX", "long side of the painting when its Gram matrices are taken", "512");
+  p.option("content-layers", "L,...", "VGG-19 layers of the content loss", joined(d.content_layers));
+  p.option("style-layers", "L,...", "VGG-19 layers of the style loss", joined(d.style_layers));
+  p.option("content-weight", "A", "weight of the content loss", number_text(d.content_weight));
+  p.option("style-weight", "B", "weight of the style loss", number_text(d.style_weight));
+  p.option("tv-weight", "G", "weight of the total variation (per pixel)", number_text(d.tv_weight));
+  p.option("lr", "R", "Adam's learning rate", "1e-3");
+  p.option("seed", "S", "seed of the initial weights, the photo order and the crops", "1");
+  p.option("threads", "N", "threads (0 = all cores)", "0");
+  p.option("sample-every", "N", "write a sample picture every N steps (0 = never)", "100");
+  p.option("sample", "IMG", "the photo of the samples (default: the first training photo)");
+  p.option("sample-size", "PX", "long side of the sample pictures", "512");
+  p.option("checkpoint-every", "N", "write OUTPUT.ckpt every N steps (0 = only on a signal and at the end)", "100");
+  p.option("print-every", "N", "a progress line every N steps when stderr is not a terminal", "10");
+  p.option("record", "FILE", "the JSON run record (default: OUTPUT.json)");
+  p.option("weights", "FILE", "the VGG-19 weight file (default: $NST_WEIGHTS or next to nst)");
+  return p;
+}
+
+// The photo of the samples: --sample, else the first training photo that reads.
+nst::Tensor sample_photo(const std::string& given, const nst::PhotoBatches& photos) {
+  if (!given.empty()) return nst::load_image(given);
+  for (const std::string& p : photos.photos().paths) {
+    try {
+      return nst::load_image(p);
+    } catch (const nst::Error&) {
+    }
+  }
+  nst::fail("nst train: no training photo can be read for the samples; give --sample IMG");
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+  return buf;
+}
+
+std::string format_seconds(double s) {
+  char buf[32];
+  if (s < 90)
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 5400)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, int(s) / 60 % 60);
+  return buf;
+}
+
+// OUTPUT without its extension: the stem of the sample pictures.
+std::string output_stem(const std::string& output) {
+  const fs::path p(output);
+  return (p.parent_path() / p.stem()).string();
+}
+
+void write_record(const std::string& path, const nst::Args& a, const nst::TrainCheckpoint& c,
+                  const nst::PhotoBatches& photos, const nst::Vgg19& vgg,
+                  const nst::WrittenFile& model, int64_t resumed_from, double run_seconds,
+                  bool interrupted) {
+  nst::JsonWriter j;
+  j.begin_object().key("command").value("train");
+  j.key("engine").value(std::string("nst ") + NST_VERSION);
+  j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
+  j.key("threads").value(int64_t(nst::kernels::num_threads()));
+  for (const char* k : {"style", "images", "output", "width", "size", "batch", "style-size",
+                        "content-weight", "style-weight", "tv-weight", "lr", "seed",
+                        "sample-every", "checkpoint-every"}) {
+    std::string key = k;
+    for (char& ch : key)
+      if (ch == '-') ch = '_';
+    j.key(key).value(a.get(k));
+  }
+  j.key("content_layers").array(a.get_list("content-layers"));
+  j.key("style_layers").array(a.get_list("style-layers"));
+  j.key("steps_target").value(a.has("steps") ? a.get_int("steps", 0, INT64_MAX) : int64_t(-1));
+  j.key("minutes").value(a.has("minutes") ? a.get_double("minutes", 0, 1e9) : -1.0);
+  j.key("photos").value(int64_t(photos.photos().paths.size()));
+  j.key("photos_skipped").array(photos.skipped());
+  j.key("vgg_weights").value(vgg.path()).key("vgg_checksum").value(vgg.checksum());
+  j.key("model_bytes").value(int64_t(model.bytes)).key("model_fnv1a64").value(hex64(model.checksum));
+  j.key("tensor_fnv1a64").begin_object();
+  for (const auto& [name, t] : c.net->params())
+    j.key(name).value(hex64(nst::fnv1a_update(nst::kFnvOffset, t.data(), size_t(t.numel()) * 4)));
+  j.end_object();
+  j.key("resumed_from_step").value(resumed_from);
+  j.key("interrupted").value(interrupted);
+  j.key("seconds").value(c.seconds).key("run_seconds").value(run_seconds);
+  // Mean over the steps, leaving out each run's first (it warms the buffers).
+  double sum = 0;
+  int64_t count = 0;
+  for (size_t i = 0; i < c.steps.size(); ++i) {
+    const bool first_of_run = i == 0 || int64_t(i) == resumed_from;
+    if (first_of_run) continue;
+    sum += c.steps[i].seconds - c.steps[i - 1].seconds;
+    ++count;
+  }
+  j.key("seconds_per_step").value(count > 0 ? sum / double(count) : (c.steps.empty() ? 0.0 : c.steps[0].seconds));
+  j.key("steps").begin_array();
+  for (const nst::TrainStepRecord& s : c.steps)
+    j.begin_object().key("step").value(s.step).key("loss").value(s.terms.loss)
+        .key("content").value(s.terms.content).key("style").value(s.terms.style)
+        .key("tv").value(s.terms.tv).key("seconds").value(s.seconds).end_object();
+  j.end_array().end_object();
+  nst::write_file_atomically(path, j.str() + "\n");
+}
+
+int run(int argc, const char* const* argv) {
+  const nst::ArgParser parser = make_parser();
+  auto first = parser.parse(argc - 1, argv + 1);
+  if (!first) return 0;
+
+  // A resumed run: the checkpoint's arguments, then the ones given now (the
+  // parser keeps the last value of an option).
+  nst::TrainCheckpoint ckpt;
+  std::vector<std::string> args;
+  if (first->has("resume")) {
+    const std::string from = first->get("resume");
+    std::vector<std::string> given(argv + 1, argv + argc);
+    for (size_t i = 0; i < given.size(); ++i) {
+      const std::string& g = given[i];
+      if (g.rfind("--", 0) != 0) continue;
+      const std::string name = g.substr(2, g.find('=') == std::string::npos ? std::string::npos : g.find('=') - 2);
+      bool ok = false;
+      for (const char* r : kResumable) ok = ok || name == r;
+      NST_CHECK(ok, "nst train: --", name, " cannot change when resuming (the checkpoint '", from,
+                "' fixes it); only --steps, --minutes, --output, --threads, --record, "
+                "--sample-every, --checkpoint-every and --print-every can");
+    }
+    ckpt = nst::load_train_checkpoint(from);
+    args = ckpt.args;
+    for (size_t i = 0; i < given.size(); ++i) {
+      if (given[i] == "--resume") { ++i; continue; }
+      if (given[i].rfind("--resume=", 0) == 0) continue;
+      args.push_back(given[i]);
+    }
+  } else {
+    args.assign(argv + 1, argv + argc);
+  }
+  const nst::Args a = *parser.parse(args);
+  for (const char* req : {"style", "images", "output"})
+    NST_CHECK(a.has(req), "nst train: --", req, " is required (or --resume CHECKPOINT)");
+
+  const std::string output = a.get("output");
+  const std::string record = a.has("record") ? a.get("record") : output + ".json";
+  const std::string ckpt_path = output + ".ckpt";
+  {
+    const fs::path parent = fs::path(output).parent_path();
+    std::error_code ec;
+    NST_CHECK(parent.empty() || fs::is_directory(parent, ec), "nst train: the folder of --output '",
+              output, "' does not exist");
+    NST_CHECK(!fs::is_directory(output, ec), "nst train: --output '", output, "' is a folder");
+  }
+  const int64_t width = a.get_int("width", 1, 256);
+  const int64_t size = a.get_int("size", 16, 4096);
+  NST_CHECK(size % 4 == 0, "nst train: --size ", size,
+            " must be a multiple of 4 (the network halves the crop twice and doubles it back)");
+  const int64_t batch = a.get_int("batch", 1, 256);
+  const int64_t style_size = a.get_int("style-size", 16, 8192);
+  const bool has_steps = a.has("steps"), has_minutes = a.has("minutes");
+  const int64_t steps_target = has_steps ? a.get_int("steps", 0, int64_t(1) << 40) : INT64_MAX;
+  const double minutes = has_minutes ? a.get_double("minutes", 0.0, 1e7) : (has_steps ? 0.0 : 60.0);
+  const int64_t sample_every = a.get_int("sample-every", 0, INT64_MAX);
+  const int64_t sample_size = a.get_int("sample-size", 16, 8192);
+  const int64_t checkpoint_every = a.get_int("checkpoint-every", 0, INT64_MAX);
+  const int64_t print_every = a.get_int("print-every", 0, INT64_MAX);
+  nst::PerceptualWeights pw;
+  pw.content_layers = a.get_list("content-layers");
+  pw.style_layers = a.get_list("style-layers");
+  pw.content_weight = a.get_double("content-weight", 0, 1e12);
+  pw.style_weight = a.get_double("style-weight", 0, 1e12);
+  pw.tv_weight = a.get_double("tv-weight", 0, 1e12);
+  for (const std::string& l : pw.content_layers)
+    NST_CHECK(nst::Vgg19::is_activation(l), "nst train: unknown content layer '", l, "'");
+  for (const std::string& l : pw.style_layers)
+    NST_CHECK(nst::Vgg19::is_activation(l), "nst train: unknown style layer '", l, "'");
+  nst::AdamOptions adam_options;
+  adam_options.lr = a.get_double("lr", 1e-12, 1e3);
+  const auto seed = uint64_t(a.get_int("seed", 0, INT64_MAX));
+  nst::cli::apply_threads(a.get_int("threads", 0, 1024));
+
+  // Everything that can fail on bad input, before the first step.
+  const nst::Tensor style = nst::resize_to_long_side(nst::load_image(a.get("style")), style_size);
+  nst::PhotoSet photos = nst::PhotoSet::scan(a.get("images"));
+  const uint64_t fingerprint = photos.fingerprint();
+  if (first->has("resume") && fingerprint != ckpt.photos_fingerprint)
+    nst::warn(nst::str("the photos under '", photos.folder,
+                       "' are not the ones the checkpoint was trained on: the batches will differ "
+                       "from an uninterrupted run's"));
+  const std::string sample_path = a.has("sample") ? a.get("sample") : std::string();
+  std::vector<std::string> layers = pw.content_layers;
+  layers.insert(layers.end(), pw.style_layers.begin(), pw.style_layers.end());
+  const nst::Vgg19 vgg = nst::Vgg19::load(nst::cli::resolve_weights(a.get("weights")), false, layers);
+  const nst::PerceptualLoss loss(vgg, pw, style);
+  nst::BatchPrefetcher batches(std::move(photos), {size, batch, seed});
+  const int64_t start_step = ckpt.step;
+  nst::Tensor next = batches.take(start_step);  // fails now if no photo can be read
+  nst::Tensor sample;
+  if (sample_every > 0) sample = nst::shrink_to_long_side(sample_photo(sample_path, batches.source()), sample_size);
+  const bool resumed = ckpt.net.has_value();
+  if (!resumed) {
+    ckpt.photos_fingerprint = fingerprint;
+    ckpt.net.emplace(nst::init_transformer(nst::johnson_transformer(width), seed));
+    ckpt.adam.emplace(*ckpt.net, adam_options);
+  }
+  ckpt.args = args;
+  ckpt.args.erase(std::remove_if(ckpt.args.begin(), ckpt.args.end(),
+                                 [](const std::string& s) { return s.rfind("--resume=", 0) == 0; }),
+                  ckpt.args.end());
+
+  std::signal(SIGINT, on_train_signal);
+  std::signal(SIGTERM, on_train_signal);
+  const bool tty = ::isatty(STDERR_FILENO);
+  const auto run_start = std::chrono::steady_clock::now();
+  const auto run_seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+  };
+  const double seconds_before = ckpt.seconds;
+  const std::string stem = output_stem(output);
+  const auto checkpoint = [&] { nst::save_train_checkpoint(ckpt_path, ckpt); };
+  std::fprintf(stderr, "nst train: %zu photos, %lld x %lld crops, batch %lld, %s%s\n",
+               batches.source().photos().paths.size(), (long long)size, (long long)size,
+               (long long)batch,
+               has_steps ? ("to step " + std::to_string(steps_target)).c_str() : "",
+               minutes > 0 ? ((has_steps ? ", at most " : "for ") + format_seconds(minutes * 60)).c_str() : "");
+  if (resumed) std::fprintf(stderr, "nst train: resuming at step %lld\n", (long long)start_step);
+
+  bool time_up = false;
+  while (ckpt.step < steps_target && g_signal.load() == 0) {
+    if (minutes > 0 && run_seconds() >= minutes * 60) {
+      time_up = true;
+      break;
+    }
+    const nst::Tensor crops = ckpt.step == start_step ? next : batches.take(ckpt.step);
+    const nst::TrainTerms terms = nst::train_step(*ckpt.net, *ckpt.adam, loss, crops);
+    ++ckpt.step;
+    ckpt.seconds = seconds_before + run_seconds();
+    ckpt.steps.push_back({ckpt.step, terms, ckpt.seconds});
+    const double rate = double(ckpt.step - start_step) / std::max(run_seconds(), 1e-9);
+    double left = has_steps ? double(steps_target - ckpt.step) / rate : 0.0;
+    if (minutes > 0) left = has_steps ? std::min(left, minutes * 60 - run_seconds()) : minutes * 60 - run_seconds();
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "step %lld  loss %.4g (content %.4g  style %.4g  tv %.4g)  %.3f steps/s  ETA %s",
+                  (long long)ckpt.step, terms.loss, terms.content, terms.style, terms.tv, rate,
+                  format_seconds(std::max(left, 0.0)).c_str());
+    if (tty)
+      std::fprintf(stderr, "\r\033[K%s", line);
+    else if (print_every > 0 && (ckpt.step % print_every == 0 || ckpt.step == start_step + 1))
+      std::fprintf(stderr, "%s\n", line);
+    if (sample_every > 0 && ckpt.step % sample_every == 0) {
+      char name[64];
+      std::snprintf(name, sizeof name, ".sample-%06lld.png", (long long)ckpt.step);
+      nst::save_image(stem + name, ckpt.net->stylize(sample));
+    }
+    if (checkpoint_every > 0 && ckpt.step % checkpoint_every == 0) checkpoint();
+  }
+  if (tty) std::fputc('\n', stderr);
+  const bool interrupted = g_signal.load() != 0;
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  // The checkpoint first (it continues the run whatever fails after), then the
+  // model, then the record that names the model's bytes.
+  checkpoint();
+  const nst::WrittenFile model = ckpt.net->save(
+      output, "nst train: " + a.get("style") + ", " + std::to_string(ckpt.step) + " steps", "");
+  write_record(record, a, ckpt, batches.source(), vgg, model, start_step, run_seconds(), interrupted);
+  std::fprintf(stderr, "nst train: %s after %lld steps (%s): wrote %s, %s and %s\n",
+               interrupted ? "interrupted" : time_up ? "time is up" : "done", (long long)ckpt.step,
+               format_seconds(ckpt.seconds).c_str(), output.c_str(), ckpt_path.c_str(),
+               record.c_str());
+  if (interrupted) {
+    std::fprintf(stderr, "nst train: continue with: nst train --resume %s\n", ckpt_path.c_str());
+    return 130;
+  }
+  return 0;
+}
+
+const nst::cli::Command command{"train", "train a feed-forward style network on the CPU", run};
+
+}  // namespace
