@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "cli.hpp"
@@ -102,6 +103,40 @@ nst::Tensor sample_photo(const std::string& given, const nst::PhotoBatches& phot
     }
   }
   nst::fail("nst train: no training photo can be read for the samples; give --sample IMG");
+}
+
+// The option name of an argument "--name" or "--name=value" ("" otherwise).
+std::string option_name(const std::string& arg) {
+  if (arg.rfind("--", 0) != 0) return "";
+  return arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+}
+
+// The checkpoint's arguments with the options given now replacing theirs (every
+// train option takes a value: "--name value" or "--name=value"), --resume left out.
+std::vector<std::string> with_overrides(const std::vector<std::string>& stored,
+                                        const std::vector<std::string>& given) {
+  std::vector<std::string> now;  // the given arguments without --resume
+  for (size_t i = 0; i < given.size(); ++i) {
+    if (option_name(given[i]) == "resume") {
+      if (given[i].find('=') == std::string::npos) ++i;
+      continue;
+    }
+    now.push_back(given[i]);
+  }
+  std::set<std::string> replaced;
+  for (const std::string& a : now)
+    if (!option_name(a).empty()) replaced.insert(option_name(a));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    const std::string name = option_name(stored[i]);
+    if (!replaced.count(name)) {
+      out.push_back(stored[i]);
+      continue;
+    }
+    if (stored[i].find('=') == std::string::npos) ++i;  // skip its value too
+  }
+  out.insert(out.end(), now.begin(), now.end());
+  return out;
 }
 
 std::string hex64(uint64_t v) {
@@ -189,11 +224,10 @@ int run(int argc, const char* const* argv) {
   std::vector<std::string> args;
   if (first->has("resume")) {
     const std::string from = first->get("resume");
-    std::vector<std::string> given(argv + 1, argv + argc);
-    for (size_t i = 0; i < given.size(); ++i) {
-      const std::string& g = given[i];
-      if (g.rfind("--", 0) != 0) continue;
-      const std::string name = g.substr(2, g.find('=') == std::string::npos ? std::string::npos : g.find('=') - 2);
+    const std::vector<std::string> given(argv + 1, argv + argc);
+    for (const std::string& g : given) {
+      const std::string name = option_name(g);
+      if (name.empty()) continue;
       bool ok = false;
       for (const char* r : kResumable) ok = ok || name == r;
       NST_CHECK(ok, "nst train: --", name, " cannot change when resuming (the checkpoint '", from,
@@ -201,12 +235,7 @@ int run(int argc, const char* const* argv) {
                 "--sample-every, --checkpoint-every and --print-every can");
     }
     ckpt = nst::load_train_checkpoint(from);
-    args = ckpt.args;
-    for (size_t i = 0; i < given.size(); ++i) {
-      if (given[i] == "--resume") { ++i; continue; }
-      if (given[i].rfind("--resume=", 0) == 0) continue;
-      args.push_back(given[i]);
-    }
+    args = with_overrides(ckpt.args, given);
   } else {
     args.assign(argv + 1, argv + argc);
   }
@@ -277,9 +306,6 @@ int run(int argc, const char* const* argv) {
     ckpt.adam.emplace(*ckpt.net, adam_options);
   }
   ckpt.args = args;
-  ckpt.args.erase(std::remove_if(ckpt.args.begin(), ckpt.args.end(),
-                                 [](const std::string& s) { return s.rfind("--resume=", 0) == 0; }),
-                  ckpt.args.end());
 
   std::signal(SIGINT, on_train_signal);
   std::signal(SIGTERM, on_train_signal);

@@ -1,0 +1,173 @@
+// `nst train` end to end: a tiny network (width 4, one residual block is not
+// selectable from the CLI, so the published depth at width 4) on 32 px crops of
+// synthetic photos, so each step takes milliseconds.
+#include <signal.h>
+
+#include <filesystem>
+
+#include "cli_util.hpp"
+#include "spawn_util.hpp"
+#include "vgg_util.hpp"
+
+using namespace nst;
+using namespace nst::testing;
+
+namespace {
+
+Tensor stripes(int64_t h, int64_t w, uint64_t seed) {
+  Tensor t = Tensor::empty({1, 3, h, w});
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x)
+        t[(c * h + y) * w + x] =
+            float(127.5 + 100 * std::sin(0.2 * double(x + 3 * c) + 0.1 * double(seed) * double(y)));
+  return t;
+}
+
+struct TrainFixture {
+  ScratchDir dir{"cli-train"};
+  std::string weights = vgg19_weights_path();
+  TrainFixture() {
+    std::filesystem::create_directories(dir.file("photos/sub"));
+    for (int i = 0; i < 5; ++i)
+      save_image(dir.file((i < 3 ? "photos/p" : "photos/sub/p") + std::to_string(i) + ".png"),
+                 stripes(40 + 4 * i, 48, uint64_t(i + 1)));
+    save_image(dir.file("style.png"), stripes(64, 64, 9));
+  }
+  // The tiny run's flags, writing OUTPUT in the scratch folder; `more` holds
+  // (--option, value) pairs that replace or add to them.
+  std::vector<std::string> args(const std::string& output, std::vector<std::string> more = {}) const {
+    std::vector<std::string> a{"train",        "--style",  dir.file("style.png"), "--images",
+                               dir.file("photos"), "--output", dir.file(output),  "--width",
+                               "4",            "--size",   "32",                  "--batch",
+                               "2",            "--weights", weights,              "--threads",
+                               "1",            "--sample-every", "0",             "--lr", "0.01"};
+    for (size_t m = 0; m + 1 < more.size(); m += 2) {
+      bool replaced = false;
+      for (size_t i = 1; i + 1 < a.size(); i += 2)
+        if (a[i] == more[m]) {
+          a[i + 1] = more[m + 1];
+          replaced = true;
+        }
+      if (!replaced) a.insert(a.end(), {more[m], more[m + 1]});
+    }
+    return a;
+  }
+};
+
+#define NST_REQUIRE_TRAIN_WEIGHTS(f)                                             \
+  if (f.weights.empty()) {                                                        \
+    WARN("SKIPPED: no VGG-19 weights for nst train (run `make weights`)");       \
+    return;                                                                       \
+  }
+
+}  // namespace
+
+TEST_CASE("cli train: a run writes the model, checkpoint, samples and record; nst fast paints "
+          "with it", "[cli][cli-train]") {
+  TrainFixture f;
+  NST_REQUIRE_TRAIN_WEIGHTS(f);
+  const CliRun r = run_nst(f.args("m.nstw", {"--steps", "12", "--sample-every", "5",
+                                             "--sample", f.dir.file("photos/p0.png")}));
+  check_clean_exit(r);
+  CHECK(r.err.find("done after 12 steps") != std::string::npos);
+  const std::set<std::string> files = list_dir(f.dir.file(""));
+  for (const char* want : {"m.nstw", "m.nstw.ckpt", "m.nstw.json", "m.sample-000005.png",
+                           "m.sample-000010.png"})
+    CHECK(files.count(want));
+  const io::Json rec = read_json(f.dir.file("m.nstw.json"));
+  CHECK(rec.at("command").as_string() == "train");
+  CHECK(rec.at("photos").as_number() == 5);
+  CHECK(rec.at("steps").items().size() == 12);
+  const io::Json& s = rec.at("steps").items()[11];
+  CHECK(s.at("step").as_number() == 12);
+  for (const char* k : {"loss", "content", "style", "tv", "seconds"}) CHECK(s.at(k).as_number() >= 0);
+  CHECK(rec.at("seconds_per_step").as_number() > 0);
+  CHECK(rec.at("model_bytes").as_number() == double(std::filesystem::file_size(f.dir.file("m.nstw"))));
+  CHECK(rec.at("tensor_fnv1a64").at("conv1.weight").as_string().size() == 16);
+
+  const CliRun painted = run_nst({"fast", "--model", f.dir.file("m.nstw"), "--input",
+                                  f.dir.file("photos/p1.png"), "--output", f.dir.file("p.png")});
+  check_clean_exit(painted);
+  CHECK(load_image(f.dir.file("p.png")).shape() == Shape{1, 3, 44, 48});
+}
+
+TEST_CASE("cli train: 15 steps, then 15 more from the checkpoint, give the bytes of 30",
+          "[cli][cli-train]") {
+  TrainFixture f;
+  NST_REQUIRE_TRAIN_WEIGHTS(f);
+  check_clean_exit(run_nst(f.args("whole.nstw", {"--steps", "30"})));
+  check_clean_exit(run_nst(f.args("half.nstw", {"--steps", "15"})));
+  const CliRun more = run_nst({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--steps", "30",
+                               "--output", f.dir.file("resumed.nstw")});
+  check_clean_exit(more);
+  CHECK(more.err.find("resuming at step 15") != std::string::npos);
+  CHECK(read_bytes(f.dir.file("resumed.nstw")) == read_bytes(f.dir.file("whole.nstw")));
+  const io::Json rec = read_json(f.dir.file("resumed.nstw.json"));
+  CHECK(rec.at("steps").items().size() == 30);
+  CHECK(rec.at("resumed_from_step").as_number() == 15);
+  // Settings fixed by the checkpoint cannot change.
+  check_error_exit(run_nst({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--width", "8"}),
+                   "--width cannot change when resuming");
+  check_error_exit(run_nst({"train", "--resume", f.dir.file("missing.ckpt")}), "missing.ckpt");
+}
+
+TEST_CASE("cli train: bad inputs fail before training and write nothing", "[cli][cli-train]") {
+  TrainFixture f;
+  NST_REQUIRE_TRAIN_WEIGHTS(f);
+  std::filesystem::create_directories(f.dir.file("empty"));
+  std::filesystem::create_directories(f.dir.file("broken"));
+  write_text(f.dir.file("broken/a.jpg"), "\xff\xd8 garbage");
+  write_text(f.dir.file("broken/b.png"), "");
+  write_text(f.dir.file("bad_style.jpg"), "\xff\xd8\xff\xe0 truncated");
+  const auto with = [&](const std::string& key, const std::string& v) {
+    return f.args("out/m.nstw", {"--steps", "3", key, v});
+  };
+  std::filesystem::create_directories(f.dir.file("out"));
+  check_error_exit(run_nst(with("--images", f.dir.file("nowhere"))), "not a folder");
+  check_error_exit(run_nst(with("--images", f.dir.file("empty"))), "no .jpg, .jpeg or .png");
+  check_error_exit(run_nst(with("--images", f.dir.file("broken"))), "none of its 2 photos could be read");
+  check_error_exit(run_nst(with("--style", f.dir.file("bad_style.jpg"))), "bad_style.jpg");
+  check_error_exit(run_nst(with("--style", f.dir.file("no_style.jpg"))), "no_style.jpg");
+  check_error_exit(run_nst(with("--size", "30")), "multiple of 4");
+  check_error_exit(run_nst(with("--batch", "0")), "--batch");
+  check_error_exit(run_nst(with("--steps", "-2")), "--steps");
+  check_error_exit(run_nst(with("--lr", "abc")), "--lr");
+  check_error_exit(run_nst(with("--content-layers", "relu9_9")), "relu9_9");
+  check_error_exit(run_nst(f.args("no/such/folder/m.nstw", {"--steps", "3"})),
+                   "does not exist");
+  check_error_exit(run_nst({"train", "--style", f.dir.file("style.png")}), "--images is required");
+  check_error_exit(run_nst(f.args("out/m.nstw", {"--bogus", "1"})), "--bogus");
+  CHECK(list_dir(f.dir.file("out")).empty());
+
+  // One corrupt photo among good ones is listed once and skipped.
+  write_text(f.dir.file("photos/zz_corrupt.jpg"), "\xff\xd8 garbage");
+  const CliRun r = run_nst(f.args("out/m.nstw", {"--steps", "6"}));
+  check_clean_exit(r);
+  CHECK(r.err.find("zz_corrupt.jpg") != std::string::npos);
+  const io::Json rec = read_json(f.dir.file("out/m.nstw.json"));
+  REQUIRE(rec.at("photos_skipped").items().size() == 1);
+}
+
+TEST_CASE("cli train: SIGINT stops between steps, keeps a checkpoint and the model; the run "
+          "resumes", "[cli][cli-train]") {
+  TrainFixture f;
+  NST_REQUIRE_TRAIN_WEIGHTS(f);
+  std::vector<std::string> args = f.args("m.nstw", {"--steps", "100000", "--print-every", "1"});
+  const Child c = spawn_nst(args, f.dir.file("err.txt"));
+  wait_for_text(c, "step 3 ");
+  REQUIRE(::kill(c.pid, SIGINT) == 0);
+  CHECK(wait_exit_code(c) == 130);
+  const std::string err = slurp(f.dir.file("err.txt"));
+  INFO(err);
+  CHECK(err.find("interrupted after") != std::string::npos);
+  CHECK(err.find("--resume") != std::string::npos);
+  const io::Json rec = read_json(f.dir.file("m.nstw.json"));
+  CHECK(rec.at("interrupted").as_bool());
+  const double done = double(rec.at("steps").items().size());
+  CHECK(done >= 3);
+  const CliRun more = run_nst({"train", "--resume", f.dir.file("m.nstw.ckpt"), "--steps",
+                               std::to_string(int(done) + 2)});
+  check_clean_exit(more);
+  CHECK(read_json(f.dir.file("m.nstw.json")).at("steps").items().size() == size_t(done) + 2);
+}
