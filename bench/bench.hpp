@@ -35,5 +35,6 @@ std::vector<Case> vgg_cases();
 std::vector<Case> fast_cases();
 std::vector<Case> fast_conv_cases();
 std::vector<Case> peak_cases();
+std::vector<Case> train_cases();
 
 }  // namespace nst::bench

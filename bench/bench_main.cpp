@@ -36,6 +36,7 @@ std::vector<Case> all_cases() {
   for (auto& c : nst::bench::fast_cases()) cases.push_back(std::move(c));
   for (auto& c : nst::bench::fast_conv_cases()) cases.push_back(std::move(c));
   for (auto& c : nst::bench::peak_cases()) cases.push_back(std::move(c));
+  for (auto& c : nst::bench::train_cases()) cases.push_back(std::move(c));
   return cases;
 }
 

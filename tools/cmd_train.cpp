@@ -44,9 +44,13 @@ std::atomic<int> g_signal{0};
 extern "C" void on_train_signal(int sig) { g_signal.store(sig); }
 
 // What a resumed run may change; everything else comes from the checkpoint.
-const char* const kResumable[] = {"steps",         "minutes",          "output",
-                                  "threads",       "record",           "sample-every",
-                                  "checkpoint-every", "print-every",   "resume"};
+// --size, --batch and --lr may change too: batch s is a function of the step and
+// the crop size alone, so a schedule by hand (say 128 px crops first, then 256)
+// is a run resumed with another --size.
+const char* const kResumable[] = {"steps",        "minutes",          "output",      "threads",
+                                  "record",       "sample-every",     "sample",      "sample-size",
+                                  "checkpoint-every", "print-every",  "size",        "batch",
+                                  "lr",           "resume"};
 
 std::string number_text(double v) {
   std::ostringstream os;
@@ -70,7 +74,8 @@ nst::ArgParser make_parser() {
   p.option("steps", "N", "train to N steps in all (default: --minutes 60 when neither is given)");
   p.option("minutes", "T", "stop after T minutes of this run (whichever of --steps / --minutes comes first)");
   p.option("resume", "M.nstw.ckpt", "continue a run from its checkpoint (may change --steps, "
-           "--minutes, --output, --threads, --record, --sample-every, --checkpoint-every, --print-every)");
+           "--minutes, --output, --threads, --record, --sample*, --checkpoint-every, --print-every, "
+           "--size, --batch, --lr)");
   p.option("width", "W", "channels of the first layer (32: the published 32/64/128 network)", "32");
   p.option("size", "PX", "side of the square photo crops (a multiple of 4)", "256");
   p.option("batch", "B", "photos per step", "4");
@@ -126,6 +131,9 @@ std::vector<std::string> with_overrides(const std::vector<std::string>& stored,
   std::set<std::string> replaced;
   for (const std::string& a : now)
     if (!option_name(a).empty()) replaced.insert(option_name(a));
+  // A new length replaces both of the old run's limits: `--steps 4000` after a
+  // `--minutes 60` run trains to step 4000.
+  if (replaced.count("steps") || replaced.count("minutes")) replaced.insert({"steps", "minutes"});
   std::vector<std::string> out;
   for (size_t i = 0; i < stored.size(); ++i) {
     const std::string name = option_name(stored[i]);
@@ -218,8 +226,8 @@ int run(int argc, const char* const* argv) {
   auto first = parser.parse(argc - 1, argv + 1);
   if (!first) return 0;
 
-  // A resumed run: the checkpoint's arguments, then the ones given now (the
-  // parser keeps the last value of an option).
+  // A resumed run: the checkpoint's arguments, each option given now replacing
+  // the stored one (with_overrides).
   nst::TrainCheckpoint ckpt;
   std::vector<std::string> args;
   if (first->has("resume")) {
@@ -229,10 +237,13 @@ int run(int argc, const char* const* argv) {
       const std::string name = option_name(g);
       if (name.empty()) continue;
       bool ok = false;
-      for (const char* r : kResumable) ok = ok || name == r;
+      std::string can;
+      for (const char* r : kResumable) {
+        ok = ok || name == r;
+        if (std::string(r) != "resume") can += std::string(can.empty() ? "--" : ", --") + r;
+      }
       NST_CHECK(ok, "nst train: --", name, " cannot change when resuming (the checkpoint '", from,
-                "' fixes it); only --steps, --minutes, --output, --threads, --record, "
-                "--sample-every, --checkpoint-every and --print-every can");
+                "' fixes it); these can: ", can);
     }
     ckpt = nst::load_train_checkpoint(from);
     args = with_overrides(ckpt.args, given);
@@ -261,7 +272,7 @@ int run(int argc, const char* const* argv) {
   const int64_t style_size = a.get_int("style-size", 16, 8192);
   const bool has_steps = a.has("steps"), has_minutes = a.has("minutes");
   const int64_t steps_target = has_steps ? a.get_int("steps", 0, int64_t(1) << 40) : INT64_MAX;
-  const double minutes = has_minutes ? a.get_double("minutes", 0.0, 1e7) : (has_steps ? 0.0 : 60.0);
+  const double minutes = has_minutes ? a.get_double("minutes", 1e-3, 1e7) : (has_steps ? 0.0 : 60.0);
   const int64_t sample_every = a.get_int("sample-every", 0, INT64_MAX);
   const int64_t sample_size = a.get_int("sample-size", 16, 8192);
   const int64_t checkpoint_every = a.get_int("checkpoint-every", 0, INT64_MAX);
@@ -305,6 +316,7 @@ int run(int argc, const char* const* argv) {
     ckpt.net.emplace(nst::init_transformer(nst::johnson_transformer(width), seed));
     ckpt.adam.emplace(*ckpt.net, adam_options);
   }
+  ckpt.adam->options.lr = adam_options.lr;  // a resumed run may change it
   ckpt.args = args;
 
   std::signal(SIGINT, on_train_signal);
@@ -350,7 +362,11 @@ int run(int argc, const char* const* argv) {
     if (sample_every > 0 && ckpt.step % sample_every == 0) {
       char name[64];
       std::snprintf(name, sizeof name, ".sample-%06lld.png", (long long)ckpt.step);
-      nst::save_image(stem + name, ckpt.net->stylize(sample));
+      try {  // a sample that cannot be written (a full disk) costs no training
+        nst::save_image(stem + name, ckpt.net->stylize(sample));
+      } catch (const nst::Error& e) {
+        nst::warn(nst::str("no sample at step ", ckpt.step, ": ", e.what()));
+      }
     }
     if (checkpoint_every > 0 && ckpt.step % checkpoint_every == 0) checkpoint();
   }
