@@ -182,7 +182,7 @@ TEST_CASE("cli stylize: 1 and 2 threads give identical bytes", "[cli][cli-styliz
         r2.at("result").at("final_loss").as_number());
 }
 
-TEST_CASE("cli stylize: an image of the requested size is not resampled; --init-image",
+TEST_CASE("cli stylize: an image of the requested size is not resampled, --init-image",
           "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/starry_night.jpg");
   NST_REQUIRE_WEIGHTS();

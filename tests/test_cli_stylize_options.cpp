@@ -66,7 +66,7 @@ TEST_CASE("cli stylize: several styles with --style-blend and --style-scale",
   CHECK(rec.at("style_scale").as_number() == 1.5);
 }
 
-TEST_CASE("cli stylize: --original-colors keeps the content's colours; --match-histogram",
+TEST_CASE("cli stylize: --original-colors keeps the content's colours, --match-histogram",
           "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/starry_night.jpg");
   NST_REQUIRE_WEIGHTS();
@@ -204,7 +204,7 @@ TEST_CASE("cli stylize: the classic neural-style flag names", "[cli][cli-stylize
   CHECK(rec.at("weights").as_string() == default_weights());
 }
 
-TEST_CASE("cli stylize: JPEG output, grey content, RGBA style; default weights",
+TEST_CASE("cli stylize: JPEG output, grey content, RGBA style, default weights",
           "[cli][cli-stylize]") {
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");

@@ -1,6 +1,6 @@
-// `nst train` end to end: a tiny network (width 4, one residual block is not
-// selectable from the CLI, so the published depth at width 4) on 32 px crops of
-// synthetic photos, so each step takes milliseconds.
+// `nst train` end to end: a tiny network (width 4, the published depth) on 16 px
+// crops of synthetic photos, so that each step takes milliseconds (a third of a
+// second under ASan, where the VGG's GEMMs run ~50x slower).
 #include <signal.h>
 
 #include <filesystem>
@@ -24,6 +24,14 @@ Tensor stripes(int64_t h, int64_t w, uint64_t seed) {
   return t;
 }
 
+// nst with a hang guard of 5 minutes (the default minute is too short for the
+// longer runs under the sanitizers on a slow machine).
+CliRun run_train(const std::vector<std::string>& args) {
+  CliOptions o;
+  o.timeout_seconds = 300;
+  return run_nst(args, o);
+}
+
 struct TrainFixture {
   ScratchDir dir{"cli-train"};
   std::string weights = vgg19_weights_path();
@@ -39,12 +47,12 @@ struct TrainFixture {
   std::vector<std::string> args(const std::string& output, std::vector<std::string> more = {}) const {
     std::vector<std::string> a{"train",        "--style",  dir.file("style.png"), "--images",
                                dir.file("photos"), "--output", dir.file(output),  "--width",
-                               "4",            "--size",   "32",                  "--batch",
+                               "4",            "--size",   "16",                  "--batch",
                                "2",            "--weights", weights,              "--threads",
                                "1",            "--sample-every", "0",             "--lr", "0.01",
-                               // the painting's own size: its Grams at 512 px would cost
-                               // more than the steps (seconds under the sanitizers)
-                               "--style-size", "64"};
+                               // the painting's and the photos' own sizes: the defaults
+                               // (512 px) cost more than the steps, a minute under ASan
+                               "--style-size", "64",   "--sample-size", "48"};
     for (size_t m = 0; m + 1 < more.size(); m += 2) {
       bool replaced = false;
       for (size_t i = 1; i + 1 < a.size(); i += 2)
@@ -66,11 +74,11 @@ struct TrainFixture {
 
 }  // namespace
 
-TEST_CASE("cli train: a run writes the model, checkpoint, samples and record; nst fast paints "
+TEST_CASE("cli train: a run writes the model, checkpoint, samples and record, nst fast paints "
           "with it", "[cli][cli-train]") {
   TrainFixture f;
   NST_REQUIRE_TRAIN_WEIGHTS(f);
-  const CliRun r = run_nst(f.args("m.nstw", {"--steps", "12", "--sample-every", "5",
+  const CliRun r = run_train(f.args("m.nstw", {"--steps", "12", "--sample-every", "5",
                                              "--sample", f.dir.file("photos/p0.png")}));
   check_clean_exit(r);
   CHECK(r.err.find("done after 12 steps") != std::string::npos);
@@ -89,38 +97,38 @@ TEST_CASE("cli train: a run writes the model, checkpoint, samples and record; ns
   CHECK(rec.at("model_bytes").as_number() == double(std::filesystem::file_size(f.dir.file("m.nstw"))));
   CHECK(rec.at("tensor_fnv1a64").at("conv1.weight").as_string().size() == 16);
 
-  const CliRun painted = run_nst({"fast", "--model", f.dir.file("m.nstw"), "--input",
+  const CliRun painted = run_train({"fast", "--model", f.dir.file("m.nstw"), "--input",
                                   f.dir.file("photos/p1.png"), "--output", f.dir.file("p.png")});
   check_clean_exit(painted);
   CHECK(load_image(f.dir.file("p.png")).shape() == Shape{1, 3, 44, 48});
 }
 
-TEST_CASE("cli train: 6 steps, then 6 more from the checkpoint, give the bytes of 12",
+TEST_CASE("cli train: 15 steps, then 15 more from the checkpoint, give the bytes of 30",
           "[cli][cli-train]") {
   TrainFixture f;
   NST_REQUIRE_TRAIN_WEIGHTS(f);
-  check_clean_exit(run_nst(f.args("whole.nstw", {"--steps", "12"})));
-  check_clean_exit(run_nst(f.args("half.nstw", {"--steps", "6"})));
-  const CliRun more = run_nst({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--steps", "12",
+  check_clean_exit(run_train(f.args("whole.nstw", {"--steps", "30"})));
+  check_clean_exit(run_train(f.args("half.nstw", {"--steps", "15"})));
+  const CliRun more = run_train({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--steps", "30",
                                "--output", f.dir.file("resumed.nstw")});
   check_clean_exit(more);
-  CHECK(more.err.find("resuming at step 6") != std::string::npos);
+  CHECK(more.err.find("resuming at step 15") != std::string::npos);
   CHECK(read_bytes(f.dir.file("resumed.nstw")) == read_bytes(f.dir.file("whole.nstw")));
   const io::Json rec = read_json(f.dir.file("resumed.nstw.json"));
-  CHECK(rec.at("steps").items().size() == 12);
-  CHECK(rec.at("resumed_from_step").as_number() == 6);
+  CHECK(rec.at("steps").items().size() == 30);
+  CHECK(rec.at("resumed_from_step").as_number() == 15);
   // A schedule by hand: the crop size and learning rate may change on resuming.
-  const CliRun bigger = run_nst({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--steps", "9",
-                                 "--size", "48", "--lr", "0.002", "--output", f.dir.file("big.nstw")});
+  const CliRun bigger = run_train({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--steps", "18",
+                                 "--size", "24", "--lr", "0.002", "--output", f.dir.file("big.nstw")});
   check_clean_exit(bigger);
   const io::Json big = read_json(f.dir.file("big.nstw.json"));
-  CHECK(big.at("size").as_string() == "48");
+  CHECK(big.at("size").as_string() == "24");
   CHECK(big.at("lr").as_string() == "0.002");
-  CHECK(big.at("steps").items().size() == 9);
+  CHECK(big.at("steps").items().size() == 18);
   // Settings fixed by the checkpoint cannot change.
-  check_error_exit(run_nst({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--width", "8"}),
+  check_error_exit(run_train({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--width", "8"}),
                    "--width cannot change when resuming");
-  check_error_exit(run_nst({"train", "--resume", f.dir.file("missing.ckpt")}), "missing.ckpt");
+  check_error_exit(run_train({"train", "--resume", f.dir.file("missing.ckpt")}), "missing.ckpt");
 }
 
 TEST_CASE("cli train: bad inputs fail before training and write nothing", "[cli][cli-train]") {
@@ -135,32 +143,32 @@ TEST_CASE("cli train: bad inputs fail before training and write nothing", "[cli]
     return f.args("out/m.nstw", {"--steps", "3", key, v});
   };
   std::filesystem::create_directories(f.dir.file("out"));
-  check_error_exit(run_nst(with("--images", f.dir.file("nowhere"))), "not a folder");
-  check_error_exit(run_nst(with("--images", f.dir.file("empty"))), "no .jpg, .jpeg or .png");
-  check_error_exit(run_nst(with("--images", f.dir.file("broken"))), "none of its 2 photos could be read");
-  check_error_exit(run_nst(with("--style", f.dir.file("bad_style.jpg"))), "bad_style.jpg");
-  check_error_exit(run_nst(with("--style", f.dir.file("no_style.jpg"))), "no_style.jpg");
-  check_error_exit(run_nst(with("--size", "30")), "multiple of 4");
-  check_error_exit(run_nst(with("--batch", "0")), "--batch");
-  check_error_exit(run_nst(with("--steps", "-2")), "--steps");
-  check_error_exit(run_nst(with("--lr", "abc")), "--lr");
-  check_error_exit(run_nst(with("--content-layers", "relu9_9")), "relu9_9");
-  check_error_exit(run_nst(f.args("no/such/folder/m.nstw", {"--steps", "3"})),
+  check_error_exit(run_train(with("--images", f.dir.file("nowhere"))), "not a folder");
+  check_error_exit(run_train(with("--images", f.dir.file("empty"))), "no .jpg, .jpeg or .png");
+  check_error_exit(run_train(with("--images", f.dir.file("broken"))), "none of its 2 photos could be read");
+  check_error_exit(run_train(with("--style", f.dir.file("bad_style.jpg"))), "bad_style.jpg");
+  check_error_exit(run_train(with("--style", f.dir.file("no_style.jpg"))), "no_style.jpg");
+  check_error_exit(run_train(with("--size", "30")), "multiple of 4");
+  check_error_exit(run_train(with("--batch", "0")), "--batch");
+  check_error_exit(run_train(with("--steps", "-2")), "--steps");
+  check_error_exit(run_train(with("--lr", "abc")), "--lr");
+  check_error_exit(run_train(with("--content-layers", "relu9_9")), "relu9_9");
+  check_error_exit(run_train(f.args("no/such/folder/m.nstw", {"--steps", "3"})),
                    "does not exist");
-  check_error_exit(run_nst({"train", "--style", f.dir.file("style.png")}), "--images is required");
-  check_error_exit(run_nst(f.args("out/m.nstw", {"--bogus", "1"})), "--bogus");
+  check_error_exit(run_train({"train", "--style", f.dir.file("style.png")}), "--images is required");
+  check_error_exit(run_train(f.args("out/m.nstw", {"--bogus", "1"})), "--bogus");
   CHECK(list_dir(f.dir.file("out")).empty());
 
   // One corrupt photo among good ones is listed once and skipped.
   write_text(f.dir.file("photos/zz_corrupt.jpg"), "\xff\xd8 garbage");
-  const CliRun r = run_nst(f.args("out/m.nstw", {"--steps", "6"}));
+  const CliRun r = run_train(f.args("out/m.nstw", {"--steps", "6"}));
   check_clean_exit(r);
   CHECK(r.err.find("zz_corrupt.jpg") != std::string::npos);
   const io::Json rec = read_json(f.dir.file("out/m.nstw.json"));
   REQUIRE(rec.at("photos_skipped").items().size() == 1);
 }
 
-TEST_CASE("cli train: SIGINT stops between steps, keeps a checkpoint and the model; the run "
+TEST_CASE("cli train: SIGINT stops between steps, keeps a checkpoint and the model, the run "
           "resumes", "[cli][cli-train]") {
   TrainFixture f;
   NST_REQUIRE_TRAIN_WEIGHTS(f);
@@ -177,7 +185,7 @@ TEST_CASE("cli train: SIGINT stops between steps, keeps a checkpoint and the mod
   CHECK(rec.at("interrupted").as_bool());
   const double done = double(rec.at("steps").items().size());
   CHECK(done >= 3);
-  const CliRun more = run_nst({"train", "--resume", f.dir.file("m.nstw.ckpt"), "--steps",
+  const CliRun more = run_train({"train", "--resume", f.dir.file("m.nstw.ckpt"), "--steps",
                                std::to_string(int(done) + 2)});
   check_clean_exit(more);
   CHECK(read_json(f.dir.file("m.nstw.json")).at("steps").items().size() == size_t(done) + 2);
@@ -186,7 +194,7 @@ TEST_CASE("cli train: SIGINT stops between steps, keeps a checkpoint and the mod
 TEST_CASE("cli train: 1 and 2 threads give the same model bytes", "[cli][cli-train][threads]") {
   TrainFixture f;
   NST_REQUIRE_TRAIN_WEIGHTS(f);
-  check_clean_exit(run_nst(f.args("t1.nstw", {"--steps", "4", "--threads", "1"})));
-  check_clean_exit(run_nst(f.args("t2.nstw", {"--steps", "4", "--threads", "2"})));
+  check_clean_exit(run_train(f.args("t1.nstw", {"--steps", "4", "--threads", "1"})));
+  check_clean_exit(run_train(f.args("t2.nstw", {"--steps", "4", "--threads", "2"})));
   CHECK(read_bytes(f.dir.file("t1.nstw")) == read_bytes(f.dir.file("t2.nstw")));
 }

@@ -285,7 +285,7 @@ TEST_CASE("conv_transpose2d: autograd wires the free functions", "[conv_transpos
   }
 }
 
-TEST_CASE("conv_transpose2d: output phases match the reference (strides 2, 3; kernels 2-5)",
+TEST_CASE("conv_transpose2d: output phases match the reference (strides 2, 3, kernels 2-5)",
           "[conv_transpose2d]") {
   // Every phase count and tap count: k < s (phases without taps), k = s, k > s;
   // odd sizes, 1x1 inputs, the SAME crops and PyTorch's.

@@ -131,7 +131,7 @@ void expect_ml5_error(const std::string& folder, const std::string& names,
 
 }  // namespace
 
-TEST_CASE("model files: a tiny model loads back; truncated or corrupted, it names file and tensor",
+TEST_CASE("model files: a tiny model loads back, truncated or corrupted, it names file and tensor",
           "[model]") {
   ScratchDir dir("model");
   const std::string path = save_tiny_model(dir);

@@ -39,7 +39,7 @@ void write_photos(const std::string& dir, int count, int64_t h, int64_t w) {
 
 }  // namespace
 
-TEST_CASE("photo batches: a recursive, sorted scan; crops that depend only on the step",
+TEST_CASE("photo batches: a recursive, sorted scan, crops that depend only on the step",
           "[train]") {
   ScratchDir dir("photos");
   write_photos(dir.file("a"), 3, 40, 60);
@@ -84,7 +84,7 @@ TEST_CASE("photo batches: square crops of any photo shape", "[train]") {
   for (int64_t y = 0; y < 32; ++y) CHECK(c[y * 32] == p[y * 50 + 5]);
 }
 
-TEST_CASE("photo batches: unreadable photos are skipped once; none readable is an error",
+TEST_CASE("photo batches: unreadable photos are skipped once, none readable is an error",
           "[train]") {
   ScratchDir dir("photos-bad");
   write_photos(dir.file("ok"), 2, 40, 40);
@@ -168,7 +168,7 @@ TEST_CASE("perceptual loss: terms as defined and the gradient to the picture", "
   CHECK(analytic == Approx(numeric).epsilon(2e-3));
 }
 
-TEST_CASE("training: Adam steps lower the loss; the same seed gives the same bits; checkpoints "
+TEST_CASE("training: Adam steps lower the loss, the same seed gives the same bits, checkpoints "
           "round-trip", "[train]") {
   NST_REQUIRE_VGG19(vgg, false);
   ScratchDir dir("train-lib");

@@ -48,7 +48,7 @@ TEST_CASE("vgg19: layer names, input conventions, errors", "[vgg19]") {
   CHECK(t2.size() == 1);  // conv1_1 and relu1_1 as one fused conv2d_relu node
 }
 
-TEST_CASE("vgg19: loaded to a layer, the same features; deeper ones refused by name", "[vgg19]") {
+TEST_CASE("vgg19: loaded to a layer, the same features, deeper ones refused by name", "[vgg19]") {
   NST_REQUIRE_VGG19(net, false);
   const Vgg19 shallow = Vgg19::load(net->path(), false, {"relu2_1", "relu1_1"});
   const Tensor x = net->to_input(testing::random_tensor({1, 3, 20, 22}, 3, 0, 255));
