@@ -168,8 +168,11 @@ def nst_skip_reason(nst):
 
 def time_nst(args, threads, work):
     """(median seconds per step, peak MiB) of one `nst train` of repeat + 2 steps."""
-    record_path = os.path.join(work, "m.json")
-    cmd = [args.nst, "train", "--output", os.path.join(work, "m.nstw"),
+    record_path = os.path.join(work, f"m{threads}.json")
+    model = os.path.join(work, f"m{threads}.nstw")
+    if os.path.exists(model + ".ckpt"):  # nst train will not replace an earlier run's state
+        os.remove(model + ".ckpt")
+    cmd = [args.nst, "train", "--output", model,
            "--steps", str(args.repeat + WARM_UP), "--threads", str(threads),
            "--sample-every", "0", "--checkpoint-every", "0", "--record", record_path] + shared_flags(args)
     done, peak = run_measured(cmd, work)

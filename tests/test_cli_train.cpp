@@ -166,6 +166,13 @@ TEST_CASE("cli train: bad inputs fail before training and write nothing", "[cli]
   CHECK(r.err.find("zz_corrupt.jpg") != std::string::npos);
   const io::Json rec = read_json(f.dir.file("out/m.nstw.json"));
   REQUIRE(rec.at("photos_skipped").items().size() == 1);
+
+  // The same command again would replace that run's checkpoint: refused, nothing touched.
+  const auto model = read_bytes(f.dir.file("out/m.nstw"));
+  const auto state = read_bytes(f.dir.file("out/m.nstw.ckpt"));
+  check_error_exit(run_train(f.args("out/m.nstw", {"--steps", "6"})), "--resume");
+  CHECK(read_bytes(f.dir.file("out/m.nstw")) == model);
+  CHECK(read_bytes(f.dir.file("out/m.nstw.ckpt")) == state);
 }
 
 TEST_CASE("cli train: SIGINT stops between steps, keeps a checkpoint and the model, the run "

@@ -263,6 +263,12 @@ int run(int argc, const char* const* argv) {
     NST_CHECK(parent.empty() || fs::is_directory(parent, ec), "nst train: the folder of --output '",
               output, "' does not exist");
     NST_CHECK(!fs::is_directory(output, ec), "nst train: --output '", output, "' is a folder");
+    // An earlier run's checkpoint is hours of work: a fresh run (or a resumed
+    // one writing elsewhere) does not replace it silently.
+    const bool resuming_it = first->has("resume") && fs::equivalent(first->get("resume"), ckpt_path, ec);
+    NST_CHECK(resuming_it || !fs::exists(ckpt_path, ec), "nst train: '", ckpt_path,
+              "' exists (an earlier run's training state): continue that run with --resume ",
+              ckpt_path, ", or remove the file to start again");
   }
   const int64_t width = a.get_int("width", 1, 256);
   const int64_t size = a.get_int("size", 16, 4096);
