@@ -1,4 +1,9 @@
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "tensor/autograd.hpp"
 #include "tensor/check.hpp"
@@ -72,6 +77,71 @@ TEST_CASE("Tensor: scratch borrows the smallest idle buffer that holds it", "[te
   // An exact request never takes a larger buffer.
   { Tensor c = Tensor::empty({small}); }
   CHECK(pool.fresh_allocations() == fresh2 + 1);
+}
+
+namespace {
+// The THPeligible flag of the mapping that holds p, from /proc/self/smaps; -1
+// when there is no such line (an old kernel).
+int thp_eligible(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  while (std::getline(smaps, line)) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      inside = a >= lo && a < hi;
+      continue;
+    }
+    if (inside && line.rfind("THPeligible:", 0) == 0) return std::atoi(line.c_str() + 12);
+  }
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("Tensor: buffers of a huge page or more are 2 MiB aligned, marked for THP, reused, freed",
+          "[tensor]") {
+  auto& pool = BufferPool::global();
+  const int64_t huge = BufferPool::huge_page_bytes();
+  // Just over one huge page and a bit (a 4 KiB tail), and just under one.
+  const int64_t floats = (int64_t{2} << 20) / 4 + 1024 + 3, under = (int64_t{2} << 20) / 4 - 16;
+  const void* first = nullptr;
+  {
+    Tensor t = Tensor::empty({floats});
+    Tensor s = Tensor::empty({under});
+    CHECK(reinterpret_cast<uintptr_t>(t.data()) % 64 == 0);
+    CHECK(reinterpret_cast<uintptr_t>(s.data()) % 64 == 0);
+    for (int64_t i = 0; i < floats; ++i) t[i] = float(i % 1000);  // every byte is ours
+    CHECK(t[floats - 1] == float((floats - 1) % 1000));
+    first = t.data();
+    if (huge == 0) {
+      WARN("huge-page buffers are off in this build (not Linux, or AddressSanitizer)");
+    } else {
+      CHECK(huge == (int64_t{2} << 20));
+      CHECK(reinterpret_cast<uintptr_t>(t.data()) % uintptr_t(huge) == 0);
+      std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+      std::string modes((std::istreambuf_iterator<char>(thp)), std::istreambuf_iterator<char>());
+      const int eligible = thp_eligible(t.data());
+      if (modes.empty() || modes.find("[never]") != std::string::npos || eligible < 0)
+        WARN("transparent huge pages are off or not reported here: " << modes);
+      else
+        CHECK(eligible == 1);
+    }
+  }
+  // Idle now: the same size comes back from the pool, then release frees it.
+  const int64_t fresh = pool.fresh_allocations();
+  {
+    Tensor t = Tensor::empty({floats});
+    CHECK(t.data() == first);
+  }
+  CHECK(pool.fresh_allocations() == fresh);
+  pool.release_cached();
+  CHECK(pool.cached_bytes() == 0);
+  {
+    Tensor t = Tensor::full({floats}, 3.0f);
+    CHECK(t[floats - 1] == 3.0f);
+  }
+  CHECK(pool.fresh_allocations() == fresh + 1);
 }
 
 TEST_CASE("Autograd: gradients accumulate, frozen inputs get none", "[autograd]") {

@@ -1,5 +1,10 @@
 #include "tensor/tensor.hpp"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -63,6 +68,74 @@ constexpr size_t kAlign = 64;
 // Largest tensor we agree to allocate: 16 Gi floats = 64 GiB. Beyond that a
 // shape is certainly a mistake (or a lying header), not a real request.
 constexpr int64_t kMaxAllocationFloats = int64_t{1} << 34;
+
+// Buffers of at least one huge page are mapped on their own, 2 MiB aligned,
+// and their whole 2 MiB pages marked for transparent huge pages. A 1024 px
+// feed-forward pass touches ~370 MB of fresh activations; faulted in 4 KiB at
+// a time that is ~94 000 page faults, half of the pass on the 2-core VMs (see
+// docs/performance.md); with 2 MiB pages it is a few hundred. The tail after the last whole huge page
+// keeps 4 KiB pages, so the resident size grows by what is touched, as before.
+// (THP is "madvise" on Debian: only marked ranges get huge pages.)
+// Under AddressSanitizer every buffer goes through operator new, which ASan
+// guards with red zones; a bare mapping would hide overruns from it.
+#if defined(__SANITIZE_ADDRESS__)
+#define NST_NO_HUGE_BUFFERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NST_NO_HUGE_BUFFERS 1
+#endif
+#endif
+constexpr size_t kHugePage = size_t{2} << 20;
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && !defined(NST_NO_HUGE_BUFFERS)
+bool is_huge(size_t bytes) { return bytes >= kHugePage; }
+// The length the kernel maps for `bytes`: whole base pages (4 KiB on x86-64,
+// 4, 16 or 64 KiB on aarch64).
+size_t mapped_length(size_t bytes) {
+  static const size_t page = [] {
+    const long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? size_t(p) : size_t{4096};
+  }();
+  return (bytes + page - 1) / page * page;
+}
+
+// Maps the buffer with one huge page to spare, then unmaps the head and tail
+// that keep the rest 2 MiB aligned. Null when the kernel refuses the mapping.
+float* map_huge(size_t bytes) {
+  const size_t length = mapped_length(bytes);
+  void* raw = mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start) munmap(raw, aligned - start);
+  const uintptr_t end = start + length + kHugePage;
+  if (end > aligned + length) munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
+  void* p = reinterpret_cast<void*>(aligned);
+  madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: works without it too
+  return static_cast<float*>(p);
+}
+void unmap_huge(float* p, size_t bytes) { munmap(p, mapped_length(bytes)); }
+#else
+bool is_huge(size_t) { return false; }
+float* map_huge(size_t) { return nullptr; }
+void unmap_huge(float*, size_t) {}
+#endif
+
+// A buffer of `bytes` (64-byte aligned at least); throws std::bad_alloc.
+float* allocate_buffer(size_t bytes) {
+  if (is_huge(bytes)) {
+    if (float* p = map_huge(bytes)) return p;
+    throw std::bad_alloc();
+  }
+  return static_cast<float*>(::operator new(bytes, std::align_val_t(kAlign)));
+}
+
+void free_buffer(float* p, size_t bytes) {
+  if (is_huge(bytes))
+    unmap_huge(p, bytes);
+  else
+    ::operator delete(p, std::align_val_t(kAlign));
+}
 }  // namespace
 
 struct BufferPool::Impl {
@@ -75,11 +148,13 @@ struct BufferPool::Impl {
 
   ~Impl() {
     for (auto& [count, list] : idle)
-      for (float* p : list) ::operator delete(p, std::align_val_t(kAlign));
+      for (float* p : list) free_buffer(p, static_cast<size_t>(count) * sizeof(float));
   }
 };
 
 BufferPool::BufferPool() : impl_(std::make_shared<Impl>()) {}
+
+int64_t BufferPool::huge_page_bytes() { return is_huge(kHugePage) ? int64_t(kHugePage) : 0; }
 
 BufferPool& BufferPool::global() {
   static BufferPool pool;
@@ -105,7 +180,7 @@ std::shared_ptr<float> BufferPool::acquire(int64_t count, Fit fit) {
   const int64_t bytes = n * static_cast<int64_t>(sizeof(float));
   if (!p) {
     try {
-      p = static_cast<float*>(::operator new(static_cast<size_t>(bytes), std::align_val_t(kAlign)));
+      p = allocate_buffer(static_cast<size_t>(bytes));
     } catch (const std::bad_alloc&) {
       fail("Tensor: out of memory allocating ", bytes / (1024 * 1024), " MiB");
     }
@@ -130,7 +205,7 @@ std::shared_ptr<float> BufferPool::acquire(int64_t count, Fit fit) {
 void BufferPool::release_cached() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   for (auto& [count, list] : impl_->idle)
-    for (float* p : list) ::operator delete(p, std::align_val_t(kAlign));
+    for (float* p : list) free_buffer(p, static_cast<size_t>(count) * sizeof(float));
   impl_->idle.clear();
   impl_->cached_bytes = 0;
 }

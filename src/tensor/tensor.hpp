@@ -104,10 +104,14 @@ class Tensor {
 };
 
 // Process-wide pool of 64-byte aligned float buffers, reused by exact size
-// (or, for scratch, by the smallest idle buffer at least that large).
+// (or, for scratch, by the smallest idle buffer at least that large). On
+// Linux, buffers of huge_page_bytes() or more are mapped 2 MiB aligned and
+// marked for transparent huge pages (not under AddressSanitizer).
 class BufferPool {
  public:
   static BufferPool& global();
+  // The size from which buffers get huge pages; 0 where they never do.
+  static int64_t huge_page_bytes();
 
   enum class Fit { exact, at_least };
   std::shared_ptr<float> acquire(int64_t count, Fit fit = Fit::exact);
