@@ -95,13 +95,15 @@ def nst_loss(args, image, size=None, extra=()):
 def decode_with_nst(args, image, out_png):
     """The photo's pixels as nst decodes them, written losslessly as PNG.
 
-    A 1-iteration run at the photo's own size with a zero objective (L-BFGS stops at
-    the zero gradient) writes its starting image, the decoded photo, unchanged.
+    A 1-iteration run at the photo's own size, one scale (the coarse-to-fine default
+    would start from a 128 px copy and write that, upsampled), with a zero objective
+    (L-BFGS stops at the zero gradient) writes its starting image, the decoded photo,
+    unchanged.
     """
     with pg.Image.open(image) as im:
         long_side = max(pg.ImageOps.exif_transpose(im).size)
     cmd = [args.nst, "stylize", "--content", image, "--style", image, "--size", str(long_side),
-           "--iterations", "1", "--content-layers", "relu1_1", "--style-layers", "relu1_1",
+           "--scales", str(long_side), "--iterations", "1", "--content-layers", "relu1_1", "--style-layers", "relu1_1",
            "--content-weight", "0", "--style-weight", "0", "--tv-weight", "0",
            "--lbfgs-history", "1", "--print-every", "0", "--threads", str(args.threads),
            "--weights", args.weights, "--output", out_png, "--record", out_png + ".json"]
