@@ -3,9 +3,11 @@
 // second under ASan, where the VGG's GEMMs run ~50x slower).
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cli_util.hpp"
+#include "models/transformer.hpp"
 #include "spawn_util.hpp"
 #include "vgg_util.hpp"
 
@@ -204,4 +206,76 @@ TEST_CASE("cli train: 1 and 2 threads give the same model bytes", "[cli][cli-tra
   check_clean_exit(run_train(f.args("t1.nstw", {"--steps", "4", "--threads", "1"})));
   check_clean_exit(run_train(f.args("t2.nstw", {"--steps", "4", "--threads", "2"})));
   CHECK(read_bytes(f.dir.file("t1.nstw")) == read_bytes(f.dir.file("t2.nstw")));
+}
+
+TEST_CASE("cli train: several paintings make one multi-style network, with samples, record and resume "
+          "per style", "[cli][cli-train][multistyle]") {
+  TrainFixture f;
+  NST_REQUIRE_TRAIN_WEIGHTS(f);
+  std::filesystem::create_directories(f.dir.file("other"));
+  save_image(f.dir.file("other/style.png"), stripes(48, 64, 3));  // same file name, another folder
+  const std::vector<std::string> two{"--style", f.dir.file("other/style.png")};
+  auto args = [&](const std::string& out, std::vector<std::string> more) {
+    std::vector<std::string> a = f.args(out, std::move(more));
+    a.insert(a.end(), two.begin(), two.end());  // a second --style after the fixture's
+    return a;
+  };
+  check_clean_exit(run_train(args("ab.nstw", {"--steps", "6", "--sample-every", "3", "--sample",
+                                              f.dir.file("photos/p0.png")})));
+  const std::set<std::string> files = list_dir(f.dir.file(""));
+  for (const char* want : {"ab.sample-000003-s0.png", "ab.sample-000003-s1.png",
+                           "ab.sample-000006-s0.png", "ab.sample-000006-s1.png"})
+    CHECK(files.count(want));
+  const Transformer net = Transformer::load(f.dir.file("ab.nstw"));
+  CHECK(net.style_names() == std::vector<std::string>{"style", "style_2"});
+  const io::Json rec = read_json(f.dir.file("ab.nstw.json"));
+  REQUIRE(rec.at("styles").items().size() == 2);
+  const io::Json& last = rec.at("steps").items().back();
+  REQUIRE(last.at("style_by_painting").items().size() == 2);
+  for (const io::Json& v : last.at("style_by_painting").items()) CHECK(v.as_number() > 0);
+  // The two styles paint differently, and --style-index picks them.
+  const CliRun list = run_train({"fast", "--model", f.dir.file("ab.nstw"), "--list"});
+  CHECK(list.out == "0\tstyle\n1\tstyle_2\n");
+  for (const char* k : {"0", "1"})
+    check_clean_exit(run_train({"fast", "--model", f.dir.file("ab.nstw"), "--input",
+                                f.dir.file("photos/p1.png"), "--style-index", k, "--output",
+                                f.dir.file(std::string("p") + k + ".png")}));
+  CHECK(read_bytes(f.dir.file("p0.png")) != read_bytes(f.dir.file("p1.png")));
+  // 3 + 3 resumed = 6, bit for bit, per-painting records kept across the checkpoint.
+  check_clean_exit(run_train(args("half.nstw", {"--steps", "3"})));
+  check_clean_exit(run_train({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--steps", "6",
+                              "--output", f.dir.file("resumed.nstw")}));
+  CHECK(read_bytes(f.dir.file("resumed.nstw")) == read_bytes(f.dir.file("ab.nstw")));
+  const io::Json resumed = read_json(f.dir.file("resumed.nstw.json"));
+  REQUIRE(resumed.at("steps").items().size() == 6);
+  CHECK(resumed.at("steps").items()[0].at("style_by_painting").items().size() == 2);
+
+  // --extend: a third style on the trained network; only its norm rows move.
+  save_image(f.dir.file("third.png"), stripes(64, 48, 5));
+  check_clean_exit(run_train({"train", "--extend", f.dir.file("ab.nstw"), "--style",
+                              f.dir.file("third.png"), "--images", f.dir.file("photos"), "--output",
+                              f.dir.file("abc.nstw"), "--size", "16", "--batch", "2", "--steps", "3",
+                              "--weights", f.weights, "--threads", "1", "--sample-every", "0",
+                              "--style-size", "64", "--lr", "0.01"}));
+  const Transformer abc = Transformer::load(f.dir.file("abc.nstw"));
+  CHECK(abc.style_names() == std::vector<std::string>{"style", "style_2", "third"});
+  for (const auto& [name, t] : abc.params()) {
+    INFO(name);
+    const Tensor& old = net.params().at(name);
+    if (name.find(".norm.") == std::string::npos) {
+      CHECK(bit_identical(t, old));
+    } else {
+      REQUIRE(t.dim(0) == 3);
+      CHECK(std::equal(old.data(), old.data() + old.numel(), t.data()));  // rows 0 and 1
+    }
+  }
+  check_error_exit(run_train({"train", "--extend", f.dir.file("ab.nstw"), "--style",
+                              f.dir.file("third.png"), "--images", f.dir.file("photos"), "--output",
+                              f.dir.file("x.nstw"), "--width", "8"}),
+                   "--width comes from the network given to --extend");
+  check_error_exit(run_train({"train", "--extend", f.dir.file("missing.nstw"), "--style",
+                              f.dir.file("third.png"), "--images", f.dir.file("photos"), "--output",
+                              f.dir.file("x.nstw"), "--weights", f.weights}),
+                   "missing.nstw");
+  CHECK_FALSE(std::filesystem::exists(f.dir.file("x.nstw")));
 }

@@ -10,34 +10,14 @@
 #include "io/warning.hpp"
 #include "nst/photo_batches.hpp"
 #include "nst/train.hpp"
+#include "optim/state_io.hpp"
 #include "nst/train_checkpoint.hpp"
 #include "testing.hpp"
+#include "train_util.hpp"
 #include "vgg_util.hpp"
 
 using namespace nst;
 using namespace nst::testing;
-
-namespace {
-
-// A smooth synthetic photo (sums of sinusoids): features a VGG responds to.
-Tensor smooth_photo(int64_t h, int64_t w, uint64_t seed) {
-  Tensor t = Tensor::empty({1, 3, h, w});
-  const double f1 = 0.05 + 0.01 * double(seed % 7), f2 = 0.11 + 0.02 * double(seed % 5);
-  for (int64_t c = 0; c < 3; ++c)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x)
-        t[(c * h + y) * w + x] = float(127.5 + 60 * std::sin(f1 * double(x) + double(c + seed)) +
-                                       50 * std::cos(f2 * double(y) - double(c)));
-  return t;
-}
-
-void write_photos(const std::string& dir, int count, int64_t h, int64_t w) {
-  std::filesystem::create_directories(dir);
-  for (int i = 0; i < count; ++i)
-    save_image(dir + "/p" + std::to_string(i) + ".png", smooth_photo(h, w, uint64_t(i)));
-}
-
-}  // namespace
 
 TEST_CASE("photo batches: a recursive, sorted scan, crops that depend only on the step",
           "[train]") {
@@ -218,12 +198,48 @@ TEST_CASE("training checkpoints: a corrupt or truncated file is a clear error", 
   ScratchDir dir("train-ckpt");
   TrainCheckpoint c;
   c.step = 2;
-  c.steps = {{1, {5, 1, 2, 3}, 0.5}, {2, {4, 1, 1, 3}, 1.0}};
+  c.steps = {{1, {5, 1, 2, 3, {}}, 0.5}, {2, {4, 1, 1, 3, {1.5, 0.5}}, 1.0}};
   c.net.emplace(init_transformer(johnson_transformer(2, 1), 1));
   c.adam.emplace(*c.net, AdamOptions{});
   save_train_checkpoint(dir.file("c.ckpt"), c);
   const std::vector<uint8_t> bytes = read_bytes(dir.file("c.ckpt"));
-  CHECK(load_train_checkpoint(dir.file("c.ckpt")).steps.size() == 2);
+  const TrainCheckpoint back = load_train_checkpoint(dir.file("c.ckpt"));
+  REQUIRE(back.steps.size() == 2);
+  CHECK(back.steps[0].terms.style_by_painting.empty());
+  CHECK(back.steps[1].terms.style_by_painting == std::vector<double>{1.5, 0.5});
+  {
+    // A version-1 file (before multi-style records) still loads: its layout by hand.
+    std::ostringstream out;
+    const char magic[9] = "NSTTRAIN";
+    StateWriter w(out, magic, 1);
+    w.value(uint64_t(1));
+    w.value(uint64_t(7));
+    w.bytes("--steps", 7);
+    w.value(int64_t(2));
+    w.value(1.5);
+    w.value(uint64_t(42));
+    w.value(uint64_t(1));
+    w.value(int64_t(1));
+    for (double v : {5.0, 1.0, 2.0, 3.0, 0.5}) w.value(v);
+    const std::string spec = transformer_spec_json(c.net->spec());
+    w.value(uint64_t(spec.size()));
+    w.bytes(spec.data(), spec.size());
+    for (const auto& [name, t] : c.net->params()) {
+      w.value(uint64_t(name.size()));
+      w.bytes(name.data(), name.size());
+      w.value(uint64_t(t.numel()));
+      w.bytes(t.data(), size_t(t.numel()) * sizeof(float));
+    }
+    w.finish("checkpoint");
+    c.adam->save_state(out);
+    write_text(dir.file("v1.ckpt"), out.str());
+    const TrainCheckpoint v1 = load_train_checkpoint(dir.file("v1.ckpt"));
+    CHECK(v1.args == std::vector<std::string>{"--steps"});
+    CHECK(v1.photos_fingerprint == 42);
+    REQUIRE(v1.steps.size() == 1);
+    CHECK(v1.steps[0].terms.tv == 3.0);
+    CHECK(v1.steps[0].terms.style_by_painting.empty());
+  }
   for (size_t cut : {size_t(0), size_t(5), bytes.size() / 2, bytes.size() - 1}) {
     write_bytes(dir.file("t.ckpt"), std::vector<uint8_t>(bytes.begin(), bytes.begin() + long(cut)));
     CHECK_THROWS_WITH(load_train_checkpoint(dir.file("t.ckpt")), Catch::Contains("t.ckpt"));

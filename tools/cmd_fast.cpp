@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -83,12 +84,62 @@ struct Failed {
   std::string input, error;
 };
 
+// Grey masks, one per style, all of the first one's size: [S, 1, H, W], 0..1.
+nst::Tensor load_masks(const std::vector<std::string>& files) {
+  nst::Tensor out;
+  for (size_t s = 0; s < files.size(); ++s) {
+    const nst::Tensor rgb = nst::load_image(files[s]);
+    const int64_t H = rgb.h(), W = rgb.w(), M = H * W;
+    if (s == 0) out = nst::Tensor::empty({int64_t(files.size()), 1, H, W});
+    NST_CHECK(H == out.dim(2) && W == out.dim(3), "nst fast: mask '", files[s], "' is ", W, " x ",
+              H, ", the first mask '", files[0], "' ", out.dim(3), " x ", out.dim(2),
+              ": give masks of one size");
+    for (int64_t i = 0; i < M; ++i)
+      out[int64_t(s) * M + i] = (rgb[i] + rgb[M + i] + rgb[2 * M + i]) / (3.0f * 255.0f);
+  }
+  return out;
+}
+
+// --style-strip: the photo painted at each mix between two styles, side by side.
+int write_strip(const nst::Transformer& net, const nst::Args& a, nst::FastOptions options,
+                const std::string& input, const std::string& output) {
+  const std::vector<double> alphas = a.get_doubles("style-strip");
+  NST_CHECK(!alphas.empty() && alphas.size() <= 64, "nst fast: --style-strip takes 1 to 64 values");
+  const std::vector<double> pair = a.get_doubles("strip-styles");
+  NST_CHECK(pair.size() == 2, "nst fast: --strip-styles takes two style indices, got ", pair.size());
+  const int64_t S = net.style_count();
+  for (double k : pair)
+    NST_CHECK(k >= 0 && k < double(S) && k == double(int64_t(k)), "nst fast: --strip-styles ", k,
+              ": '", a.get("model"), "' has styles 0..", S - 1);
+  const nst::Tensor photo = nst::load_image(input);
+  std::vector<nst::Tensor> panels;
+  for (double alpha : alphas) {
+    NST_CHECK(std::isfinite(alpha) && std::abs(alpha) <= 100, "nst fast: --style-strip value ",
+              alpha, " is not a number in -100..100");
+    options.style.assign(size_t(S), 0.0);
+    options.style[size_t(pair[0])] += 1.0 - alpha;
+    options.style[size_t(pair[1])] += alpha;
+    panels.push_back(nst::fast_stylize(net, photo, options).image);
+  }
+  const int64_t H = panels[0].h(), W = panels[0].w(), n = int64_t(panels.size());
+  nst::Tensor strip = nst::Tensor::empty({1, 3, H, W * n});
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < H; ++y)
+        std::copy_n(panels[size_t(k)].data() + (c * H + y) * W, W,
+                    strip.data() + (c * H + y) * W * n + k * W);
+  nst::save_image(output, strip);
+  std::fprintf(stderr, "nst fast: wrote %s (%lld panels of %lld x %lld)\n", output.c_str(),
+               (long long)n, (long long)W, (long long)H);
+  return 0;
+}
+
 int run(int argc, const char* const* argv) {
   nst::ArgParser p("nst fast",
                    "Paint photos in a style with a feed-forward network (one pass per photo; "
                    "models: `make models`, or `nst convert --from ml5`).");
   p.option("model", "M.nstw", "the style network").required();
-  p.option("input", "IMG|DIR", "a photo, or a folder of photos (repeatable)").repeatable().required();
+  p.option("input", "IMG|DIR", "a photo, or a folder of photos (repeatable)").repeatable();
   p.option("output", "OUT", "the picture to write (.png or .jpg), for one photo");
   p.option("output-dir", "DIR", "where a batch goes: DIR/<photo name>.<format>");
   p.option("format", "png|jpg", "file type of the pictures in --output-dir", "png");
@@ -98,10 +149,42 @@ int run(int argc, const char* const* argv) {
   p.option("blend", "A", "mix in the photo: 0 = stylised only, 1 = the photo", "0");
   p.option("max-memory", "GB",
            "refuse photos estimated to need more (default: the available RAM)");
+  p.option("style-index", "K", "a multi-style network's style K (0-based; default 0)");
+  p.option("style-mix", "W,..", "mix a multi-style network's styles, one weight per style "
+           "(e.g. 0.3,0.7; they need not sum to 1)");
+  p.option("style-mask-images", "M0,M1,..", "paint by region: one grey mask per style (white = "
+           "that style; each pixel mixes the styles in the masks' proportions)");
+  p.option("style-strip", "A,B,..", "one picture of panels side by side, the first style mixed "
+           "into the second at each A (0 = first, 1 = second), for one --input and --output");
+  p.option("strip-styles", "I,J", "the two styles of --style-strip", "0,1");
+  p.flag("list", "print the network's styles and stop");
   p.flag("json", "print one JSON record on stdout");
   auto parsed = p.parse(argc - 1, argv + 1);
   if (!parsed) return 0;
   const nst::Args& a = *parsed;
+
+  if (a.flag("list")) {
+    const nst::Transformer listed = nst::Transformer::load(a.get("model"));
+    const std::vector<std::string> names = listed.style_names();
+    if (a.flag("json")) {
+      nst::JsonWriter j;
+      j.begin_object().key("model").value(a.get("model")).key("styles").begin_array();
+      for (const std::string& n : names) j.value(n);
+      j.end_array().end_object();
+      std::cout << j.str() << "\n";
+    } else {
+      for (size_t k = 0; k < names.size(); ++k) std::cout << k << "\t" << names[k] << "\n";
+    }
+    return 0;
+  }
+  NST_CHECK(a.has("input"), "nst fast: --input is required (a photo or a folder; or --list)");
+  {
+    int given = 0;
+    for (const char* o : {"style-index", "style-mix", "style-mask-images", "style-strip"})
+      given += a.has(o) ? 1 : 0;
+    NST_CHECK(given <= 1, "nst fast: give one of --style-index, --style-mix, --style-mask-images "
+              "and --style-strip, not several");
+  }
 
   nst::FastOptions options;
   options.size = a.has("size") ? a.get_int("size", 1, 65535) : 0;
@@ -147,6 +230,32 @@ int run(int argc, const char* const* argv) {
               "' is the input photo itself; choose another name");
 
   const nst::Transformer net = nst::Transformer::load(a.get("model"));
+  // The style: checked against the network before any photo is read.
+  if (a.has("style-index")) {
+    const int64_t k = a.get_int("style-index", 0, nst::kMaxStyles - 1);
+    NST_CHECK(k < net.style_count(), "nst fast: --style-index ", k, ": '", a.get("model"),
+              "' has ", net.style_count(), net.style_count() == 1 ? " style" : " styles",
+              " (see --list)");
+    options.style.assign(size_t(net.style_count()), 0.0);
+    options.style[size_t(k)] = 1.0;
+  } else if (a.has("style-mix")) {
+    options.style = a.get_doubles("style-mix");
+    NST_CHECK(int64_t(options.style.size()) == net.style_count(), "nst fast: --style-mix has ",
+              options.style.size(), " weights but '", a.get("model"), "' has ", net.style_count(),
+              net.style_count() == 1 ? " style" : " styles", " (see --list)");
+  }
+  if (!options.style.empty()) (void)net.style_mix(options.style);  // range errors now, not per photo
+  if (a.has("style-mask-images")) {
+    const std::vector<std::string> files = a.get_list("style-mask-images");
+    NST_CHECK(int64_t(files.size()) == net.style_count(), "nst fast: --style-mask-images has ",
+              files.size(), " masks but '", a.get("model"), "' has ", net.style_count(),
+              net.style_count() == 1 ? " style" : " styles", " (see --list)");
+    options.regions = load_masks(files);
+  }
+  if (a.has("style-strip")) {
+    NST_CHECK(!to_dir && inputs.size() == 1, "nst fast: --style-strip paints one --input into one --output");
+    return write_strip(net, a, options, inputs[0], outputs[0]);
+  }
 
   std::signal(SIGINT, on_fast_signal);
   std::signal(SIGTERM, on_fast_signal);
@@ -193,6 +302,11 @@ int run(int argc, const char* const* argv) {
     j.begin_object().key("model").value(a.get("model"));
     j.key("threads").value(int64_t(nst::kernels::num_threads()));
     j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
+    if (!options.style.empty()) {  // the style weights used (a multi-style network)
+      j.key("style").begin_array();
+      for (double w : options.style) j.value(w);
+      j.end_array();
+    }
     j.key("images").begin_array();
     for (const Done& d : done)
       j.begin_object().key("input").value(d.input).key("output").value(d.output)

@@ -1,7 +1,11 @@
 // nst train: make a feed-forward style network from one painting and a folder
-// of photos, on the CPU (Johnson et al. 2016; nst/train.hpp has the loss).
+// of photos, on the CPU (Johnson et al. 2016; nst/train.hpp has the loss), or
+// one network for several paintings (conditional instance norm, Dumoulin et
+// al. 2017: --style given more than once; the samples of a batch take the
+// paintings in turn).
 //
 //   nst train --style scream.jpg --images photos/ --output scream.nstw --minutes 60
+//   nst train --style a.jpg --style b.jpg --images photos/ --output ab.nstw
 //   nst train --resume scream.nstw.ckpt --steps 4000      # continue to 4000 steps in all
 //
 // Files, next to --output: OUTPUT.ckpt (checkpoints: every --checkpoint-every
@@ -35,8 +39,10 @@
 #include "optim/state_io.hpp"
 #include "tensor/check.hpp"
 #include "tools/args.hpp"
+#include "tools/train_record.hpp"
 
 namespace fs = std::filesystem;
+using nst::train_cli::format_seconds;
 
 namespace {
 
@@ -68,7 +74,10 @@ nst::ArgParser make_parser() {
   nst::ArgParser p("nst train",
                    "Train a feed-forward style network from one painting and a folder of photos "
                    "(Johnson et al. 2016), on the CPU. The result paints with `nst fast`.");
-  p.option("style", "IMG", "the painting");
+  p.option("style", "IMG", "the painting; repeat it for one network of several styles "
+           "(`nst fast --style-index K`)").repeatable();
+  p.option("extend", "M.nstw", "add the --style painting(s) to this trained network as new "
+           "styles, training only its norm tables (the convolutions stay as they are)");
   p.option("images", "DIR", "training photos: every .jpg / .png under DIR (recursive)");
   p.option("output", "M.nstw", "the network to write");
   p.option("steps", "N", "train to N steps in all (default: --minutes 60 when neither is given)");
@@ -147,80 +156,6 @@ std::vector<std::string> with_overrides(const std::vector<std::string>& stored,
   return out;
 }
 
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
-  return buf;
-}
-
-std::string format_seconds(double s) {
-  char buf[32];
-  if (s < 90)
-    std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else if (s < 5400)
-    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, int(s) / 60 % 60);
-  return buf;
-}
-
-// OUTPUT without its extension: the stem of the sample pictures.
-std::string output_stem(const std::string& output) {
-  const fs::path p(output);
-  return (p.parent_path() / p.stem()).string();
-}
-
-void write_record(const std::string& path, const nst::Args& a, const nst::TrainCheckpoint& c,
-                  const nst::PhotoBatches& photos, const nst::Vgg19& vgg,
-                  const nst::WrittenFile& model, int64_t resumed_from, double run_seconds,
-                  bool interrupted) {
-  nst::JsonWriter j;
-  j.begin_object().key("command").value("train");
-  j.key("engine").value(std::string("nst ") + NST_VERSION);
-  j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
-  j.key("threads").value(int64_t(nst::kernels::num_threads()));
-  for (const char* k : {"style", "images", "output", "width", "size", "batch", "style-size",
-                        "content-weight", "style-weight", "tv-weight", "lr", "seed",
-                        "sample-every", "checkpoint-every"}) {
-    std::string key = k;
-    for (char& ch : key)
-      if (ch == '-') ch = '_';
-    j.key(key).value(a.get(k));
-  }
-  j.key("content_layers").array(a.get_list("content-layers"));
-  j.key("style_layers").array(a.get_list("style-layers"));
-  j.key("steps_target").value(a.has("steps") ? a.get_int("steps", 0, INT64_MAX) : int64_t(-1));
-  j.key("minutes").value(a.has("minutes") ? a.get_double("minutes", 0, 1e9) : -1.0);
-  j.key("photos").value(int64_t(photos.photos().paths.size()));
-  j.key("photos_skipped").array(photos.skipped());
-  j.key("vgg_weights").value(vgg.path()).key("vgg_checksum").value(vgg.checksum());
-  j.key("model_bytes").value(int64_t(model.bytes)).key("model_fnv1a64").value(hex64(model.checksum));
-  j.key("tensor_fnv1a64").begin_object();
-  for (const auto& [name, t] : c.net->params())
-    j.key(name).value(hex64(nst::fnv1a_update(nst::kFnvOffset, t.data(), size_t(t.numel()) * 4)));
-  j.end_object();
-  j.key("resumed_from_step").value(resumed_from);
-  j.key("interrupted").value(interrupted);
-  j.key("seconds").value(c.seconds).key("run_seconds").value(run_seconds);
-  // Mean over the steps, leaving out each run's first (it warms the buffers).
-  double sum = 0;
-  int64_t count = 0;
-  for (size_t i = 0; i < c.steps.size(); ++i) {
-    const bool first_of_run = i == 0 || int64_t(i) == resumed_from;
-    if (first_of_run) continue;
-    sum += c.steps[i].seconds - c.steps[i - 1].seconds;
-    ++count;
-  }
-  j.key("seconds_per_step").value(count > 0 ? sum / double(count) : (c.steps.empty() ? 0.0 : c.steps[0].seconds));
-  j.key("steps").begin_array();
-  for (const nst::TrainStepRecord& s : c.steps)
-    j.begin_object().key("step").value(s.step).key("loss").value(s.terms.loss)
-        .key("content").value(s.terms.content).key("style").value(s.terms.style)
-        .key("tv").value(s.terms.tv).key("seconds").value(s.seconds).end_object();
-  j.end_array().end_object();
-  nst::write_file_atomically(path, j.str() + "\n");
-}
-
 int run(int argc, const char* const* argv) {
   const nst::ArgParser parser = make_parser();
   auto first = parser.parse(argc - 1, argv + 1);
@@ -270,6 +205,8 @@ int run(int argc, const char* const* argv) {
               "' exists (an earlier run's training state): continue that run with --resume ",
               ckpt_path, ", or remove the file to start again");
   }
+  NST_CHECK(!(a.has("extend") && first->has("width")), "nst train: --width comes from the "
+            "network given to --extend");
   const int64_t width = a.get_int("width", 1, 256);
   const int64_t size = a.get_int("size", 16, 4096);
   NST_CHECK(size % 4 == 0, "nst train: --size ", size,
@@ -299,7 +236,20 @@ int run(int argc, const char* const* argv) {
   nst::cli::apply_threads(a.get_int("threads", 0, 1024));
 
   // Everything that can fail on bad input, before the first step.
-  const nst::Tensor style = nst::resize_to_long_side(nst::load_image(a.get("style")), style_size);
+  // The paintings, named after their files (a name that repeats gets _2, _3).
+  std::vector<nst::Tensor> styles;
+  std::vector<std::string> style_names;
+  for (const std::string& path : a.get_all("style")) {
+    styles.push_back(nst::resize_to_long_side(nst::load_image(path), style_size));
+    std::string name = fs::path(path).stem().string().substr(0, 60);
+    if (name.empty()) name = "style";
+    for (int k = 2; std::count(style_names.begin(), style_names.end(), name) > 0; ++k)
+      name = fs::path(path).stem().string().substr(0, 60) + "_" + std::to_string(k);
+    style_names.push_back(name);
+  }
+  NST_CHECK(int64_t(styles.size()) <= nst::kMaxStyles, "nst train: ", styles.size(),
+            " paintings; at most ", nst::kMaxStyles);
+  const int64_t S = int64_t(styles.size());
   nst::PhotoSet photos = nst::PhotoSet::scan(a.get("images"));
   const uint64_t fingerprint = photos.fingerprint();
   if (first->has("resume") && fingerprint != ckpt.photos_fingerprint)
@@ -310,18 +260,34 @@ int run(int argc, const char* const* argv) {
   std::vector<std::string> layers = pw.content_layers;
   layers.insert(layers.end(), pw.style_layers.begin(), pw.style_layers.end());
   const nst::Vgg19 vgg = nst::Vgg19::load(nst::cli::resolve_weights(a.get("weights")), false, layers);
-  const nst::PerceptualLoss loss(vgg, pw, style);
+  const nst::PerceptualLoss loss(vgg, pw, styles);
   nst::BatchPrefetcher batches(std::move(photos), {size, batch, seed});
   const int64_t start_step = ckpt.step;
   nst::Tensor next = batches.take(start_step);  // fails now if no photo can be read
   nst::Tensor sample;
   if (sample_every > 0) sample = nst::shrink_to_long_side(sample_photo(sample_path, batches.source()), sample_size);
   const bool resumed = ckpt.net.has_value();
+  const bool extending = a.has("extend");
   if (!resumed) {
     ckpt.photos_fingerprint = fingerprint;
-    ckpt.net.emplace(nst::init_transformer(nst::johnson_transformer(width), seed));
+    if (extending) {  // the trained network, one more norm row per painting
+      nst::Transformer net = nst::Transformer::load(a.get("extend"));
+      for (const std::string& name : style_names) net = nst::add_style(net, name);
+      ckpt.net.emplace(std::move(net));
+    } else {
+      nst::TransformerSpec spec = nst::johnson_transformer(width);
+      if (S > 1) spec.styles = style_names;  // one painting: a plain one-style file
+      ckpt.net.emplace(nst::init_transformer(spec, seed));
+    }
     ckpt.adam.emplace(*ckpt.net, adam_options);
   }
+  // The paintings are the network's last S styles (all of them unless extending).
+  nst::TrainScope scope;
+  scope.first_style = ckpt.net->style_count() - S;
+  scope.norms_only = extending;
+  NST_CHECK(scope.first_style == 0 || (extending && scope.first_style > 0),
+            "nst train: the checkpoint's network has ", ckpt.net->style_count(), " styles, this run ",
+            S, " paintings");
   ckpt.adam->options.lr = adam_options.lr;  // a resumed run may change it
   ckpt.args = args;
 
@@ -333,11 +299,11 @@ int run(int argc, const char* const* argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   };
   const double seconds_before = ckpt.seconds;
-  const std::string stem = output_stem(output);
+  const std::string stem = nst::train_cli::output_stem(output);
   const auto checkpoint = [&] { nst::save_train_checkpoint(ckpt_path, ckpt); };
-  std::fprintf(stderr, "nst train: %zu photos, %lld x %lld crops, batch %lld, %s%s\n",
-               batches.source().photos().paths.size(), (long long)size, (long long)size,
-               (long long)batch,
+  std::fprintf(stderr, "nst train: %lld painting%s, %zu photos, %lld x %lld crops, batch %lld, %s%s\n",
+               (long long)S, S > 1 ? "s" : "", batches.source().photos().paths.size(),
+               (long long)size, (long long)size, (long long)batch,
                has_steps ? ("to step " + std::to_string(steps_target)).c_str() : "",
                minutes > 0 ? ((has_steps ? ", at most " : "for ") + format_seconds(minutes * 60)).c_str() : "");
   if (resumed) std::fprintf(stderr, "nst train: resuming at step %lld\n", (long long)start_step);
@@ -349,7 +315,10 @@ int run(int argc, const char* const* argv) {
       break;
     }
     const nst::Tensor crops = ckpt.step == start_step ? next : batches.take(ckpt.step);
-    const nst::TrainTerms terms = nst::train_step(*ckpt.net, *ckpt.adam, loss, crops);
+    std::vector<int64_t> turn;  // each sample's style: the paintings in turn
+    if (S > 1 || extending)
+      for (int64_t k : nst::round_robin_styles(ckpt.step, batch, S)) turn.push_back(scope.first_style + k);
+    const nst::TrainTerms terms = nst::train_step(*ckpt.net, *ckpt.adam, loss, crops, turn, scope);
     ++ckpt.step;
     ckpt.seconds = seconds_before + run_seconds();
     ckpt.steps.push_back({ckpt.step, terms, ckpt.seconds});
@@ -365,15 +334,18 @@ int run(int argc, const char* const* argv) {
       std::fprintf(stderr, "\r\033[K%s", line);
     else if (print_every > 0 && (ckpt.step % print_every == 0 || ckpt.step == start_step + 1))
       std::fprintf(stderr, "%s\n", line);
-    if (sample_every > 0 && ckpt.step % sample_every == 0) {
-      char name[64];
-      std::snprintf(name, sizeof name, ".sample-%06lld.png", (long long)ckpt.step);
-      try {  // a sample that cannot be written (a full disk) costs no training
-        nst::save_image(stem + name, ckpt.net->stylize(sample));
-      } catch (const nst::Error& e) {
-        nst::warn(nst::str("no sample at step ", ckpt.step, ": ", e.what()));
+    if (sample_every > 0 && ckpt.step % sample_every == 0)
+      for (int64_t k = scope.first_style; k < ckpt.net->style_count(); ++k) {  // one per style trained
+        char name[64];
+        std::snprintf(name, sizeof name,
+                      ckpt.net->style_count() > 1 ? ".sample-%06lld-s%lld.png" : ".sample-%06lld.png",
+                      (long long)ckpt.step, (long long)k);
+        try {  // a sample that cannot be written (a full disk) costs no training
+          nst::save_image(stem + name, ckpt.net->stylize(sample, ckpt.net->style_one_hot(k)));
+        } catch (const nst::Error& e) {
+          nst::warn(nst::str("no sample at step ", ckpt.step, ": ", e.what()));
+        }
       }
-    }
     if (checkpoint_every > 0 && ckpt.step % checkpoint_every == 0) checkpoint();
   }
   if (tty) std::fputc('\n', stderr);
@@ -384,9 +356,12 @@ int run(int argc, const char* const* argv) {
   // The checkpoint first (it continues the run whatever fails after), then the
   // model, then the record that names the model's bytes.
   checkpoint();
-  const nst::WrittenFile model = ckpt.net->save(
-      output, "nst train: " + a.get("style") + ", " + std::to_string(ckpt.step) + " steps", "");
-  write_record(record, a, ckpt, batches.source(), vgg, model, start_step, run_seconds(), interrupted);
+  std::string source = "nst train:";
+  for (const std::string& st : a.get_all("style")) source += " " + st;
+  const nst::WrittenFile model =
+      ckpt.net->save(output, source + ", " + std::to_string(ckpt.step) + " steps", "");
+  nst::train_cli::write_record(record, a, ckpt.net->style_names(), ckpt, batches.source(), vgg,
+                               model, start_step, run_seconds(), interrupted);
   std::fprintf(stderr, "nst train: %s after %lld steps (%s): wrote %s, %s and %s\n",
                interrupted ? "interrupted" : time_up ? "time is up" : "done", (long long)ckpt.step,
                format_seconds(ckpt.seconds).c_str(), output.c_str(), ckpt_path.c_str(),

@@ -1,13 +1,18 @@
 #include "models/transformer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
+#include <optional>
+#include <utility>
 
 #include "nn/conv2d.hpp"
 #include "nn/conv_transpose2d.hpp"
 #include "nn/elementwise.hpp"
 #include "nn/instance_norm.hpp"
 #include "nn/relu.hpp"
+#include "io/image.hpp"
+#include "nn/style_mix.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -101,11 +106,67 @@ Var Transformer::input(Tape& tape, Var x) const {
   return tape.constant(out);
 }
 
+// The region masks [S, 1, H, W] at the photo's size, resized (antialiased
+// bilinear) to each activation size a norm layer meets and normalised per
+// pixel: [S, h * w] weights summing to 1.
+class RegionWeights {
+ public:
+  explicit RegionWeights(Tensor masks) : masks_(std::move(masks)) {}
+  const Tensor& at(int64_t h, int64_t w) {
+    auto it = cache_.find({h, w});
+    if (it != cache_.end()) return it->second;
+    const int64_t S = masks_.dim(0), M = h * w;
+    Tensor m = resize_image(masks_, h, w).reshape({S, M});
+    for (int64_t i = 0; i < M; ++i) {
+      double sum = 0.0;
+      for (int64_t s = 0; s < S; ++s) sum += std::max(0.0f, m[s * M + i]);
+      for (int64_t s = 0; s < S; ++s)
+        m[s * M + i] = sum > 0.0 ? float(std::max(0.0f, m[s * M + i]) / sum) : 1.0f / float(S);
+    }
+    return cache_.emplace(std::make_pair(h, w), m).first->second;
+  }
+
+ private:
+  Tensor masks_;
+  std::map<std::pair<int64_t, int64_t>, Tensor> cache_;
+};
+
+std::vector<std::string> Transformer::style_names() const {
+  if (!spec_.styles.empty()) return spec_.styles;
+  return {"style 0"};
+}
+
+Tensor Transformer::style_one_hot(int64_t k, int64_t n) const {
+  const int64_t S = style_count();
+  NST_CHECK(k >= 0 && k < S, "style index ", k, " is out of range: the network has ", S,
+            S == 1 ? " style (index 0)" : " styles (indices 0.." + std::to_string(S - 1) + ")");
+  std::vector<double> w(size_t(S), 0.0);
+  w[size_t(k)] = 1.0;
+  return style_mix(w, n);
+}
+
+Tensor Transformer::style_mix(const std::vector<double>& weights, int64_t n) const {
+  const int64_t S = style_count();
+  NST_CHECK(int64_t(weights.size()) == S, "a style mix of ", weights.size(),
+            weights.size() == 1 ? " weight" : " weights", " for a network of ", S,
+            S == 1 ? " style" : " styles", ": give one weight per style");
+  NST_CHECK(n >= 1, "style mix: batch of ", n);
+  Tensor w = Tensor::empty(Shape{n, S});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t s = 0; s < S; ++s) {
+      const double v = weights[size_t(s)];
+      NST_CHECK(std::isfinite(v) && std::abs(v) <= 1e6, "style mix: weight ", v,
+                " is not a finite number of at most 1e6");
+      w[i * S + s] = float(v);
+    }
+  return w;
+}
+
 Var Transformer::layer(Tape& tape, const std::map<std::string, Var>& params, const LayerSpec& L,
-                       Var h) const {
+                       Var h, const Var& style, RegionWeights* regions) const {
   if (L.op == LayerOp::residual) {
     const Var x = h;
-    for (const LayerSpec& b : L.body) h = layer(tape, params, b, h);
+    for (const LayerSpec& b : L.body) h = layer(tape, params, b, h, style, regions);
     if (!any_grad({&x, &h})) {
       Tensor sum = h.value();  // the body's own output: add in place
       add_forward(sum, sum, x.value());
@@ -122,8 +183,21 @@ Var Transformer::layer(Tape& tape, const std::map<std::string, Var>& params, con
     h = conv_transpose2d(tape, h, weight, bias,
                          ConvTranspose2dParams::same(L.kernel, L.kernel, L.stride));
   if (L.norm == NormKind::instance) {
-    const Var& scale = param(params, L.name + ".norm.scale");
-    const Var& shift = param(params, L.name + ".norm.shift");
+    // Conditional instance norm: each sample's scale and shift rows are its
+    // mix of the style table's rows. Without a style: the one row of a
+    // single-style network.
+    Var scale = param(params, L.name + ".norm.scale");
+    Var shift = param(params, L.name + ".norm.shift");
+    if (regions) {  // inference: each pixel its own mix (checked in forward)
+      Tensor t = h.value();
+      instance_norm_spatial_forward(t, t, scale.value(), shift.value(),
+                                    regions->at(t.h(), t.w()), L.eps, L.relu);
+      return h;
+    }
+    if (style.defined()) {
+      scale = nst::style_mix(tape, scale, style);
+      shift = nst::style_mix(tape, shift, style);
+    }
     if (any_grad({&h, &scale, &shift})) return instance_norm(tape, h, scale, shift, L.eps, L.relu);
     // Inference: the conv's output is ours alone; normalise it in place.
     Tensor t = h.value();
@@ -138,8 +212,32 @@ Var Transformer::layer(Tape& tape, const std::map<std::string, Var>& params, con
   return h;
 }
 
-Var Transformer::forward(Tape& tape, const std::map<std::string, Var>& params, Var x) const {
+Var Transformer::forward(Tape& tape, const std::map<std::string, Var>& params, Var x,
+                         const Var& style_given, const Tensor& region_masks) const {
+  const int64_t batch = x.shape()[0];
+  std::optional<RegionWeights> regions;
+  if (region_masks.defined()) {
+    NST_CHECK(!style_given.defined(), "transformer: give style weights or region masks, not both");
+    NST_CHECK(batch == 1 && !x.requires_grad(), "transformer: region masks paint one photo (inference)");
+    for (const auto& [name, v] : params)
+      NST_CHECK(!v.requires_grad(), "transformer: region masks are for inference (", name,
+                " is trainable)");
+    NST_CHECK(region_masks.rank() == 4 && region_masks.dim(0) == style_count() &&
+                  region_masks.dim(1) == 1 && region_masks.dim(2) == x.shape()[2] &&
+                  region_masks.dim(3) == x.shape()[3],
+              "transformer: region masks ", region_masks.shape().to_string(), " must be [S, 1, H, W] = ",
+              Shape{style_count(), 1, x.shape()[2], x.shape()[3]}.to_string());
+    regions.emplace(region_masks);
+  }
   Var h = input(tape, std::move(x));
+  // A multi-style network always mixes (style 0 unless told); a single-style
+  // one only when asked (its [C] rows are a one-style table).
+  Var style = style_given;
+  if (!style.defined() && !spec_.styles.empty()) style = tape.constant(style_one_hot(0, batch));
+  if (style.defined())
+    NST_CHECK(style.shape() == (Shape{batch, style_count()}), "transformer: style weights ",
+              style.shape().to_string(), " must be [N, S] = ",
+              Shape{batch, style_count()}.to_string());
   // Inference on a large photo: each activation size outside the residual
   // blocks occurs once or twice per pass, so the buffers the pool keeps for
   // reuse would add up to more than what is live (a 4K photo: 2.5 GB instead of
@@ -152,7 +250,7 @@ Var Transformer::forward(Tape& tape, const std::map<std::string, Var>& params, V
   for (const LayerSpec& L : spec_.layers) {
     const bool repeats = previous && previous->op == LayerOp::residual && L.op == LayerOp::residual;
     if (release && !repeats) BufferPool::global().release_cached();
-    h = layer(tape, params, L, std::move(h));
+    h = layer(tape, params, L, std::move(h), style, regions ? &*regions : nullptr);
     previous = &L;
   }
   const OutputSpec& o = spec_.output;
@@ -169,14 +267,16 @@ Var Transformer::forward(Tape& tape, const std::map<std::string, Var>& params, V
   return h;
 }
 
-Tensor Transformer::stylize(const Tensor& rgb) const {
+Tensor Transformer::stylize(const Tensor& rgb, const Tensor& style, const Tensor& regions) const {
   NST_CHECK(rgb.rank() == 4 && rgb.n() == 1 && rgb.c() == 3, "stylize: the photo must be [1, 3, H, W], got ",
             rgb.shape().to_string());
   Tape tape;
   Tensor y;
   {
     const std::map<std::string, Var> vars = bind(tape, false);
-    y = forward(tape, vars, tape.constant(rgb)).value();
+    y = forward(tape, vars, tape.constant(rgb), style.defined() ? tape.constant(style) : Var(),
+                regions)
+            .value();
   }
   const int64_t H = rgb.h(), W = rgb.w();
   NST_CHECK(y.h() >= H && y.w() >= W, "stylize: the network's output ", y.shape().to_string(),

@@ -16,6 +16,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "io/weights.hpp"
 #include "models/transformer_spec.hpp"
@@ -23,6 +24,8 @@
 #include "tensor/tensor.hpp"
 
 namespace nst {
+
+class RegionWeights;  // per-pixel style weights at each layer's size (transformer.cpp)
 
 class Transformer {
  public:
@@ -44,11 +47,29 @@ class Transformer {
 
   // x: [N, 3, H, W] RGB pixels 0..255. Returns the output transform's values
   // (before the clip to [min, max]) at the network's own size (see above).
-  Var forward(Tape& tape, const std::map<std::string, Var>& params, Var x) const;
+  // style: [N, S] weights of the S styles per sample (conditional instance
+  // norm mixes each norm's scale and shift rows with them); undefined: style 0.
+  // regions (inference only, instead of style): [S, 1, H, W] masks at the
+  // photo's size, one per style; each norm layer resizes them to its own size
+  // and paints pixel p with the styles' norm rows mixed in the proportions
+  // m_s(p) / sum_s m_s(p) (equal shares where all masks are 0).
+  Var forward(Tape& tape, const std::map<std::string, Var>& params, Var x,
+              const Var& style = Var(), const Tensor& regions = Tensor()) const;
 
   // Inference on one photo [1, 3, H, W] (RGB 0..255) -> [1, 3, H, W] clipped to
-  // the output range. Norms run in place on the convolution outputs.
-  Tensor stylize(const Tensor& rgb) const;
+  // the output range. Norms run in place on the convolution outputs. style:
+  // [1, S] (style_mix / style_one_hot), or undefined for style 0; regions: as
+  // for forward (then no style).
+  Tensor stylize(const Tensor& rgb, const Tensor& style = Tensor(),
+                 const Tensor& regions = Tensor()) const;
+
+  // Styles: how many, their names ("style 0" ... for a file without names).
+  int64_t style_count() const { return spec_.style_count(); }
+  std::vector<std::string> style_names() const;
+  // [n, S] weights: style k alone, or the given mix (one weight per style, any
+  // values: they need not sum to 1). Clear errors for a bad index or count.
+  Tensor style_one_hot(int64_t k, int64_t n = 1) const;
+  Tensor style_mix(const std::vector<double>& weights, int64_t n = 1) const;
 
   // Peak bytes of stylize() on an H x W photo, estimated from the layer sizes:
   // the photo, the widest pair of consecutive activations (a residual block
@@ -64,7 +85,8 @@ class Transformer {
   static io::InputConvention rgb255();
 
  private:
-  Var layer(Tape& tape, const std::map<std::string, Var>& params, const LayerSpec& L, Var h) const;
+  Var layer(Tape& tape, const std::map<std::string, Var>& params, const LayerSpec& L, Var h,
+            const Var& style, RegionWeights* regions) const;
   Var input(Tape& tape, Var x) const;
 
   TransformerSpec spec_;

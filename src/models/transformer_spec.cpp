@@ -173,9 +173,9 @@ void write_layer(JsonWriter& j, const LayerSpec& L) {
   j.key("relu").value(L.relu).end_object();
 }
 
-void add_shapes(std::vector<ParamShape>& out, const LayerSpec& L) {
+void add_shapes(std::vector<ParamShape>& out, const LayerSpec& L, int64_t styles) {
   if (L.op == LayerOp::residual) {
-    for (const LayerSpec& b : L.body) add_shapes(out, b);
+    for (const LayerSpec& b : L.body) add_shapes(out, b, styles);
     return;
   }
   const int64_t k = L.kernel;
@@ -185,8 +185,10 @@ void add_shapes(std::vector<ParamShape>& out, const LayerSpec& L) {
     out.push_back({L.name + ".weight", {L.in, L.out, k, k}});
   if (L.bias) out.push_back({L.name + ".bias", {L.out}});
   if (L.norm == NormKind::instance) {
-    out.push_back({L.name + ".norm.scale", {L.out}});
-    out.push_back({L.name + ".norm.shift", {L.out}});
+    const std::vector<int64_t> shape = styles > 0 ? std::vector<int64_t>{styles, L.out}
+                                                  : std::vector<int64_t>{L.out};
+    out.push_back({L.name + ".norm.scale", shape});
+    out.push_back({L.name + ".norm.shift", shape});
   }
 }
 
@@ -242,6 +244,22 @@ TransformerSpec parse_transformer_spec(const std::string& json, const std::strin
   s.output.min = number("min");
   s.output.max = number("max");
   if (!(s.output.min < s.output.max)) p.bad("output: min must be below max");
+  if (const io::Json* styles = doc.find("styles")) {
+    if (!styles->is_array() || styles->items().empty() ||
+        int64_t(styles->items().size()) > kMaxStyles)
+      p.bad("\"styles\" must be an array of 1 to ", kMaxStyles, " names");
+    std::set<std::string> seen;
+    for (const io::Json& name : styles->items()) {
+      if (!name.is_string() || name.as_string().empty() || name.as_string().size() > 64)
+        p.bad("\"styles\": each name must be a string of 1 to 64 characters");
+      if (!seen.insert(name.as_string()).second)
+        p.bad("\"styles\": '", name.as_string(), "' is there twice");
+      for (char ch : name.as_string())
+        if (static_cast<unsigned char>(ch) < 0x20)
+          p.bad("\"styles\": a name holds a control character");
+      s.styles.push_back(name.as_string());
+    }
+  }
   check_chain(p, s);
   check_strides(p, s);
   return s;
@@ -256,13 +274,19 @@ std::string transformer_spec_json(const TransformerSpec& spec) {
   j.key("op").value(spec.output.kind == OutputSpec::Kind::tanh ? "tanh" : "affine");
   j.key("scale").value(double(spec.output.scale)).key("offset").value(double(spec.output.offset));
   j.key("min").value(double(spec.output.min)).key("max").value(double(spec.output.max));
-  j.end_object().end_object();
+  j.end_object();
+  if (!spec.styles.empty()) {
+    j.key("styles").begin_array();
+    for (const std::string& name : spec.styles) j.value(name);
+    j.end_array();
+  }
+  j.end_object();
   return j.str();
 }
 
 std::vector<ParamShape> transformer_param_shapes(const TransformerSpec& spec) {
   std::vector<ParamShape> out;
-  for (const LayerSpec& L : spec.layers) add_shapes(out, L);
+  for (const LayerSpec& L : spec.layers) add_shapes(out, L, int64_t(spec.styles.size()));
   return out;
 }
 

@@ -12,11 +12,18 @@
 //      {"op": "residual", "name": "res1", "layers": [ ...two convs... ]},
 //      {"op": "conv_transpose", "name": "up1", "in": 128, "out": 64, "kernel": 3, "stride": 2,
 //       "bias": false, "norm": "instance", "eps": 0.001, "relu": true}, ...],
-//    "output": {"op": "tanh", "scale": 150, "offset": 127.5, "min": 0, "max": 255}}
+//    "output": {"op": "tanh", "scale": 150, "offset": 127.5, "min": 0, "max": 255},
+//    "styles": ["la_muse", "wave"]}
+//
+// "styles" (optional) makes a multi-style network with conditional instance
+// norm (Dumoulin et al. 2017): every norm keeps one row of scales and shifts
+// per style, the convolutions are shared. Without it the network has one style
+// and its norm tensors are plain [out] vectors, as in every single-style file.
 //
 // Tensors of a layer called NAME: NAME.weight (conv: [out][in][k][k]; conv_transpose:
 // [in][out][k][k], PyTorch's layouts), NAME.bias [out] when "bias", and for an
-// instance norm NAME.norm.scale and NAME.norm.shift [out]. Padding is TensorFlow
+// instance norm NAME.norm.scale and NAME.norm.shift [out] ([S][out] with S
+// "styles"). Padding is TensorFlow
 // "SAME" for every layer: a stride-s conv gives ceil(H / s) rows, a stride-s
 // transposed conv exactly H * s.
 #pragma once
@@ -57,7 +64,15 @@ struct TransformerSpec {
   int64_t input_channels = 3;
   std::vector<LayerSpec> layers;
   OutputSpec output;
+  // The style names of a conditional (multi-style) network, in table order;
+  // empty: a single-style network with [out] norm tensors.
+  std::vector<std::string> styles;
+  // Styles the network paints: styles.size(), or 1.
+  int64_t style_count() const { return styles.empty() ? 1 : int64_t(styles.size()); }
 };
+
+// At most this many styles in one network (Magenta's largest has 32).
+constexpr int64_t kMaxStyles = 1024;
 
 // JSON text <-> spec. parse checks everything a network needs (known ops and
 // norms, channel counts that chain, residual bodies that keep the channel

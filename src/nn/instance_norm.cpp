@@ -15,14 +15,20 @@ namespace {
 void check_inputs(const char* op, const Tensor& x, const Tensor& scale, const Tensor& rstd) {
   NST_CHECK(x.rank() == 4, op, ": x must be [N, C, H, W], got ", x.shape().to_string());
   NST_CHECK(x.h() * x.w() > 0, op, ": x ", x.shape().to_string(), " has empty planes");
-  NST_CHECK(scale.shape() == Shape{x.c()}, op, ": scale ", scale.shape().to_string(),
-            " must be [C] = [", x.c(), "] for x ", x.shape().to_string());
+  NST_CHECK(scale.shape() == Shape{x.c()} || scale.shape() == (Shape{x.n(), x.c()}), op,
+            ": scale ", scale.shape().to_string(), " must be [C] = [", x.c(), "] or [N, C] = ",
+            Shape{x.n(), x.c()}.to_string(), " for x ", x.shape().to_string());
   NST_CHECK(rstd.shape() == (Shape{x.n(), x.c()}), op, ": rstd ", rstd.shape().to_string(),
             " must be [N, C] = ", Shape{x.n(), x.c()}.to_string(), " for x ",
             x.shape().to_string());
 }
 
 double plane_mean(const float* xp, int64_t M) { return kernels::sum(xp, M) / double(M); }
+
+// Where plane p = n * C + c finds its scale and shift: [C] or [N, C].
+int64_t affine_index(const Tensor& scale, int64_t p, int64_t C) {
+  return scale.rank() == 2 ? p : p % C;
+}
 
 // A double mean as two floats, hi + lo, so that (x - hi) - lo loses nothing near the mean.
 struct SplitMean {
@@ -63,8 +69,9 @@ void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Ten
       rstd[p] = static_cast<float>(r);
       // y = (x - mean) * (scale * rstd) + shift
       const SplitMean m = split(mu);
-      kernels::normalize(out.data() + p * M, xp, m.hi, m.lo, static_cast<float>(scale[p % C] * r),
-                         shift[p % C], relu, M);
+      const int64_t k = affine_index(scale, p, C);
+      kernels::normalize(out.data() + p * M, xp, m.hi, m.lo, static_cast<float>(scale[k] * r),
+                         shift[k], relu, M);
     }
   });
 }
@@ -97,13 +104,20 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
       // dx += scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), as
       // dx += k * dy + c * (x - mean) + b with k = scale * rstd, c = -k * rstd * mean(dy * xhat),
       // b = -k * mean(dy)
-      const double k = scale[p % C] * r;
+      const double k = scale[affine_index(scale, p, C)] * r;
       const SplitMean m = split(mu);
       kernels::normalize_backward(dx.data() + p * M, dy, xp, m.hi, m.lo, static_cast<float>(k),
                                   static_cast<float>(-k * r * s2 / double(M)),
                                   static_cast<float>(-k * s1 / double(M)), M);
     }
   });
+  if (scale.rank() == 2) {  // one row per sample: each plane's sums are its own
+    for (int64_t p = 0; p < N * C; ++p) {
+      if (dscale.defined()) dscale[p] += static_cast<float>(sum_dy_xhat[static_cast<size_t>(p)]);
+      if (dshift.defined()) dshift[p] += static_cast<float>(sum_dy[static_cast<size_t>(p)]);
+    }
+    return;
+  }
   for (int64_t c = 0; c < C; ++c) {
     double ds = 0.0, dt = 0.0;
     for (int64_t n = 0; n < N; ++n) {
@@ -113,6 +127,43 @@ void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Te
     if (dscale.defined()) dscale[c] += static_cast<float>(ds);
     if (dshift.defined()) dshift[c] += static_cast<float>(dt);
   }
+}
+
+void instance_norm_spatial_forward(Tensor& out, const Tensor& x, const Tensor& scale,
+                                   const Tensor& shift, const Tensor& weights, float eps,
+                                   bool relu) {
+  const char* op = "instance_norm_spatial";
+  NST_CHECK(x.rank() == 4 && x.n() == 1 && x.h() * x.w() > 0, op,
+            ": x must be one non-empty image [1, C, H, W], got ", x.shape().to_string());
+  const int64_t C = x.c(), M = x.h() * x.w();
+  const int64_t S = scale.rank() == 2 ? scale.dim(0) : 1;
+  NST_CHECK((scale.rank() == 2 && scale.dim(1) == C) || scale.shape() == Shape{C}, op, ": scale ",
+            scale.shape().to_string(), " must be [S, C] or [C] with C = ", C);
+  NST_CHECK(shift.shape() == scale.shape(), op, ": shift ", shift.shape().to_string(),
+            " must match scale ", scale.shape().to_string());
+  NST_CHECK(weights.shape() == (Shape{S, M}), op, ": weights ", weights.shape().to_string(),
+            " must be [S, H * W] = ", Shape{S, M}.to_string());
+  NST_CHECK(out.shape() == x.shape(), op, ": out ", out.shape().to_string(), " must match x ",
+            x.shape().to_string());
+  NST_CHECK(eps > 0.0f && std::isfinite(eps), op, ": eps must be positive, got ", eps);
+  kernels::parallel_for(0, C, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c) {
+      const float* xp = x.data() + c * M;
+      const double mu = plane_mean(xp, M);
+      const double r = 1.0 / std::sqrt(kernels::sum_squared_deviation(xp, mu, M) / double(M) +
+                                       double(eps));
+      float* yp = out.data() + c * M;
+      for (int64_t i = 0; i < M; ++i) {
+        double a = 0.0, b = 0.0;
+        for (int64_t k = 0; k < S; ++k) {
+          a += double(weights[k * M + i]) * double(scale[k * C + c]);
+          b += double(weights[k * M + i]) * double(shift[k * C + c]);
+        }
+        const float y = static_cast<float>(a * ((double(xp[i]) - mu) * r) + b);
+        yp[i] = relu && y < 0.0f ? 0.0f : y;
+      }
+    }
+  });
 }
 
 Var instance_norm(Tape& tape, const Var& x, const Var& scale, const Var& shift, float eps,

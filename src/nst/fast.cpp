@@ -16,6 +16,9 @@ FastResult fast_stylize(const Transformer& net, const Tensor& photo, const FastO
   NST_CHECK(options.size >= 0, "fast: size must be >= 0, got ", options.size);
   NST_CHECK(options.blend >= 0.0 && options.blend <= 1.0, "fast: blend must be in 0..1, got ",
             options.blend);
+  NST_CHECK(options.style.empty() || !options.regions.defined(),
+            "fast: give a style mix or region masks, not both");
+  const Tensor style = options.style.empty() ? Tensor() : net.style_mix(options.style);
   int64_t H = photo.h(), W = photo.w();
   if (options.size > 0) fit_long_side(photo.h(), photo.w(), options.size, H, W);
   const int64_t need = net.inference_peak_bytes(H, W);
@@ -31,7 +34,9 @@ FastResult fast_stylize(const Transformer& net, const Tensor& photo, const FastO
   const Tensor input = options.size > 0 ? resize_to_long_side(photo, options.size) : photo;
   FastResult r;
   const auto t0 = std::chrono::steady_clock::now();
-  r.image = net.stylize(input);
+  const Tensor regions =
+      options.regions.defined() ? resize_image(options.regions, input.h(), input.w()) : Tensor();
+  r.image = net.stylize(input, style, regions);
   r.network_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (options.original_colors) r.image = keep_content_colours(r.image, input);

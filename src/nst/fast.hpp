@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "models/transformer.hpp"
 #include "tensor/tensor.hpp"
@@ -15,6 +16,12 @@ struct FastOptions {
   bool original_colors = false;  // keep the photo's colours (luminance-only transfer)
   double blend = 0.0;            // the photo's share in the result, 0..1 (0: stylised only)
   int64_t max_memory_bytes = 0;  // refuse photos whose estimated peak is larger (0: no limit)
+  // A multi-style network's style: one weight per style (a one-hot row picks
+  // one, others mix their norm parameters); empty: style 0.
+  std::vector<double> style;
+  // Or styles by region: [S, 1, h, w] grey masks (0..1), one per style, of
+  // any size (resized to the photo's working size); see Transformer::forward.
+  Tensor regions;
 };
 
 struct FastResult {

@@ -40,23 +40,38 @@ struct PerceptualWeights {
 
 struct TrainTerms {
   double loss = 0, content = 0, style = 0, tv = 0;  // content, style, tv unweighted
+  // A multi-style batch: each painting's style term over its own samples
+  // (unweighted, as `style`; 0 for a painting no sample of the batch had).
+  std::vector<double> style_by_painting;
 };
 
+// Several paintings (a multi-style network, Dumoulin et al. 2017): sample n of
+// a batch is painted in style s_n, and its style term compares its Grams with
+// painting s_n's, L_style = Σ_l mean_n mean((G(F_l(y_n)) - A_l^{s_n})²).
 class PerceptualLoss {
  public:
-  // style: the painting, RGB 0..255 [1, 3, H, W], at the size its Grams are taken.
+  // styles: the paintings, RGB 0..255 [1, 3, H, W] each, at the size their Grams are taken.
   PerceptualLoss(const Vgg19& vgg, PerceptualWeights weights, const Tensor& style);
+  PerceptualLoss(const Vgg19& vgg, PerceptualWeights weights, const std::vector<Tensor>& styles);
   // The loss of the pictures y ([N, 3, H, W], RGB 0..255, on the tape) painted
-  // from the photos ([N, 3, H, W], RGB 0..255); terms receives the values.
-  Var evaluate(Tape& tape, const Var& y, const Tensor& photos, TrainTerms& terms) const;
+  // from the photos ([N, 3, H, W], RGB 0..255), sample n in painting
+  // sample_styles[n]'s style (empty: painting 0 for all); terms receives the values.
+  Var evaluate(Tape& tape, const Var& y, const Tensor& photos, TrainTerms& terms,
+               const std::vector<int64_t>& sample_styles = {}) const;
   const PerceptualWeights& weights() const { return weights_; }
+  int64_t paintings() const { return int64_t(style_grams_.size()); }
 
  private:
   const Vgg19& vgg_;
   PerceptualWeights weights_;
   std::vector<std::string> all_layers_;
-  std::vector<Tensor> style_grams_;  // A_l: [1, C, C] per style layer
+  std::vector<std::vector<Tensor>> style_grams_;  // [painting][style layer]: A_l, [1, C, C]
 };
+
+// The paintings of the samples of training step `step` (0-based) with a batch
+// of n and S paintings: round robin over the samples of all steps, so every
+// painting gets the same share and a resumed run pairs them as the first did.
+std::vector<int64_t> round_robin_styles(int64_t step, int64_t n, int64_t S);
 
 // A fresh network of `spec`: convolution weights uniform in ±1/√(fan in)
 // (fan in = the weight's second dimension · k²: PyTorch's default bound), biases
@@ -75,10 +90,27 @@ struct NetworkAdam {
   void load_state(std::istream& in);
 };
 
+// What a step trains. Extending a trained network by a style (`nst train
+// --extend`) trains only the norm tables, the convolutions frozen, with the
+// loss's paintings standing for the network's styles first_style onwards.
+struct TrainScope {
+  int64_t first_style = 0;  // the loss's painting k is the network's style first_style + k
+  bool norms_only = false;  // only the *.norm.* tensors get gradients and updates
+};
+
 // One training step: y = T(photos), the loss, its gradient for every weight,
 // one Adam update of the network. Returns the loss terms at the old weights.
 // A non-finite loss or gradient throws nst::Error and leaves the weights as they were.
+// sample_styles: each sample's style (a multi-style network paints sample n
+// in style sample_styles[n], and the loss takes that painting's Grams); empty:
+// style first_style for all. The loss's paintings must be the network's styles
+// first_style.. (all of them unless norms_only).
 TrainTerms train_step(Transformer& net, NetworkAdam& adam, const PerceptualLoss& loss,
-                      const Tensor& photos);
+                      const Tensor& photos, const std::vector<int64_t>& sample_styles = {},
+                      const TrainScope& scope = {});
+
+// A network with one more style, `name`: every norm table gets a row, the mean
+// of its rows so far (a start between the styles it knows); the rest is shared.
+Transformer add_style(const Transformer& net, const std::string& name);
 
 }  // namespace nst

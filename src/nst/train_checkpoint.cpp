@@ -12,7 +12,9 @@ namespace nst {
 namespace {
 
 constexpr char kMagic[9] = "NSTTRAIN";
-constexpr uint32_t kVersion = 1;
+// 2 (2026-12-07): each step record also holds its per-painting style terms
+// (multi-style networks); version 1 files still load.
+constexpr uint32_t kVersion = 2;
 
 void write_string(StateWriter& w, const std::string& s) {
   w.value(uint64_t(s.size()));
@@ -46,6 +48,8 @@ void save_train_checkpoint(const std::string& path, const TrainCheckpoint& c) {
     w.value(s.terms.style);
     w.value(s.terms.tv);
     w.value(s.seconds);
+    w.value(uint64_t(s.terms.style_by_painting.size()));
+    for (double v : s.terms.style_by_painting) w.value(v);
   }
   write_string(w, transformer_spec_json(c.net->spec()));
   for (const auto& [name, t] : c.net->params()) {
@@ -65,7 +69,7 @@ TrainCheckpoint load_train_checkpoint(const std::string& path) {
   std::istringstream in(bytes);
   TrainCheckpoint c;
   try {
-    StateReader r(in, kMagic, kVersion, what.c_str());
+    StateReader r(in, kMagic, 1, kVersion, what.c_str());
     const auto n_args = r.value<uint64_t>();
     r.expect(n_args <= 4096, "argument count");
     for (uint64_t i = 0; i < n_args; ++i) c.args.push_back(read_string(r, 1 << 16, "argument"));
@@ -83,6 +87,11 @@ TrainCheckpoint load_train_checkpoint(const std::string& path) {
       s.terms.style = r.value<double>();
       s.terms.tv = r.value<double>();
       s.seconds = r.value<double>();
+      if (r.version() >= 2) {
+        const auto paintings = r.value<uint64_t>();
+        r.expect(paintings <= uint64_t(kMaxStyles), "paintings of a step record");
+        for (uint64_t k = 0; k < paintings; ++k) s.terms.style_by_painting.push_back(r.value<double>());
+      }
       c.steps.push_back(s);
     }
     const TransformerSpec spec = parse_transformer_spec(read_string(r, 1 << 24, "network"), path);

@@ -3,7 +3,8 @@
 //
 // Layout (optim/state_io.hpp: magic "NSTTRAIN", version, fields, FNV-1a 64):
 // the command-line arguments (without --resume), the steps done, the training
-// seconds so far, the photo list's fingerprint, the per-step records, the
+// seconds so far, the photo list's fingerprint, the per-step records (version
+// 2: with each painting's style term), the
 // network (its description as JSON, then each tensor in name order), and the
 // Adam state (NetworkAdam::save_state). The data order needs no state of its
 // own: batch s is a function of the photo list, the seed and s

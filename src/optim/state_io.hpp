@@ -66,15 +66,21 @@ class StateReader {
  public:
   // Reads and checks the magic and the version.
   StateReader(std::istream& in, const char (&magic)[9], uint32_t version, const char* what)
+      : StateReader(in, magic, version, version, what) {}
+  // Any version from oldest to newest (version() tells which).
+  StateReader(std::istream& in, const char (&magic)[9], uint32_t oldest, uint32_t newest,
+              const char* what)
       : in_(in), what_(what) {
     char got[8];
     bytes(got, 8);
     NST_CHECK(std::memcmp(got, magic, 8) == 0, what_, ": not a state file (expected magic '", magic,
               "')");
-    const auto v = value<uint32_t>();
-    NST_CHECK(v == version, what_, ": state version ", v, " is not supported (expected ", version,
-              ")");
+    version_ = value<uint32_t>();
+    NST_CHECK(version_ >= oldest && version_ <= newest, what_, ": state version ", version_,
+              " is not supported (expected ", oldest == newest ? "" : std::to_string(oldest) + " to ",
+              newest, ")");
   }
+  uint32_t version() const { return version_; }
 
   void bytes(void* data, size_t size) {
     in_.read(static_cast<char*>(data), static_cast<std::streamsize>(size));
@@ -112,6 +118,7 @@ class StateReader {
   std::istream& in_;
   const char* what_;
   uint64_t hash_ = kFnvOffset;
+  uint32_t version_ = 0;
 };
 
 }  // namespace nst
