@@ -241,11 +241,7 @@ int run(int argc, const char* const* argv) {
   std::vector<std::string> style_names;
   for (const std::string& path : a.get_all("style")) {
     styles.push_back(nst::resize_to_long_side(nst::load_image(path), style_size));
-    std::string name = fs::path(path).stem().string().substr(0, 60);
-    if (name.empty()) name = "style";
-    for (int k = 2; std::count(style_names.begin(), style_names.end(), name) > 0; ++k)
-      name = fs::path(path).stem().string().substr(0, 60) + "_" + std::to_string(k);
-    style_names.push_back(name);
+    style_names.push_back(nst::unique_style_name(style_names, fs::path(path).stem().string()));
   }
   NST_CHECK(int64_t(styles.size()) <= nst::kMaxStyles, "nst train: ", styles.size(),
             " paintings; at most ", nst::kMaxStyles);

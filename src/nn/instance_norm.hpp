@@ -39,6 +39,19 @@ void instance_norm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Ten
 void instance_norm_backward(Tensor& dx, Tensor& dscale, Tensor& dshift, const Tensor& dout,
                             const Tensor& x, const Tensor& rstd, const Tensor& scale);
 
+// Reference plane statistics: the mean and 1 / sqrt(population variance + eps),
+// in two passes.
+template <class T>
+void instance_norm_reference_stats(const T* xp, int64_t M, T eps, T& mean, T& rstd) {
+  mean = 0;
+  T var = 0;
+  for (int64_t i = 0; i < M; ++i) mean += xp[i];
+  mean /= T(M);
+  for (int64_t i = 0; i < M; ++i) var += (xp[i] - mean) * (xp[i] - mean);
+  var /= T(M);
+  rstd = T(1) / std::sqrt(var + eps);
+}
+
 // Reference: plain loops, two passes per plane, any scalar type. x: N*C planes of M.
 // per_sample: scale and shift hold N x C values (else C).
 template <class T>
@@ -48,12 +61,8 @@ void instance_norm_reference_forward(T* out, const T* x, const T* scale, const T
     for (int64_t c = 0; c < C; ++c) {
       const T* xp = x + (n * C + c) * M;
       T* yp = out + (n * C + c) * M;
-      T mean = 0, var = 0;
-      for (int64_t i = 0; i < M; ++i) mean += xp[i];
-      mean /= T(M);
-      for (int64_t i = 0; i < M; ++i) var += (xp[i] - mean) * (xp[i] - mean);
-      var /= T(M);
-      const T rstd = T(1) / std::sqrt(var + eps);
+      T mean, rstd;
+      instance_norm_reference_stats(xp, M, eps, mean, rstd);
       const int64_t k = per_sample ? n * C + c : c;
       for (int64_t i = 0; i < M; ++i) yp[i] = scale[k] * (xp[i] - mean) * rstd + shift[k];
     }
@@ -67,12 +76,8 @@ void instance_norm_reference_backward(T* dx, T* dscale, T* dshift, const T* dout
     for (int64_t c = 0; c < C; ++c) {
       const T* xp = x + (n * C + c) * M;
       const T* dy = dout + (n * C + c) * M;
-      T mean = 0, var = 0;
-      for (int64_t i = 0; i < M; ++i) mean += xp[i];
-      mean /= T(M);
-      for (int64_t i = 0; i < M; ++i) var += (xp[i] - mean) * (xp[i] - mean);
-      var /= T(M);
-      const T rstd = T(1) / std::sqrt(var + eps);
+      T mean, rstd;
+      instance_norm_reference_stats(xp, M, eps, mean, rstd);
       T sum_dy = 0, sum_dy_xhat = 0;
       for (int64_t i = 0; i < M; ++i) {
         sum_dy += dy[i];
@@ -108,12 +113,8 @@ void instance_norm_spatial_reference_forward(T* out, const T* x, const T* scale,
                                              T eps, bool relu) {
   for (int64_t c = 0; c < C; ++c) {
     const T* xp = x + c * M;
-    T mean = 0, var = 0;
-    for (int64_t i = 0; i < M; ++i) mean += xp[i];
-    mean /= T(M);
-    for (int64_t i = 0; i < M; ++i) var += (xp[i] - mean) * (xp[i] - mean);
-    var /= T(M);
-    const T rstd = T(1) / std::sqrt(var + eps);
+    T mean, rstd;
+    instance_norm_reference_stats(xp, M, eps, mean, rstd);
     for (int64_t i = 0; i < M; ++i) {
       T a = 0, b = 0;
       for (int64_t s = 0; s < S; ++s) {

@@ -6,6 +6,8 @@
 #include <ostream>
 
 #include "nn/elementwise.hpp"
+#include "nn/gram.hpp"
+#include "nn/mse.hpp"
 #include "nn/total_variation.hpp"
 #include "nst/losses.hpp"
 #include "nst/photo_batches.hpp"
@@ -83,12 +85,14 @@ Var PerceptualLoss::evaluate(Tape& tape, const Var& y, const Tensor& photos, Tra
       const Tensor& a = style_grams_[size_t(painting[size_t(n)])][i];
       std::copy_n(a.data(), CC, target.data() + n * CC);
     }
-    const Var& f = feats.at(weights_.style_layers[i]);
-    style.push_back(style_loss(tape, f, target));
+    // style_loss (nst/losses.hpp) as its two ops, so that the record below
+    // reads the Grams the loss computed instead of computing them again.
+    const Var gv = gram(tape, feats.at(weights_.style_layers[i]));
+    style.push_back(mse(tape, gv, tape.constant(target)));
     if (paintings() > 1) {
       // For the record: each painting's term over its own samples, mean over
-      // them of mean((G - A)²), the same sum style_loss takes over all of them.
-      const Tensor g = gram_matrix(f.value());
+      // them of mean((G - A)²), the same sum the loss takes over all of them.
+      const Tensor& g = gv.value();
       for (int64_t n = 0; n < N; ++n) {
         double sq = 0.0;
         for (int64_t j = 0; j < CC; ++j) {
@@ -275,15 +279,20 @@ TrainTerms train_step(Transformer& net, NetworkAdam& adam, const PerceptualLoss&
   return terms;
 }
 
+std::string unique_style_name(const std::vector<std::string>& taken, const std::string& wanted) {
+  const std::string base = wanted.empty() ? "style" : wanted.substr(0, 60);
+  std::string name = base;
+  for (int k = 2; std::count(taken.begin(), taken.end(), name) > 0; ++k)
+    name = base + "_" + std::to_string(k);
+  return name;
+}
+
 Transformer add_style(const Transformer& net, const std::string& name) {
   TransformerSpec spec = net.spec();
   NST_CHECK(net.style_count() < kMaxStyles, "add_style: the network has ", kMaxStyles,
             " styles already");
   spec.styles = net.style_names();  // a one-style file's row: "style 0"
-  std::string unique = name.empty() ? "style" : name.substr(0, 60);
-  for (int k = 2; std::count(spec.styles.begin(), spec.styles.end(), unique) > 0; ++k)
-    unique = (name.empty() ? "style" : name.substr(0, 60)) + "_" + std::to_string(k);
-  spec.styles.push_back(unique);
+  spec.styles.push_back(unique_style_name(spec.styles, name));
   const int64_t S = net.style_count();
   std::map<std::string, Tensor> params;
   for (const auto& [pname, t] : net.params()) {

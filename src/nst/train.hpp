@@ -109,7 +109,11 @@ TrainTerms train_step(Transformer& net, NetworkAdam& adam, const PerceptualLoss&
                       const Tensor& photos, const std::vector<int64_t>& sample_styles = {},
                       const TrainScope& scope = {});
 
-// A network with one more style, `name`: every norm table gets a row, the mean
+// `wanted` (cut to 60 bytes; "style" if empty), or with _2, _3, ... appended
+// until no name in `taken` is the same.
+std::string unique_style_name(const std::vector<std::string>& taken, const std::string& wanted);
+
+// A network with one more style, `name` (made unique): every norm table gets a row, the mean
 // of its rows so far (a start between the styles it knows); the rest is shared.
 Transformer add_style(const Transformer& net, const std::string& name);
 
