@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "io/file_util.hpp"
+#include "io/image.hpp"
 #include "io/weights.hpp"
 #include "nst/checkpoint.hpp"
 #include "spawn_util.hpp"
@@ -180,4 +181,48 @@ TEST_CASE("stylize CLI: an infinite loss stops with the last good image and exit
       dir / "nan.png"));  // the start image (tests/test_stylize_driver.cpp checks the bits)
   CHECK(slurp((dir / "nan.png.json").string()).find("\"diverged\": true") != std::string::npos);
   fs::remove_all(dir);
+}
+
+namespace {
+
+// Left and right halves as grey PNGs (any size: the run resizes them).
+void write_half_masks(const fs::path& dir) {
+  nst::Tensor left = nst::Tensor::zeros({1, 3, 30, 40}), right = nst::Tensor::zeros({1, 3, 30, 40});
+  for (int64_t i = 0; i < 3 * 30 * 40; ++i) (i % 40 < 20 ? left : right)[i] = 255.0f;
+  nst::save_image((dir / "left.png").string(), left);
+  nst::save_image((dir / "right.png").string(), right);
+}
+
+}  // namespace
+
+TEST_CASE("resume: with style masks bit-identical; a mask changed since the checkpoint is refused",
+          "[resume][cli][masks]") {
+  NST_REQUIRE_SHARED("images/the_scream.jpg");
+  if (!weights_available()) {
+    WARN("SKIPPED: build/vgg19.nstw is missing (run `make weights`)");
+    return;
+  }
+  const fs::path masks = fs::temp_directory_path() / ("nst_resume_masks_" + std::to_string(::getpid()));
+  fs::create_directories(masks);
+  write_half_masks(masks);
+  const std::vector<std::string> extra{
+      "--size", "32", "--iterations", "60", "--style", nst::testing::shared_dir() + "/images/the_scream.jpg",
+      "--style-mask", (masks / "left.png").string(), "--style-mask", (masks / "right.png").string()};
+  interrupt_and_resume(extra, {"iteration 1/60"}, SIGINT, false);
+
+  // Interrupted again, then the right mask is replaced: resuming must refuse.
+  const fs::path dir = masks / "run";
+  fs::create_directories(dir);
+  const std::string err = (dir / "err.txt").string();
+  Child c = spawn_nst(job(dir, "cut.png", extra), err);
+  wait_for_text(c, "iteration 1/60");
+  REQUIRE(::kill(c.pid, SIGINT) == 0);
+  REQUIRE(wait_exit_code(c) == 130);
+  const nst::Checkpoint ckpt = nst::load_checkpoint((dir / "cut.png.ckpt").string());
+  CHECK(ckpt.inputs.size() == 5);  // content, two styles, two masks
+  nst::save_image((masks / "right.png").string(), nst::Tensor::full({1, 3, 30, 40}, 255.0f));
+  REQUIRE(run_nst({"stylize", "--resume", (dir / "cut.png.ckpt").string()}, err) == 1);
+  CHECK(slurp(err).find((masks / "right.png").string() + "' has changed since the checkpoint") !=
+        std::string::npos);
+  fs::remove_all(masks);
 }

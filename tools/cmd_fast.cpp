@@ -27,6 +27,7 @@
 #include "nn/kernels/parallel.hpp"
 #include "nn/kernels/simd.hpp"
 #include "nst/fast.hpp"
+#include "nst/masks.hpp"
 #include "nst/memory_estimate.hpp"
 #include "tensor/check.hpp"
 #include "tools/args.hpp"
@@ -88,14 +89,13 @@ struct Failed {
 nst::Tensor load_masks(const std::vector<std::string>& files) {
   nst::Tensor out;
   for (size_t s = 0; s < files.size(); ++s) {
-    const nst::Tensor rgb = nst::load_image(files[s]);
-    const int64_t H = rgb.h(), W = rgb.w(), M = H * W;
+    const nst::Tensor mask = nst::grey_mask(nst::load_image(files[s]));
+    const int64_t H = mask.dim(2), W = mask.dim(3), M = H * W;
     if (s == 0) out = nst::Tensor::empty({int64_t(files.size()), 1, H, W});
     NST_CHECK(H == out.dim(2) && W == out.dim(3), "nst fast: mask '", files[s], "' is ", W, " x ",
               H, ", the first mask '", files[0], "' ", out.dim(3), " x ", out.dim(2),
               ": give masks of one size");
-    for (int64_t i = 0; i < M; ++i)
-      out[int64_t(s) * M + i] = (rgb[i] + rgb[M + i] + rgb[2 * M + i]) / (3.0f * 255.0f);
+    std::copy(mask.data(), mask.data() + M, out.data() + int64_t(s) * M);
   }
   return out;
 }

@@ -64,7 +64,8 @@ void print_progress_bar(const nst::IterationInfo& info) {
 }
 
 void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
-                  const nst::WrittenFile& picture, const std::string& path) {
+                  const std::vector<nst::InputFile>& inputs, const nst::WrittenFile& picture,
+                  const std::string& path) {
   nst::JsonWriter j;
   j.begin_object();
   j.key("engine").value(std::string("nst ") + NST_VERSION);
@@ -73,6 +74,14 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
   // Every recorded option (tools/options.cpp), then what the run resolved.
   nst::cli::record_stylize_options(j, c);
   j.key("weights").value(net.path()).key("weights_checksum").value(net.checksum());
+  // The files read (photo, paintings, masks, start image) and their checksums.
+  j.key("inputs").begin_array();
+  for (const nst::InputFile& f : inputs) {
+    char sum[17];
+    std::snprintf(sum, sizeof sum, "%016llx", (unsigned long long)f.fnv1a64);
+    j.begin_object().key("path").value(f.path).key("fnv1a64").value(std::string(sum)).end_object();
+  }
+  j.end_array();
   // Which bytes this record describes: a reader can check that the picture at
   // `output` is the one this run wrote.
   char checksum[17];
@@ -82,9 +91,12 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
   j.key("interrupted").value(r.interrupted).key("diverged").value(r.diverged);
   j.key("seconds").value(r.seconds).key("final_loss").value(r.final_loss.total);
   // The objective of the picture as written (8 bits, 0..255): what a reader evaluates.
-  if (!r.interrupted && !r.diverged)
+  if (!r.interrupted && !r.diverged) {
     j.key("saved_loss").value(r.saved_loss.total)
         .key("saved_clipped_fraction").value(r.saved_clipped_fraction);
+    // With --style-mask: each style's terms over its region, of the written picture.
+    if (!r.saved_loss.styles.empty()) j.key("saved_style_loss_by_style").array(r.saved_loss.styles);
+  }
   j.key("scales").begin_array();
   for (const auto& s : r.scales) {
     j.begin_object().key("height").value(s.height).key("width").value(s.width);
@@ -106,12 +118,12 @@ void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst:
 // Each file replaces its old version only once complete (write_atomically).
 // Returns false, after saying what happened, when any of them failed.
 bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
-                   const std::vector<std::string>& args, const std::string& resumed_from,
-                   const nst::Checkpoint& resumed) {
+                   const std::vector<std::string>& args, const std::vector<nst::InputFile>& inputs,
+                   const std::string& resumed_from, const nst::Checkpoint& resumed) {
   bool ok = true;
   if (r.interrupted) {
     try {
-      nst::save_checkpoint(c.checkpoint, {args, r.state});
+      nst::save_checkpoint(c.checkpoint, {args, inputs, r.state});
     } catch (const nst::WriteError& e) {
       ok = false;
       std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
@@ -142,7 +154,7 @@ bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst
     picture = e.written;
   }
   try {
-    write_record(c, net, r, picture, c.record);
+    write_record(c, net, r, inputs, picture, c.record);
   } catch (const nst::WriteError& e) {
     std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
     if (e.new_file_in_place) return false;
@@ -174,6 +186,7 @@ int run(int argc, const char* const* argv) {
     NST_CHECK(argc == 3 || (argc == 2 && std::string(argv[1]).rfind("--resume=", 0) == 0),
               "nst stylize: --resume takes no other options (the run's own are in the checkpoint)");
     resume = nst::load_checkpoint(c.resume);
+    nst::check_inputs_unchanged(resume, c.resume);
     args = resume.args;
     std::vector<const char*> v{"stylize"};
     for (const std::string& a : args) v.push_back(a.c_str());
@@ -182,12 +195,15 @@ int run(int argc, const char* const* argv) {
     std::fprintf(stderr, "nst stylize: resuming at scale %zu, iteration %lld\n", resume.state.scale + 1,
                  (long long)resume.state.iteration);
   }
+  // Every file the run reads; the masks are read and checked here, before any work.
+  std::vector<std::string> input_paths{c.content};
+  input_paths.insert(input_paths.end(), c.styles.begin(), c.styles.end());
+  input_paths.insert(input_paths.end(), c.masks.style_masks.begin(), c.masks.style_masks.end());
+  input_paths.insert(input_paths.end(), c.masks.style_image_masks.begin(), c.masks.style_image_masks.end());
+  if (!c.masks.content_mask.empty()) input_paths.push_back(c.masks.content_mask);
+  if (c.init != "content" && c.init != "noise") input_paths.push_back(c.init);
   // Check every output path before hours of work.
-  for (const std::string& in : [&] {
-         std::vector<std::string> v = c.styles;
-         v.push_back(c.content);
-         return v;
-       }())
+  for (const std::string& in : input_paths)
     NST_CHECK(!nst::same_file(in, c.output), "nst stylize: the output '", c.output,
               "' is also an input: refusing to overwrite it");
   const std::string ext = nst::file_extension(c.output);
@@ -210,6 +226,11 @@ int run(int argc, const char* const* argv) {
     styles.push_back(nst::shrink_to_long_side(nst::load_image(s), style_long));
   nst::Tensor init;
   if (c.init != "content" && c.init != "noise") init = nst::load_image(c.init);
+  nst::Masks masks = nst::load_masks(c.masks, c.styles.size(), "nst stylize");
+  for (nst::Tensor& m : masks.style) m = nst::shrink_to_long_side(m, largest);
+  if (masks.content.defined()) masks.content = nst::shrink_to_long_side(masks.content, largest);
+  for (nst::Tensor& m : masks.style_image) m = nst::shrink_to_long_side(m, style_long);
+  const std::vector<nst::InputFile> inputs = nst::checksum_inputs(input_paths);
   // --scales auto: the schedule for these photos' shapes, so the record names
   // the scales that ran (stylize would choose the same).
   if (c.scales.empty()) {
@@ -265,9 +286,9 @@ int run(int argc, const char* const* argv) {
     }
   };
   const nst::StylizeResult r =
-      nst::stylize(c, net, content, styles, cb, init, resume.state.x.defined() ? &resume.state : nullptr);
+      nst::stylize(c, net, content, styles, cb, init, resume.state.x.defined() ? &resume.state : nullptr, masks);
   if (tty) std::fprintf(stderr, "\n");
-  const bool written = write_outputs(c, net, r, args, resumed_from, resume);
+  const bool written = write_outputs(c, net, r, args, inputs, resumed_from, resume);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (failed_snapshots > 0)

@@ -10,119 +10,13 @@
 #include "nst/stylize.hpp"
 #include "tensor/check.hpp"
 #include "tools/args.hpp"
+#include "tools/option_table.hpp"
 
 namespace nst::cli {
 
 namespace {
 
-// One option of a command with config type C: how it is declared, how it is
-// read into the config (prog starts every message) and how the run record
-// shows it (no record function: not recorded). Options are read in table order.
-template <class C>
-struct Option {
-  std::string name, metavar, help, default_value;  // metavar "" = a flag
-  std::vector<std::string> aliases;
-  bool repeatable = false, required = false;
-  std::function<void(const Args&, C&, const std::string& prog)> read;
-  std::function<void(JsonWriter&, const C&)> record;
-
-  Option& alias(std::string a) {
-    aliases.push_back(std::move(a));
-    return *this;
-  }
-  Option& unrecorded() {
-    record = nullptr;
-    return *this;
-  }
-  Option& mandatory() {
-    required = true;
-    return *this;
-  }
-};
-
-// "content-weight" -> "content_weight"
-std::string record_key(std::string name) {
-  for (char& ch : name)
-    if (ch == '-') ch = '_';
-  return name;
-}
-
-template <class T>
-struct IsVector : std::false_type {};
-template <class T>
-struct IsVector<std::vector<T>> : std::true_type {};
-
-// A field's value in the record: lists as JSON arrays.
-template <class T>
-void write_value(JsonWriter& j, const T& v) {
-  if constexpr (IsVector<T>::value) {
-    j.array(v);
-  } else {
-    j.value(v);
-  }
-}
-
-// ---- makers for the common kinds: the config field is a member pointer -----
-
-template <class C, class T>
-Option<C> recorded(std::string name, std::string metavar, std::string help, std::string def, T C::*field) {
-  Option<C> o{name, std::move(metavar), std::move(help), std::move(def), {}, false, false, nullptr, nullptr};
-  o.record = [key = record_key(name), field](JsonWriter& j, const C& c) {
-    j.key(key);
-    write_value(j, c.*field);
-  };
-  return o;
-}
-
-template <class C>
-Option<C> integer(std::string name, std::string metavar, std::string help, std::string def,
-                  int64_t C::*field, int64_t lo, int64_t hi) {
-  Option<C> o = recorded(name, std::move(metavar), std::move(help), std::move(def), field);
-  o.read = [=](const Args& a, C& c, const std::string&) { c.*field = a.get_int(name, lo, hi); };
-  return o;
-}
-
-template <class C>
-Option<C> real(std::string name, std::string metavar, std::string help, std::string def, double C::*field,
-               double lo, double hi) {
-  Option<C> o = recorded(name, std::move(metavar), std::move(help), std::move(def), field);
-  o.read = [=](const Args& a, C& c, const std::string&) { c.*field = a.get_double(name, lo, hi); };
-  return o;
-}
-
-template <class C>
-Option<C> text(std::string name, std::string metavar, std::string help, std::string def,
-               std::string C::*field) {
-  Option<C> o = recorded(name, std::move(metavar), std::move(help), std::move(def), field);
-  o.read = [=](const Args& a, C& c, const std::string&) { c.*field = a.get(name); };
-  return o;
-}
-
-// A value out of a fixed set: "--optimizer must be lbfgs or adam, got 'sgd'".
-template <class C>
-Option<C> choice(std::string name, std::string help, std::string def, std::string C::*field,
-                 std::vector<std::string> allowed) {
-  std::string metavar, listed;
-  for (size_t i = 0; i < allowed.size(); ++i) {
-    metavar += (i ? "|" : "") + allowed[i];
-    listed += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + allowed[i];
-  }
-  Option<C> o = recorded(name, metavar, std::move(help), std::move(def), field);
-  o.read = [=](const Args& a, C& c, const std::string& prog) {
-    c.*field = a.get(name);
-    bool ok = false;
-    for (const std::string& v : allowed) ok = ok || v == c.*field;
-    NST_CHECK(ok, prog, ": --", name, " must be ", listed, ", got '", c.*field, "'");
-  };
-  return o;
-}
-
-template <class C>
-Option<C> flag(std::string name, std::string help, bool C::*field) {
-  Option<C> o = recorded(name, "", std::move(help), "", field);
-  o.read = [=](const Args& a, C& c, const std::string&) { c.*field = a.flag(name); };
-  return o;
-}
+using namespace option_table;
 
 // ---- the objective's options, shared by stylize and loss --------------------
 
@@ -186,14 +80,16 @@ Option<C> lift(const Option<ObjectiveConfig>& o) {
 
 // ---- options with their own rules -------------------------------------------
 
-std::vector<std::string> split_styles(const std::vector<std::string>& given, const std::string& prog) {
+// Every item of a repeatable list option: "--style a.jpg,b.jpg --style c.jpg".
+std::vector<std::string> split_items(const std::vector<std::string>& given, const std::string& prog,
+                                     const std::string& flag) {
   std::vector<std::string> out;
   for (const std::string& s : given) {
     size_t start = 0;
     while (true) {
       const size_t comma = s.find(',', start);
       const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      NST_CHECK(!item.empty(), prog, ": --style has an empty item in '", s, "'");
+      NST_CHECK(!item.empty(), prog, ": --", flag, " has an empty item in '", s, "'");
       out.push_back(item);
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -206,7 +102,7 @@ template <class C>
 Option<C> style_images() {
   Option<C> o{"style", "IMAGE", "style image (repeat, or a comma-separated list)", "", {"-style_image"}, true,
               false, nullptr, nullptr};
-  o.read = [](const Args& a, C& c, const std::string& prog) { c.styles = split_styles(a.get_all("style"), prog); };
+  o.read = [](const Args& a, C& c, const std::string& prog) { c.styles = split_items(a.get_all("style"), prog, "style"); };
   o.record = [](JsonWriter& j, const C& c) { j.key("styles").array(c.styles); };
   return o;
 }
@@ -233,6 +129,41 @@ Option<C> style_blend() {
   return o;
 }
 
+// The region masks (nst/masks.hpp), after the styles. Only the names and their
+// counts here: nst::load_masks reads and checks the files before any work.
+template <class C>
+std::vector<Option<C>> mask_options() {
+  std::vector<Option<C>> t;
+  const auto per_style = [](std::string name, std::string help, std::vector<std::string> MaskConfig::*field) {
+    Option<C> o{name, "MASK", std::move(help), "", {}, true, false, nullptr, nullptr};
+    o.read = [=](const Args& a, C& c, const std::string& prog) {
+      c.masks.*field = split_items(a.get_all(name), prog, name);
+      NST_CHECK((c.masks.*field).empty() || (c.masks.*field).size() == c.styles.size(), prog, ": ",
+                (c.masks.*field).size(), " --", name, " for ", c.styles.size(), " --style: give one per style, "
+                "in the same order");
+    };
+    o.record = [key = record_key(name) + "s", field](JsonWriter& j, const C& c) { j.key(key).array(c.masks.*field); };
+    return o;
+  };
+  t.push_back(per_style("style-mask", "where a style applies: a grey image per --style (white = there; soft "
+                        "edges blend)", &MaskConfig::style_masks));
+  t.push_back(per_style("style-image-mask", "which part of each style image its style is taken from (one per "
+                        "--style)", &MaskConfig::style_image_masks));
+  Option<C> content{"content-mask", "MASK", "where the content loss weighs --content-mask-weight times more (a face "
+                    "kept close to the photo)", "", {}, false, false, nullptr, nullptr};
+  content.read = [](const Args& a, C& c, const std::string&) { c.masks.content_mask = a.get("content-mask"); };
+  content.record = [](JsonWriter& j, const C& c) { j.key("content_mask").value(c.masks.content_mask); };
+  t.push_back(content);
+  Option<C> weight{"content-mask-weight", "K", "the content loss's weight inside --content-mask, relative to "
+                   "outside", "10", {}, false, false, nullptr, nullptr};
+  weight.read = [](const Args& a, C& c, const std::string&) {
+    c.masks.content_mask_weight = a.get_double("content-mask-weight", 0, 1e6);
+  };
+  weight.record = [](JsonWriter& j, const C& c) { j.key("content_mask_weight").value(c.masks.content_mask_weight); };
+  t.push_back(weight);
+  return t;
+}
+
 // The options of nst stylize, in the order they are read (and listed by --help).
 std::vector<Option<StylizeConfig>> stylize_options() {
   using S = StylizeConfig;
@@ -240,6 +171,7 @@ std::vector<Option<StylizeConfig>> stylize_options() {
   t.push_back(text<S>("content", "IMAGE", "content photo", "", &S::content).alias("-content_image"));
   t.push_back(style_images<S>());
   t.push_back(style_blend<S>());
+  for (const Option<S>& o : mask_options<S>()) t.push_back(o);
   t.push_back(text<S>("output", "IMAGE", "output .png or .jpg", "out.png", &S::output).alias("-output_image"));
   // Recorded as the file actually read (the record writer resolves the default).
   t.push_back(text<S>("weights", "FILE", "VGG-19 weight file (default build/vgg19.nstw)", "", &S::weights)
@@ -354,17 +286,6 @@ std::vector<Option<StylizeConfig>> stylize_options() {
   return t;
 }
 
-template <class C>
-void declare(ArgParser& p, const std::vector<Option<C>>& table) {
-  for (const Option<C>& o : table) {
-    if (o.name.empty()) continue;  // a check, not an option
-    ArgParser::Option& d = o.metavar.empty() ? p.flag(o.name, o.help)
-                                             : p.option(o.name, o.metavar, o.help, o.default_value);
-    for (const std::string& a : o.aliases) d.alias(a);
-    if (o.repeatable) d.repeatable();
-    if (o.required) d.required();
-  }
-}
 
 }  // namespace
 
@@ -395,6 +316,7 @@ bool parse_loss_args(int argc, const char* const* argv, LossConfig& c) {
   t.push_back(text<L>("content", "IMAGE", "content photo", "", &L::content).alias("-content_image").mandatory());
   t.push_back(style_images<L>().mandatory());
   t.push_back(style_blend<L>());
+  for (const Option<L>& o : mask_options<L>()) t.push_back(o);
   t.push_back(text<L>("image", "IMAGE", "the image to evaluate", "", &L::image).mandatory());
   t.push_back(text<L>("weights", "FILE", "VGG-19 weight file (default build/vgg19.nstw)", "", &L::weights)
                   .alias("-model_file"));

@@ -48,6 +48,18 @@ bool Vgg19::is_activation(const std::string& name) {
   return std::find(n.begin(), n.end(), name) != n.end();
 }
 
+void Vgg19::activation_size(const std::string& layer, int64_t h, int64_t w, int64_t& out_h, int64_t& out_w) {
+  const auto& names = activation_names();
+  const size_t index = deepest_activation({layer});
+  out_h = h;
+  out_w = w;
+  for (size_t i = 0; i <= index; ++i)
+    if (names[i].rfind("pool", 0) == 0) {
+      out_h /= 2;
+      out_w /= 2;
+    }
+}
+
 size_t Vgg19::deepest_activation(const std::vector<std::string>& layers) {
   const auto& names = activation_names();
   size_t deepest = 0;

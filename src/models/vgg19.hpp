@@ -43,6 +43,10 @@ class Vgg19 {
   // (conv1_1 for relu1_1, conv5_4 for pool5).
   static size_t deepest_activation(const std::vector<std::string>& layers);
   static std::string last_conv_for(size_t activation);
+  // The height and width of activation `layer` for an input of h x w: each
+  // pool up to and including it halves them, rounding down (masks are resized
+  // to this size to weight the activation's pixels).
+  static void activation_size(const std::string& layer, int64_t h, int64_t w, int64_t& out_h, int64_t& out_w);
 
   // Runs x ([N, 3, H, W], in the network's input space) up to the deepest
   // activation in `wanted` and returns those activations by name.

@@ -1,6 +1,10 @@
 #include "nn/gram.hpp"
 
+#include <cmath>
+#include <vector>
+
 #include "nn/kernels/gram.hpp"
+#include "nn/kernels/parallel.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -10,6 +14,38 @@ namespace {
 void check_features(const char* op, const Tensor& x) {
   NST_CHECK(x.rank() == 4, op, ": x must be [N, C, H, W], got ", x.shape().to_string());
   NST_CHECK(x.numel() > 0, op, ": x ", x.shape().to_string(), " is empty");
+}
+
+void check_mask(const char* op, const Tensor& x, const Tensor& mask) {
+  NST_CHECK(mask.rank() == 4 && mask.dim(0) == 1 && mask.dim(1) == 1 && mask.dim(2) == x.h() &&
+                mask.dim(3) == x.w(),
+            op, ": mask ", mask.shape().to_string(), " must be [1, 1, H, W] = [1, 1, ", x.h(), ", ",
+            x.w(), "] for x ", x.shape().to_string());
+}
+
+// √w per pixel, after checking that w >= 0 and finite and Σw > 0; Σw in double.
+std::vector<float> sqrt_weights(const char* op, const Tensor& mask, double& sum) {
+  std::vector<float> r(static_cast<size_t>(mask.numel()));
+  sum = 0.0;
+  for (int64_t p = 0; p < mask.numel(); ++p) {
+    NST_CHECK(std::isfinite(mask[p]) && mask[p] >= 0.0f, op, ": mask value ", mask[p], " at pixel ", p,
+              " (masks are >= 0)");
+    sum += double(mask[p]);
+    r[static_cast<size_t>(p)] = std::sqrt(mask[p]);
+  }
+  NST_CHECK(sum > 0.0, op, ": the mask is zero everywhere");
+  return r;
+}
+
+// out = x · √w, every sample and channel (out may be x).
+void scale_pixels(Tensor& out, const Tensor& x, const std::vector<float>& r) {
+  const int64_t HW = x.h() * x.w();
+  const float* px = x.data();
+  float* po = out.data();
+  kernels::parallel_for(0, x.n() * x.c(), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t plane = lo; plane < hi; ++plane)
+      for (int64_t p = 0; p < HW; ++p) po[plane * HW + p] = px[plane * HW + p] * r[static_cast<size_t>(p)];
+  });
 }
 
 }  // namespace
@@ -36,6 +72,50 @@ void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, bool accumul
   kernels::gram_backward(dx.data(), dout.data(), x.data(), N, C, HW, norm, accumulate);
 }
 
+// G = (F√w)(F√w)ᵀ / (C Σw) per sample.
+void masked_gram_forward(Tensor& out, const Tensor& x, const Tensor& mask) {
+  check_features("masked_gram", x);
+  check_mask("masked_gram", x, mask);
+  const int64_t N = x.n(), C = x.c(), HW = x.h() * x.w();
+  NST_CHECK(out.shape() == (Shape{N, C, C}), "masked_gram: out ", out.shape().to_string(),
+            " must be [N, C, C] = ", Shape{N, C, C}.to_string(), " for x ", x.shape().to_string());
+  double weight = 0.0;
+  const std::vector<float> r = sqrt_weights("masked_gram", mask, weight);
+  Tensor xs = Tensor::empty(x.shape());
+  scale_pixels(xs, x, r);
+  kernels::gram_forward(out.data(), xs.data(), N, C, HW, static_cast<float>(1.0 / (double(C) * weight)));
+}
+
+// dF (+)= (dG + dGᵀ)(F√w) / (C Σw), times √w per pixel.
+void masked_gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, const Tensor& mask,
+                          bool accumulate) {
+  check_features("masked_gram_backward", x);
+  check_mask("masked_gram_backward", x, mask);
+  const int64_t N = x.n(), C = x.c(), HW = x.h() * x.w();
+  NST_CHECK(dout.shape() == (Shape{N, C, C}), "masked_gram_backward: dout ", dout.shape().to_string(),
+            " must be ", Shape{N, C, C}.to_string(), " for x ", x.shape().to_string());
+  NST_CHECK(dx.shape() == x.shape(), "masked_gram_backward: dx ", dx.shape().to_string(),
+            " must match x ", x.shape().to_string());
+  double weight = 0.0;
+  const std::vector<float> r = sqrt_weights("masked_gram_backward", mask, weight);
+  Tensor xs = Tensor::empty(x.shape());
+  scale_pixels(xs, x, r);
+  Tensor t = Tensor::empty(x.shape());
+  kernels::gram_backward(t.data(), dout.data(), xs.data(), N, C, HW,
+                         static_cast<float>(1.0 / (double(C) * weight)), false);
+  xs = Tensor();
+  if (!accumulate) {
+    scale_pixels(dx, t, r);
+    return;
+  }
+  scale_pixels(t, t, r);
+  float* pd = dx.data();
+  const float* pt = t.data();
+  kernels::parallel_for(0, N * C, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo * HW; i < hi * HW; ++i) pd[i] += pt[i];
+  });
+}
+
 Var gram(Tape& tape, const Var& x) {
   NST_CHECK(x.defined(), "gram: undefined input");
   check_features("gram", x.value());
@@ -45,6 +125,18 @@ Var gram(Tape& tape, const Var& x) {
     bool accumulate = false;
     Tensor& dx = x.grad_buffer(accumulate);
     gram_backward(dx, dout, x.value(), accumulate);
+  });
+}
+
+Var masked_gram(Tape& tape, const Var& x, const Tensor& mask) {
+  NST_CHECK(x.defined(), "masked_gram: undefined input");
+  check_features("masked_gram", x.value());
+  Tensor out = Tensor::empty(Shape{x.shape()[0], x.shape()[1], x.shape()[1]});
+  masked_gram_forward(out, x.value(), mask);
+  return tape.record("masked_gram", out, {x}, [x = x, mask](const Tensor& dout) mutable {
+    bool accumulate = false;
+    Tensor& dx = x.grad_buffer(accumulate);
+    masked_gram_backward(dx, dout, x.value(), mask, accumulate);
   });
 }
 

@@ -38,4 +38,39 @@ void mse_reference_backward(T* da, T* db, T dout, const T* a, const T* b, int64_
 
 Var mse(Tape& tape, const Var& a, const Var& b);
 
+// The pixel-weighted mean squared error (the content loss under a content
+// mask): a, b [N, C, H, W], weights w [1, 1, H, W] (>= 0, the same for every
+// sample and channel), n = N*C*H*W:
+//
+//   out[0] = (1/n) sum_i w_p(i) (a_i - b_i)^2           (w = 1: mse)
+//   da += (2/n) w (a - b) dout,  db -= (2/n) w (a - b) dout
+//
+// Each (sample, channel) plane sums in double; the planes add in order.
+void weighted_mse_forward(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& w);
+void weighted_mse_backward(Tensor& da, Tensor& db, const Tensor& dout, const Tensor& a, const Tensor& b,
+                           const Tensor& w);
+
+template <class T>
+T weighted_mse_reference_forward(const T* a, const T* b, const T* w, int64_t planes, int64_t HW) {
+  T sum = 0;
+  for (int64_t c = 0; c < planes; ++c)
+    for (int64_t p = 0; p < HW; ++p) {
+      const T d = a[c * HW + p] - b[c * HW + p];
+      sum += w[p] * d * d;
+    }
+  return sum / T(planes * HW);
+}
+template <class T>
+void weighted_mse_reference_backward(T* da, T* db, T dout, const T* a, const T* b, const T* w, int64_t planes,
+                                     int64_t HW) {
+  for (int64_t c = 0; c < planes; ++c)
+    for (int64_t p = 0; p < HW; ++p) {
+      const T g = T(2) / T(planes * HW) * w[p] * (a[c * HW + p] - b[c * HW + p]) * dout;
+      if (da) da[c * HW + p] += g;
+      if (db) db[c * HW + p] -= g;
+    }
+}
+
+Var weighted_mse(Tape& tape, const Var& a, const Var& b, const Tensor& w);
+
 }  // namespace nst

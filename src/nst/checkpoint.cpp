@@ -12,8 +12,9 @@ namespace nst {
 namespace {
 
 // Version 2: the checksum is FNV-1a 64 with its standard offset basis (version
-// 1 used a mistyped one).
-constexpr char kMagic[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '2'};
+// 1 used a mistyped one). Version 3 adds the input files' checksums.
+constexpr char kMagic[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '3'};
+constexpr char kMagicV2[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '2'};
 constexpr char kMagicV1[8] = {'N', 'S', 'T', 'C', 'K', 'P', 'T', '1'};
 
 uint64_t fnv1a(const char* p, size_t n) { return fnv1a_update(kFnvOffset, p, n); }
@@ -78,6 +79,11 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   w.out.append(kMagic, 8);
   w.pod(uint64_t(c.args.size()));
   for (const std::string& a : c.args) w.str(a);
+  w.pod(uint64_t(c.inputs.size()));
+  for (const InputFile& f : c.inputs) {
+    w.str(f.path);
+    w.pod(f.fnv1a64);
+  }
   const RunState& s = c.state;
   w.pod(uint64_t(s.scale));
   w.pod(s.iteration);
@@ -104,7 +110,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   const std::string bytes = read_file(path, "checkpoint");
   NST_CHECK(bytes.size() < 8 || std::memcmp(bytes.data(), kMagicV1, 8) != 0, "checkpoint '", path,
             "': written by an older nst (format 1); restart the run");
-  NST_CHECK(bytes.size() >= 16 && std::memcmp(bytes.data(), kMagic, 8) == 0, "checkpoint '", path,
+  const bool v2 = bytes.size() >= 8 && std::memcmp(bytes.data(), kMagicV2, 8) == 0;
+  NST_CHECK(bytes.size() >= 16 && (v2 || std::memcmp(bytes.data(), kMagic, 8) == 0), "checkpoint '", path,
             "': not an nst checkpoint (bad magic)");
   uint64_t stored = 0;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
@@ -116,6 +123,16 @@ Checkpoint load_checkpoint(const std::string& path) {
   const uint64_t nargs = r.pod<uint64_t>();
   NST_CHECK(nargs < 10000, "checkpoint '", path, "': corrupt argument list");
   for (uint64_t i = 0; i < nargs; ++i) c.args.push_back(r.str());
+  if (!v2) {
+    const uint64_t ninputs = r.pod<uint64_t>();
+    NST_CHECK(ninputs < 10000, "checkpoint '", path, "': corrupt input list");
+    for (uint64_t i = 0; i < ninputs; ++i) {
+      InputFile f;
+      f.path = r.str();
+      f.fnv1a64 = r.pod<uint64_t>();
+      c.inputs.push_back(f);
+    }
+  }
   RunState& s = c.state;
   s.scale = size_t(r.pod<uint64_t>());
   s.iteration = r.pod<int64_t>();
@@ -152,6 +169,24 @@ Checkpoint load_checkpoint(const std::string& path) {
   NST_CHECK(r.pos + 8 == bytes.size(), "checkpoint '", path,
             "': unexpected bytes after the fields");
   return c;
+}
+
+std::vector<InputFile> checksum_inputs(const std::vector<std::string>& paths) {
+  std::vector<InputFile> out;
+  for (const std::string& p : paths) {
+    const std::string bytes = read_file(p, "input");
+    out.push_back({p, fnv1a(bytes.data(), bytes.size())});
+  }
+  return out;
+}
+
+void check_inputs_unchanged(const Checkpoint& ckpt, const std::string& checkpoint_path) {
+  for (const InputFile& f : ckpt.inputs) {
+    const std::string bytes = read_file(f.path, "input");
+    NST_CHECK(fnv1a(bytes.data(), bytes.size()) == f.fnv1a64, "resume: '", f.path,
+              "' has changed since the checkpoint '", checkpoint_path,
+              "' was written: continuing would mix two runs (restore the file, or start the run again)");
+  }
 }
 
 }  // namespace nst

@@ -27,6 +27,23 @@ struct ObjectiveConfig {
   }
 };
 
+// Region-specific styling (Gatys et al. 2017, spatial control): grey mask
+// images, white = 1 = in the region, black = 0; any size (each is resized to
+// the picture, then to every layer's resolution). nst/masks.hpp loads them.
+struct MaskConfig {
+  // One per style: where that style applies. Each style's Grams are taken
+  // over its region only; empty = every style everywhere (blended).
+  std::vector<std::string> style_masks;
+  // One per style: the part of each painting its style is taken from;
+  // empty = the whole paintings.
+  std::vector<std::string> style_image_masks;
+  // Where the content loss weighs content_mask_weight times as much as
+  // elsewhere (a face kept close to the photo); empty = nowhere.
+  std::string content_mask;
+  double content_mask_weight = 10.0;
+  bool any() const { return !style_masks.empty() || !style_image_masks.empty() || !content_mask.empty(); }
+};
+
 struct StylizeConfig {
   std::string content;                 // content image
   std::vector<std::string> styles;     // style images
@@ -60,6 +77,7 @@ struct StylizeConfig {
   std::string record;                  // JSON run record path (default output + .json)
   double max_memory_gb = 0;            // refuse runs estimated above this (0 = available RAM)
   ObjectiveConfig objective;
+  MaskConfig masks;
 };
 
 // `nst loss`: evaluates the objective at an image without optimising.
@@ -72,6 +90,7 @@ struct LossConfig {
   int64_t threads = 0;
   bool json = false;
   ObjectiveConfig objective;
+  MaskConfig masks;
 };
 
 }  // namespace nst

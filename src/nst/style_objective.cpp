@@ -1,9 +1,11 @@
 #include "nst/style_objective.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "nn/elementwise.hpp"
 #include "nst/losses.hpp"
+#include "nst/masks.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -12,6 +14,13 @@ namespace {
 
 std::vector<double> layer_weights(const std::vector<double>& given, size_t n) {
   return given.empty() ? std::vector<double>(n, 1.0) : given;
+}
+
+// A mask of an h x w image at the resolution of `layer`.
+Tensor mask_at_layer(const Tensor& mask, const std::string& layer) {
+  int64_t h = 0, w = 0;
+  Vgg19::activation_size(layer, mask.dim(2), mask.dim(3), h, w);
+  return resize_mask(mask, std::max<int64_t>(h, 1), std::max<int64_t>(w, 1));
 }
 
 }  // namespace
@@ -28,7 +37,7 @@ StyleObjective::StyleObjective(const Vgg19& net, const ObjectiveConfig& config)
   config_.style_layer_weights = layer_weights(config_.style_layer_weights, config_.style_layers.size());
 }
 
-void StyleObjective::set_content(const Tensor& content) {
+void StyleObjective::set_content(const Tensor& content, const Tensor& mask, double mask_weight) {
   // A new content (a new scale): the idle buffers of the last size's
   // evaluations would sit beside this forward pass and raise the peak (a
   // 362 px scale's cost 85 MB under the 384 px content pass). Free them first.
@@ -36,7 +45,15 @@ void StyleObjective::set_content(const Tensor& content) {
   Tape tape;
   auto feats = net_.forward(tape, tape.constant(content), config_.content_layers, pooling_);
   content_targets_.clear();
-  for (const std::string& l : config_.content_layers) content_targets_.push_back(feats.at(l).value());
+  content_weights_.clear();
+  for (const std::string& l : config_.content_layers) {
+    content_targets_.push_back(feats.at(l).value());
+    if (mask.defined()) {
+      NST_CHECK(mask.dim(2) == content.dim(2) && mask.dim(3) == content.dim(3), "objective: content mask ",
+                mask.shape().to_string(), " is not the content's size ", content.shape().to_string());
+      content_weights_.push_back(content_mask_weights(mask_at_layer(mask, l), mask_weight));
+    }
+  }
   feats.clear();
   tape.clear();
   // The content's activations are another size than the image's will be at
@@ -44,7 +61,8 @@ void StyleObjective::set_content(const Tensor& content) {
   BufferPool::global().release_cached();
 }
 
-void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<double> blend) {
+void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<double> blend,
+                                const std::vector<Tensor>& image_masks) {
   NST_CHECK(!styles.empty(), "objective: no style image");
   if (blend.empty()) blend.assign(styles.size(), 1.0);
   NST_CHECK(blend.size() == styles.size(), "objective: ", blend.size(), " blend weights for ",
@@ -52,13 +70,27 @@ void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<d
   double sum = 0;
   for (double b : blend) sum += b;
   NST_CHECK(sum > 0, "objective: style blend weights sum to zero");
+  NST_CHECK(image_masks.empty() || image_masks.size() == styles.size(), "objective: ", image_masks.size(),
+            " style-image masks for ", styles.size(), " styles");
+  blend_given_ = blend;
+  blend_.clear();
+  for (double b : blend) blend_.push_back(b / sum);
   style_targets_.clear();
+  style_grams_.assign(styles.size(), {});
   for (size_t k = 0; k < styles.size(); ++k) {
     Tape tape;
     auto feats = net_.forward(tape, tape.constant(styles[k]), config_.style_layers, pooling_);
+    const Tensor* part = image_masks.empty() || !image_masks[k].defined() ? nullptr : &image_masks[k];
+    if (part)
+      NST_CHECK(part->dim(2) == styles[k].dim(2) && part->dim(3) == styles[k].dim(3), "objective: style-image mask ",
+                part->shape().to_string(), " is not the size of style image ", k + 1, " ",
+                styles[k].shape().to_string());
     for (size_t l = 0; l < config_.style_layers.size(); ++l) {
-      const Tensor g = gram_matrix(feats.at(config_.style_layers[l]).value());
-      const float b = float(blend[k] / sum);
+      const std::string& layer = config_.style_layers[l];
+      const Tensor& f = feats.at(layer).value();
+      const Tensor g = part ? masked_gram_matrix(f, mask_at_layer(*part, layer)) : gram_matrix(f);
+      style_grams_[k].push_back(g);
+      const float b = float(blend_[k]);
       if (k == 0) style_targets_.push_back(Tensor::zeros(g.shape()));
       Tensor& a = style_targets_[l];
       for (int64_t i = 0; i < g.numel(); ++i) a[i] += b * g[i];
@@ -66,6 +98,25 @@ void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<d
   }
   // The style images' activations are of other sizes than the image's.
   BufferPool::global().release_cached();
+}
+
+void StyleObjective::set_regions(const std::vector<Tensor>& regions) {
+  region_masks_.clear();
+  region_areas_.clear();
+  for (const Tensor& m : regions) {
+    NST_CHECK(m.defined() && m.rank() == 4 && m.dim(0) == 1 && m.dim(1) == 1, "objective: a region mask must be "
+              "[1, 1, H, W]");
+    std::vector<Tensor> per_layer;
+    std::vector<double> areas;
+    for (const std::string& l : config_.style_layers) {
+      per_layer.push_back(mask_at_layer(m, l));
+      double sum = 0;
+      for (int64_t i = 0; i < per_layer.back().numel(); ++i) sum += double(per_layer.back()[i]);
+      areas.push_back(sum / double(per_layer.back().numel()));
+    }
+    region_masks_.push_back(std::move(per_layer));
+    region_areas_.push_back(std::move(areas));
+  }
 }
 
 LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
@@ -79,12 +130,32 @@ LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
   std::vector<Var> terms;
   std::vector<float> weights;
   for (size_t l = 0; l < config_.content_layers.size(); ++l) {
-    terms.push_back(content_loss(tape, feats.at(config_.content_layers[l]), content_targets_[l]));
+    const Var& f = feats.at(config_.content_layers[l]);
+    terms.push_back(content_weights_.empty()
+                        ? content_loss(tape, f, content_targets_[l])
+                        : masked_content_loss(tape, f, content_targets_[l], content_weights_[l]));
     weights.push_back(float(config_.content_weight * config_.content_layer_weights[l]));
   }
+  // Style terms: one per layer (blended), or with regions one per layer and
+  // style, layer-major: term [l][k].
+  const size_t K = region_masks_.size();
+  NST_CHECK(K == 0 || K == style_grams_.size(), "objective: ", K, " region masks for ", style_grams_.size(),
+            " styles");
   for (size_t l = 0; l < config_.style_layers.size(); ++l) {
-    terms.push_back(style_loss(tape, feats.at(config_.style_layers[l]), style_targets_[l]));
-    weights.push_back(float(config_.style_weight * config_.style_layer_weights[l]));
+    const Var& f = feats.at(config_.style_layers[l]);
+    const double w = config_.style_weight * config_.style_layer_weights[l];
+    if (K == 0) {
+      terms.push_back(style_loss(tape, f, style_targets_[l]));
+      weights.push_back(float(w));
+    }
+    for (size_t k = 0; k < K; ++k) {
+      NST_CHECK(region_masks_[k][l].dim(2) == f.shape()[2] && region_masks_[k][l].dim(3) == f.shape()[3],
+                "objective: region mask ", k + 1, " at ", config_.style_layers[l], " is ",
+                region_masks_[k][l].shape().to_string(), ", the layer ", f.shape().to_string(),
+                " (masks at the image's size)");
+      terms.push_back(masked_style_loss(tape, f, region_masks_[k][l], style_grams_[k][l]));
+      weights.push_back(float(w * blend_given_[k] * region_areas_[k][l]));
+    }
   }
   if (config_.tv_weight > 0) {
     terms.push_back(tv_loss(tape, image));
@@ -99,9 +170,16 @@ LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
     r.content_layers.push_back(double(weights[t]) * terms[t].value()[0]);
     r.content += r.content_layers.back();
   }
-  for (size_t l = 0; l < config_.style_layers.size(); ++l, ++t) {
-    r.style_layers.push_back(double(weights[t]) * terms[t].value()[0]);
-    r.style += r.style_layers.back();
+  if (K > 0) r.styles.assign(K, 0.0);
+  for (size_t l = 0; l < config_.style_layers.size(); ++l) {
+    double layer = 0;
+    for (size_t k = 0; k < std::max<size_t>(K, 1); ++k, ++t) {
+      const double term = double(weights[t]) * terms[t].value()[0];
+      layer += term;
+      if (K > 0) r.styles[k] += term;
+    }
+    r.style_layers.push_back(layer);
+    r.style += layer;
   }
   if (config_.tv_weight > 0) r.tv = double(weights[t]) * terms[t].value()[0];
   if (grad) {

@@ -114,22 +114,26 @@ struct Progress {
   int64_t height = 0, width = 0, done = 0, total = 0, iterations = 0;
 };
 
-// Step 1 of a scale: the photos at its size, checked against the deepest layer,
-// become the objective's content target and style Grams.
+// Step 1 of a scale: the photos and masks at its size, checked against the
+// deepest layer, become the objective's content target, style Grams and regions.
 Tensor prepare_scale(const StylizeConfig& config, const Vgg19& net, StyleObjective& objective,
-                     const Tensor& content, const std::vector<Tensor>& styles, int64_t size) {
+                     const Tensor& content, const std::vector<Tensor>& styles, const Masks& masks,
+                     int64_t size) {
   const Tensor content_s = resize_to_long_side(content, size);
   check_big_enough(content_s, config.objective, "content image", size,
                    "use a larger --size / --scales");
-  std::vector<Tensor> styles_s;
-  for (const Tensor& s : styles) {
-    const Tensor style_s = resize_to_long_side(s, style_long_side(config.style_scale, size));
+  std::vector<Tensor> styles_s, parts;
+  for (size_t k = 0; k < styles.size(); ++k) {
+    const Tensor style_s = resize_to_long_side(styles[k], style_long_side(config.style_scale, size));
     check_big_enough(style_s, config.objective, "style image", size,
                      "use a larger --style-scale or --size");
     styles_s.push_back(net.to_input(style_s));
+    if (!masks.style_image.empty()) parts.push_back(resize_mask(masks.style_image[k], style_s.h(), style_s.w()));
   }
-  objective.set_content(net.to_input(content_s));
-  objective.set_styles(styles_s, config.style_blend);
+  const Masks m = masks_at(masks, content_s.h(), content_s.w());
+  objective.set_content(net.to_input(content_s), m.content, m.content_weight);
+  objective.set_styles(styles_s, config.style_blend, parts);
+  objective.set_regions(m.style);
   return content_s;
 }
 
@@ -276,9 +280,13 @@ void finish(const StylizeConfig& config, const Vgg19& net, StyleObjective& objec
 
 StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,
                       const std::vector<Tensor>& styles_in, const StylizeCallbacks& cb,
-                      const Tensor& init_image, const RunState* resume) {
+                      const Tensor& init_image, const RunState* resume, const Masks& masks) {
   const auto t0 = Clock::now();
   NST_CHECK(!styles_in.empty(), "stylize: no style image");
+  NST_CHECK((masks.style.empty() || masks.style.size() == styles_in.size()) &&
+                (masks.style_image.empty() || masks.style_image.size() == styles_in.size()),
+            "stylize: ", masks.style.size(), " style masks and ", masks.style_image.size(),
+            " style-image masks for ", styles_in.size(), " styles (one each, or none)");
   std::vector<Tensor> styles = styles_in;
   if (config.match_histogram)
     for (Tensor& s : styles) s = match_colours(s, content);
@@ -310,7 +318,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
   for (size_t si = first_scale; si < sizes.size(); ++si) {
     const RunState* resuming = resume && si == resume->scale ? resume : nullptr;
     const auto ts = Clock::now();
-    const Tensor content_s = prepare_scale(config, net, objective, content, styles, sizes[si]);
+    const Tensor content_s = prepare_scale(config, net, objective, content, styles, masks, sizes[si]);
     x = initial_image(config, net, content_s, si > 0 ? x : Tensor(), init_image, resuming);
     progress.scale = si;
     progress.height = content_s.dim(2);

@@ -10,6 +10,7 @@
 
 #include "models/vgg19.hpp"
 #include "nst/config.hpp"
+#include "nst/masks.hpp"
 #include "nst/style_objective.hpp"
 #include "optim/optimizer.hpp"
 
@@ -90,11 +91,12 @@ int64_t scale_iterations(const StylizeConfig& config, size_t scale, size_t scale
 std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n,
                                           int64_t max_iterations);
 
-// Runs the whole job on already loaded images (RGB 0..255). Its steps, per
-// scale (stylize.cpp): prepare_scale, initial_image, make_optimizer,
-// optimise_scale; then finish.
+// Runs the whole job on already loaded images (RGB 0..255) and masks (any
+// size: resized to every scale). Its steps, per scale (stylize.cpp):
+// prepare_scale, initial_image, make_optimizer, optimise_scale; then finish.
 StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,
                       const std::vector<Tensor>& styles, const StylizeCallbacks& callbacks,
-                      const Tensor& init_image = Tensor(), const RunState* resume = nullptr);
+                      const Tensor& init_image = Tensor(), const RunState* resume = nullptr,
+                      const Masks& masks = Masks());
 
 }  // namespace nst
