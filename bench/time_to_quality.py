@@ -64,7 +64,7 @@ CHECK_TOLERANCE = 1e-3
 # nst options that change the objective: mirrored into `nst loss`.
 OBJECTIVE_FLAGS = {"--content-weight", "--style-weight", "--tv-weight", "--content-layers",
                    "--style-layers", "--style-layer-weights", "--content-layer-weights",
-                   "--pooling", "--style-scale", "--style-blend"}
+                   "--pooling", "--style-scale", "--style-blend", "--style-loss"}
 # "scale 1/1 (128x96) iteration 3/20  total 1.2e+08  content ... ]  tv 1.4e+04  0.3s"
 PROGRESS = re.compile(r"^scale (\d+)/(\d+) \((\d+)x(\d+)\) iteration (\d+)/(\d+)\s+total (\S+)"
                       r".*\s(\d+(?:\.\d+)?)s$")

@@ -65,6 +65,10 @@ std::vector<Option<ObjectiveConfig>> objective_options() {
   };
   t.push_back(signs);
   t.push_back(choice<O>("pooling", "pooling in the network", "max", &O::pooling, {"max", "avg"}).alias("-pooling"));
+  // (w2 is in the library, losses.hpp, but its float matrix roots are not yet
+  // accurate enough on real features to offer.)
+  t.push_back(choice<O>("style-loss", "style statistic: Gram matrices, or feature means and covariances matched apart",
+                        "gram", &O::style_loss, {"gram", "mean-cov"}));
   return t;
 }
 
@@ -155,7 +159,7 @@ std::vector<Option<C>> mask_options() {
   content.record = [](JsonWriter& j, const C& c) { j.key("content_mask").value(c.masks.content_mask); };
   t.push_back(content);
   Option<C> weight{"content-mask-weight", "K", "the content loss's weight inside --content-mask, relative to "
-                   "outside", "10", {}, false, false, nullptr, nullptr};
+                   "outside", "30", {}, false, false, nullptr, nullptr};
   weight.read = [](const Args& a, C& c, const std::string&) {
     c.masks.content_mask_weight = a.get_double("content-mask-weight", 0, 1e6);
   };

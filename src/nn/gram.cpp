@@ -86,7 +86,8 @@ void masked_gram_forward(Tensor& out, const Tensor& x, const Tensor& mask) {
   kernels::gram_forward(out.data(), xs.data(), N, C, HW, static_cast<float>(1.0 / (double(C) * weight)));
 }
 
-// dF (+)= (dG + dGᵀ)(F√w) / (C Σw), times √w per pixel.
+// dF (+)= (dG + dGᵀ) F / (C Σw), times w per pixel: (F√w)√w = F w, so the
+// plain kernel on F itself, and no F√w is made.
 void masked_gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, const Tensor& mask,
                           bool accumulate) {
   check_features("masked_gram_backward", x);
@@ -97,22 +98,21 @@ void masked_gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, const
   NST_CHECK(dx.shape() == x.shape(), "masked_gram_backward: dx ", dx.shape().to_string(),
             " must match x ", x.shape().to_string());
   double weight = 0.0;
-  const std::vector<float> r = sqrt_weights("masked_gram_backward", mask, weight);
-  Tensor xs = Tensor::empty(x.shape());
-  scale_pixels(xs, x, r);
-  Tensor t = Tensor::empty(x.shape());
-  kernels::gram_backward(t.data(), dout.data(), xs.data(), N, C, HW,
-                         static_cast<float>(1.0 / (double(C) * weight)), false);
-  xs = Tensor();
+  sqrt_weights("masked_gram_backward", mask, weight);  // checks the mask; Σw
+  const std::vector<float> w(mask.data(), mask.data() + mask.numel());
+  const float norm = static_cast<float>(1.0 / (double(C) * weight));
   if (!accumulate) {
-    scale_pixels(dx, t, r);
+    kernels::gram_backward(dx.data(), dout.data(), x.data(), N, C, HW, norm, false);
+    scale_pixels(dx, dx, w);
     return;
   }
-  scale_pixels(t, t, r);
+  Tensor t = Tensor::empty(x.shape());
+  kernels::gram_backward(t.data(), dout.data(), x.data(), N, C, HW, norm, false);
   float* pd = dx.data();
   const float* pt = t.data();
   kernels::parallel_for(0, N * C, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo * HW; i < hi * HW; ++i) pd[i] += pt[i];
+    for (int64_t plane = lo; plane < hi; ++plane)
+      for (int64_t p = 0; p < HW; ++p) pd[plane * HW + p] += pt[plane * HW + p] * w[static_cast<size_t>(p)];
   });
 }
 

@@ -55,9 +55,9 @@ Var gram(Tape& tape, const Var& x);
 //   G = F diag(w) Fᵀ / (C * Σw)                  (w = 1 everywhere: gram)
 //   dF += (dG + dGᵀ) F diag(w) / (C * Σw)
 //
-// Computed by the Gram kernels on F√w, since F diag(w) Fᵀ = (F√w)(F√w)ᵀ; the
-// backward makes F√w again rather than keeping it (at relu1_1 of a 1024 px
-// image it is 200 MB). A mask of negative, non-finite or only zero values is
+// Computed by the Gram kernels: the forward on F√w (F diag(w) Fᵀ = (F√w)(F√w)ᵀ,
+// a temporary copy), the backward on F itself, its rows then times w (no copy
+// kept between them: at relu1_1 of a 1024 px image one is 200 MB). A mask of negative, non-finite or only zero values is
 // an error.
 void masked_gram_forward(Tensor& out, const Tensor& x, const Tensor& mask);
 void masked_gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, const Tensor& mask,

@@ -18,6 +18,7 @@ struct ObjectiveConfig {
   double style_weight = 100.0;
   double tv_weight = 1e-3;
   std::string pooling = "max";  // max | avg
+  std::string style_loss = "gram";  // gram | mean-cov | w2 (nst/losses.hpp)
 
   // Every layer the objective reads (content then style).
   std::vector<std::string> layers() const {
@@ -40,7 +41,7 @@ struct MaskConfig {
   // Where the content loss weighs content_mask_weight times as much as
   // elsewhere (a face kept close to the photo); empty = nowhere.
   std::string content_mask;
-  double content_mask_weight = 10.0;
+  double content_mask_weight = 30.0;
   bool any() const { return !style_masks.empty() || !style_image_masks.empty() || !content_mask.empty(); }
 };
 

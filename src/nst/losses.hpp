@@ -6,6 +6,10 @@
 // F is a layer's activations as a C x HW matrix (one image).
 #pragma once
 
+#include <string>
+#include <vector>
+
+#include "nn/wasserstein.hpp"
 #include "tensor/autograd.hpp"
 
 namespace nst {
@@ -38,6 +42,40 @@ Tensor masked_gram_matrix(const Tensor& features, const Tensor& mask);
 // dL/dF = 2 w (F - P) / (C·H·W)
 Var masked_content_loss(Tape& tape, const Var& features, const Tensor& target, const Tensor& weights);
 Tensor content_mask_weights(const Tensor& mask, double mask_weight);
+
+// ---- the style statistic: --style-loss gram | mean-cov | w2 -----------------
+// Per layer, F: C x M, over a region when a mask is given (nn/moments.hpp):
+// μ = channel mean, Σ = covariance; G = (Σ + μμᵀ)/C is the Gram matrix.
+//   gram:      L = mean((G - Gs)²)                             (style_loss)
+//   mean-cov:  L = mean((μ - μs)²) + mean(((Σ - Σs)/C)²)
+//              the Gram's two parts matched apart (the covariance term is the
+//              Gram loss for centred features)
+//   w2:        L = (||μ - μs||² + tr Σ + tr Σs - 2 tr((Σs^½ Σ Σs^½ + εI)^½)) / C
+//              the squared 2-Wasserstein distance between the Gaussian fits
+//              N(μ, Σ) and N(μs, Σs) per channel (nn/wasserstein.hpp)
+// Gradients through the ops: mse, channel_mean, covariance, w2_covariance_term.
+enum class StyleLossKind { gram, mean_cov, w2 };
+StyleLossKind parse_style_loss(const std::string& name);  // "gram" | "mean-cov" | "w2"
+
+// The painting's side of one layer (as the kind needs: gram, or mean and cov).
+struct StyleStatistics {
+  Tensor gram;       // [1, C, C]
+  Tensor mean, cov;  // [1, C], [1, C, C]
+  W2Target w2;       // w2 only
+};
+// Of features [1, C, H, W]; mask undefined = every pixel.
+StyleStatistics style_statistics(const Tensor& features, const Tensor& mask, StyleLossKind kind);
+// Several paintings as one: the statistics of their pooled features, weights
+// summing to 1 (Grams and means average; covariances add the spread of the
+// means: Σ = Σ_k b_k (Σ_k + μ_k μ_kᵀ) - μμᵀ).
+StyleStatistics blend_statistics(const std::vector<StyleStatistics>& styles, const std::vector<double>& weights,
+                                 StyleLossKind kind);
+
+Var mean_cov_style_loss(Tape& tape, const Var& features, const Tensor& mask, const StyleStatistics& target);
+Var w2_style_loss(Tape& tape, const Var& features, const Tensor& mask, const StyleStatistics& target);
+// The kind's loss of one layer; mask undefined = the whole picture.
+Var style_term(Tape& tape, const Var& features, const Tensor& mask, const StyleStatistics& target,
+               StyleLossKind kind);
 
 // TV(x) = Σ (x[h, w+1] - x[h, w])² + Σ (x[h+1, w] - x[h, w])²
 Var tv_loss(Tape& tape, const Var& image);

@@ -18,7 +18,7 @@ struct Masks {
   std::vector<Tensor> style;        // one per style, or none
   std::vector<Tensor> style_image;  // one per style, or none
   Tensor content;                   // undefined: no content mask
-  double content_weight = 10.0;
+  double content_weight = 30.0;
   bool any() const { return !style.empty() || !style_image.empty() || content.defined(); }
 };
 

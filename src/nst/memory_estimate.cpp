@@ -98,6 +98,9 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   // The gradient flowing back, the one made, and the buffer pool's idle ones
   // of the same size (it keeps a freed buffer for the next of its size).
   e.backward = 3 * ax.largest;
+  // With --style-mask: the masked Gram's copy F√w (forward) or its gradient
+  // before the mask's weights (backward), one style layer at a time.
+  if (!config.masks.style_masks.empty()) e.backward += ax.largest;
 
   const int64_t n = 3 * h * w;
   if (config.optimizer == "adam") {

@@ -8,7 +8,8 @@
 //   activations  kept by the tape for backward: per conv layer up to the deepest
 //                one needed, its output and its ReLU output; each pool output;
 //                for x and for the style images (the buffer pool keeps both)
-//   backward     gradients alive at once: 3 of the largest activation
+//   backward     gradients alive at once: 3 of the largest activation (4 with
+//                style masks: the masked Gram's temporary)
 //   optimiser    L-BFGS 2 m n + 4 n floats (lbfgs_memory_bytes), Adam 3 n
 //   images       the loaded photos at full size; at the working size content,
 //                styles, x, gradient, last good x, output: 8 n + 2 per style

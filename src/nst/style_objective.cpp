@@ -26,7 +26,7 @@ Tensor mask_at_layer(const Tensor& mask, const std::string& layer) {
 }  // namespace
 
 StyleObjective::StyleObjective(const Vgg19& net, const ObjectiveConfig& config)
-    : net_(net), config_(config), pooling_(parse_pooling(config.pooling)) {
+    : net_(net), config_(config), pooling_(parse_pooling(config.pooling)), kind_(parse_style_loss(config.style_loss)) {
   NST_CHECK(!config_.content_layers.empty() || !config_.style_layers.empty(),
             "objective: no content and no style layers");
   for (const auto* list : {&config_.content_layers, &config_.style_layers})
@@ -75,8 +75,7 @@ void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<d
   blend_given_ = blend;
   blend_.clear();
   for (double b : blend) blend_.push_back(b / sum);
-  style_targets_.clear();
-  style_grams_.assign(styles.size(), {});
+  style_stats_.assign(styles.size(), {});
   for (size_t k = 0; k < styles.size(); ++k) {
     Tape tape;
     auto feats = net_.forward(tape, tape.constant(styles[k]), config_.style_layers, pooling_);
@@ -85,16 +84,15 @@ void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<d
       NST_CHECK(part->dim(2) == styles[k].dim(2) && part->dim(3) == styles[k].dim(3), "objective: style-image mask ",
                 part->shape().to_string(), " is not the size of style image ", k + 1, " ",
                 styles[k].shape().to_string());
-    for (size_t l = 0; l < config_.style_layers.size(); ++l) {
-      const std::string& layer = config_.style_layers[l];
-      const Tensor& f = feats.at(layer).value();
-      const Tensor g = part ? masked_gram_matrix(f, mask_at_layer(*part, layer)) : gram_matrix(f);
-      style_grams_[k].push_back(g);
-      const float b = float(blend_[k]);
-      if (k == 0) style_targets_.push_back(Tensor::zeros(g.shape()));
-      Tensor& a = style_targets_[l];
-      for (int64_t i = 0; i < g.numel(); ++i) a[i] += b * g[i];
-    }
+    for (const std::string& layer : config_.style_layers)
+      style_stats_[k].push_back(
+          style_statistics(feats.at(layer).value(), part ? mask_at_layer(*part, layer) : Tensor(), kind_));
+  }
+  blended_.clear();
+  for (size_t l = 0; l < config_.style_layers.size(); ++l) {
+    std::vector<StyleStatistics> per_style;
+    for (const auto& st : style_stats_) per_style.push_back(st[l]);
+    blended_.push_back(blend_statistics(per_style, blend_, kind_));
   }
   // The style images' activations are of other sizes than the image's.
   BufferPool::global().release_cached();
@@ -121,7 +119,7 @@ void StyleObjective::set_regions(const std::vector<Tensor>& regions) {
 
 LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
   NST_CHECK(content_targets_.size() == config_.content_layers.size() &&
-                style_targets_.size() == config_.style_layers.size(),
+                blended_.size() == config_.style_layers.size(),
             "objective: set_content and set_styles must be called before evaluate");
   Tape tape;
   Var image = grad ? tape.variable(x) : tape.constant(x);
@@ -139,13 +137,13 @@ LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
   // Style terms: one per layer (blended), or with regions one per layer and
   // style, layer-major: term [l][k].
   const size_t K = region_masks_.size();
-  NST_CHECK(K == 0 || K == style_grams_.size(), "objective: ", K, " region masks for ", style_grams_.size(),
+  NST_CHECK(K == 0 || K == style_stats_.size(), "objective: ", K, " region masks for ", style_stats_.size(),
             " styles");
   for (size_t l = 0; l < config_.style_layers.size(); ++l) {
     const Var& f = feats.at(config_.style_layers[l]);
     const double w = config_.style_weight * config_.style_layer_weights[l];
     if (K == 0) {
-      terms.push_back(style_loss(tape, f, style_targets_[l]));
+      terms.push_back(style_term(tape, f, Tensor(), blended_[l], kind_));
       weights.push_back(float(w));
     }
     for (size_t k = 0; k < K; ++k) {
@@ -153,7 +151,7 @@ LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
                 "objective: region mask ", k + 1, " at ", config_.style_layers[l], " is ",
                 region_masks_[k][l].shape().to_string(), ", the layer ", f.shape().to_string(),
                 " (masks at the image's size)");
-      terms.push_back(masked_style_loss(tape, f, region_masks_[k][l], style_grams_[k][l]));
+      terms.push_back(style_term(tape, f, region_masks_[k][l], style_stats_[k][l], kind_));
       weights.push_back(float(w * blend_given_[k] * region_areas_[k][l]));
     }
   }

@@ -2,6 +2,8 @@
 //
 //   f(x) = α Σ_l w_l L_content(F_l(x), F_l(c))          content layers (relu4_2)
 //        + β Σ_l v_l L_style(F_l(x), A_l)               style layers (relu1_1..relu5_1)
+//   (L_style by --style-loss: Gram matrices, or means and covariances, or the
+//   Wasserstein distance of their Gaussians; losses.hpp)
 //        + γ TV(x)
 //   A_l = Σ_k b_k G(F_l(s_k)),  Σ_k b_k = 1             blended style Grams
 //
@@ -27,6 +29,7 @@
 
 #include "models/vgg19.hpp"
 #include "nst/config.hpp"
+#include "nst/losses.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nst {
@@ -62,10 +65,12 @@ class StyleObjective {
   const Vgg19& net_;
   ObjectiveConfig config_;
   Pooling pooling_;
-  std::vector<Tensor> content_targets_, style_targets_;
+  StyleLossKind kind_;
+  std::vector<Tensor> content_targets_;
   std::vector<Tensor> content_weights_;            // per content layer (undefined: unmasked)
   std::vector<double> blend_, blend_given_;        // normalised to sum 1; as given
-  std::vector<std::vector<Tensor>> style_grams_;   // [style][layer], with regions
+  std::vector<std::vector<StyleStatistics>> style_stats_;  // [style][layer]
+  std::vector<StyleStatistics> blended_;                  // [layer]: the styles as one
   std::vector<std::vector<Tensor>> region_masks_;  // [style][layer]
   std::vector<std::vector<double>> region_areas_;  // [style][layer]: mean of the mask
 };

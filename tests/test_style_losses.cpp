@@ -1,0 +1,254 @@
+// The statistics behind --style-loss mean-cov and w2: channel means and
+// covariances (nn/moments.hpp, with and without a region mask), the
+// Newton–Schulz matrix roots and the Wasserstein covariance term
+// (nn/wasserstein.hpp): each against its plain reference and finite
+// differences in double; then the whole objective with each style loss.
+#include <cmath>
+#include <random>
+
+#include "fixture.hpp"
+#include "nn/elementwise.hpp"
+#include "nn/moments.hpp"
+#include "nn/mse.hpp"
+#include "nn/wasserstein.hpp"
+#include "nst/style_objective.hpp"
+#include "ops_testing.hpp"
+#include "vgg_util.hpp"
+
+using namespace nst;
+using namespace nst::testing;
+
+namespace {
+
+Tensor soft_mask(int64_t H, int64_t W, uint64_t seed) {
+  Tensor m = random_tensor({1, 1, H, W}, seed, -0.5f, 1.5f);
+  for (int64_t i = 0; i < m.numel(); ++i) m[i] = std::fmin(std::fmax(m[i], 0.0f), 1.0f);
+  m[0] = 1.0f;
+  return m;
+}
+
+// A random symmetric positive definite C x C matrix (double): B Bᵀ / C + shift I.
+std::vector<double> random_spd(int64_t C, uint64_t seed, double shift) {
+  const std::vector<double> b = random_doubles(size_t(C * C), seed);
+  std::vector<double> a(size_t(C * C), 0.0);
+  for (int64_t i = 0; i < C; ++i)
+    for (int64_t j = 0; j < C; ++j) {
+      for (int64_t k = 0; k < C; ++k) a[size_t(i * C + j)] += b[size_t(i * C + k)] * b[size_t(j * C + k)] / double(C);
+      if (i == j) a[size_t(i * C + j)] += shift;
+    }
+  return rounded(a);
+}
+
+// The w2 covariance term in double: tr Σ + tr Σs - 2 tr((S Σ S + ε I)^½).
+double w2_term_reference(const std::vector<double>& sigma, const W2Target& t, int64_t C) {
+  std::vector<double> S = to_double(t.cov_root), tmp(size_t(C * C), 0.0), B(size_t(C * C), 0.0), root(size_t(C * C));
+  for (int64_t i = 0; i < C; ++i)
+    for (int64_t j = 0; j < C; ++j)
+      for (int64_t k = 0; k < C; ++k) tmp[size_t(i * C + j)] += S[size_t(i * C + k)] * sigma[size_t(k * C + j)];
+  for (int64_t i = 0; i < C; ++i)
+    for (int64_t j = 0; j < C; ++j)
+      for (int64_t k = 0; k < C; ++k) B[size_t(i * C + j)] += tmp[size_t(i * C + k)] * S[size_t(k * C + j)];
+  for (int64_t i = 0; i < C; ++i) B[size_t(i * C + i)] += t.eps;
+  sqrtm_newton_schulz_reference(B.data(), C, root.data(), static_cast<double*>(nullptr), 60);
+  double value = t.trace;
+  for (int64_t i = 0; i < C; ++i) value += sigma[size_t(i * C + i)] - 2.0 * root[size_t(i * C + i)];
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("moments: channel mean and covariance match the reference, with and without a mask", "[style-loss]") {
+  uint64_t seed = 1700;
+  for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{1, 3, 7, 9}, Shape{2, 13, 9, 31}, Shape{1, 5, 31, 7}})
+    for (bool masked : {false, true}) {
+      INFO("shape " << shape.to_string() << (masked ? " masked" : ""));
+      const int64_t N = shape[0], C = shape[1], M = shape[2] * shape[3];
+      const Tensor x = random_tensor(shape, seed++, 0.0f, 2.0f);
+      const Tensor mask = masked ? soft_mask(shape[2], shape[3], seed++) : Tensor();
+      const std::vector<double> xd = to_double(x);
+      const std::vector<double> w = masked ? to_double(mask) : std::vector<double>(size_t(M), 1.0);
+      Tensor mu = Tensor::empty({N, C}), cov = Tensor::empty({N, C, C});
+      channel_mean_forward(mu, x, mask);
+      covariance_forward(cov, x, mask);
+      std::vector<double> want_mu(size_t(N * C)), want_cov(size_t(N * C * C));
+      for (int64_t n = 0; n < N; ++n) {
+        channel_mean_reference_forward(want_mu.data() + n * C, xd.data() + n * C * M, w.data(), C, M);
+        covariance_reference_forward(want_cov.data() + n * C * C, xd.data() + n * C * M, w.data(), C, M);
+      }
+      check_close(mu, want_mu, 1e-5, 1e-6, "mean");
+      check_close(cov, want_cov, 1e-4, 1e-5, "covariance");
+      const Tensor dcov = random_tensor({N, C, C}, seed++);
+      Tensor dx = random_tensor(shape, seed++);
+      std::vector<double> want_dx = to_double(dx);
+      covariance_backward(dx, dcov, x, mask);
+      const std::vector<double> dd = to_double(dcov);
+      for (int64_t n = 0; n < N; ++n)
+        covariance_reference_backward(want_dx.data() + n * C * M, dd.data() + n * C * C, xd.data() + n * C * M,
+                                      w.data(), C, M);
+      check_close(dx, want_dx, 1e-4, 1e-5, "covariance dx");
+    }
+}
+
+TEST_CASE("moments: gradients match finite differences in double", "[style-loss]") {
+  const Shape shape{1, 3, 4, 5};
+  const int64_t C = 3, M = 20;
+  const std::vector<double> x = rounded(random_doubles(shape.numel(), 1711));
+  const std::vector<double> gmu = rounded(random_doubles(size_t(C), 1712)),
+                            gcov = rounded(random_doubles(size_t(C * C), 1713));
+  const Tensor mask = soft_mask(4, 5, 1714);
+  const std::vector<double> w = to_double(mask);
+  const auto probe = [&](const std::vector<double>& xs) {
+    std::vector<double> mu(static_cast<size_t>(C)), cov(static_cast<size_t>(C * C));
+    channel_mean_reference_forward(mu.data(), xs.data(), w.data(), C, M);
+    covariance_reference_forward(cov.data(), xs.data(), w.data(), C, M);
+    return dot(gmu, mu) + dot(gcov, cov);
+  };
+  const std::vector<double> numeric = numeric_gradient(probe, x);
+  // The same gradient from the reference backward (covariance) plus dμ wᵀ / W.
+  std::vector<double> analytic(x.size(), 0.0);
+  covariance_reference_backward(analytic.data(), gcov.data(), x.data(), w.data(), C, M);
+  double W = 0;
+  for (double v : w) W += v;
+  for (int64_t i = 0; i < C; ++i)
+    for (int64_t k = 0; k < M; ++k) analytic[size_t(i * M + k)] += gmu[size_t(i)] * w[size_t(k)] / W;
+  for (size_t i = 0; i < x.size(); ++i) CHECK(analytic[i] == Approx(numeric[i]).margin(1e-8));
+  // And through the tape, in floats.
+  Tape tape;
+  Var xv = tape.variable(tensor_from(shape, x));
+  Var loss = add(tape, mse(tape, channel_mean(tape, xv, mask), tape.constant(Tensor::zeros({1, C}))),
+                 mse(tape, covariance(tape, xv, mask), tape.constant(Tensor::zeros({1, C, C}))));
+  tape.backward(loss);
+  const auto probe2 = [&](const std::vector<double>& xs) {
+    std::vector<double> mu(static_cast<size_t>(C)), cov(static_cast<size_t>(C * C));
+    channel_mean_reference_forward(mu.data(), xs.data(), w.data(), C, M);
+    covariance_reference_forward(cov.data(), xs.data(), w.data(), C, M);
+    return dot(mu, mu) / double(C) + dot(cov, cov) / double(C * C);
+  };
+  check_close(xv.grad(), numeric_gradient(probe2, x), 1e-4, 1e-6, "tape gradient");
+}
+
+TEST_CASE("sqrtm: Newton-Schulz roots of SPD matrices, float against double", "[style-loss]") {
+  for (int64_t C : {1, 3, 17, 64}) {
+    INFO("C = " << C);
+    const std::vector<double> a = random_spd(C, 1720 + uint64_t(C), 0.05);
+    const Tensor at = tensor_from({C, C}, a);
+    Tensor root = Tensor::empty({C, C}), inv = Tensor::empty({C, C});
+    const SqrtmStats stats = sqrtm_newton_schulz(at.data(), C, root.data(), inv.data());
+    INFO("iterations " << stats.iterations << ", residual " << stats.residual);
+    CHECK(stats.residual < 1e-4);
+    std::vector<double> want_root(size_t(C * C)), want_inv(size_t(C * C));
+    sqrtm_newton_schulz_reference(a.data(), C, want_root.data(), want_inv.data(), 60);
+    check_close(root, want_root, 1e-3, 1e-5, "root");
+    check_close(inv, want_inv, 2e-3, 1e-4, "inverse root");
+    // root² = A in double.
+    for (int64_t i = 0; i < C; ++i)
+      for (int64_t j = 0; j < C; ++j) {
+        double acc = 0;
+        for (int64_t k = 0; k < C; ++k) acc += want_root[size_t(i * C + k)] * want_root[size_t(k * C + j)];
+        REQUIRE(acc == Approx(a[size_t(i * C + j)]).margin(1e-9));
+      }
+  }
+}
+
+TEST_CASE("w2: the covariance term's gradient matches finite differences in double", "[style-loss]") {
+  const int64_t C = 7;
+  const W2Target target = w2_target(tensor_from({1, C, C}, random_spd(C, 1731, 0.1)));
+  const std::vector<double> sigma = random_spd(C, 1732, 0.1);
+  Tape tape;
+  Var cov = tape.variable(tensor_from({1, C, C}, sigma));
+  Var term = w2_covariance_term(tape, cov, target);
+  CHECK(term.value()[0] == Approx(w2_term_reference(sigma, target, C)).epsilon(1e-4));
+  tape.backward(term);
+  // Symmetric directions (Σ stays a covariance).
+  std::mt19937_64 rng(1733);
+  std::normal_distribution<double> normal;
+  for (int trial = 0; trial < 4; ++trial) {
+    std::vector<double> v(size_t(C * C));
+    for (int64_t i = 0; i < C; ++i)
+      for (int64_t j = 0; j <= i; ++j) v[size_t(i * C + j)] = v[size_t(j * C + i)] = normal(rng);
+    const double h = 1e-5;
+    std::vector<double> plus = sigma, minus = sigma;
+    for (size_t i = 0; i < v.size(); ++i) {
+      plus[i] += h * v[i];
+      minus[i] -= h * v[i];
+    }
+    const double fd = (w2_term_reference(plus, target, C) - w2_term_reference(minus, target, C)) / (2 * h);
+    double analytic = 0;
+    for (size_t i = 0; i < v.size(); ++i) analytic += double(cov.grad()[int64_t(i)]) * v[i];
+    INFO("trial " << trial << ": finite difference " << fd << ", analytic " << analytic);
+    CHECK(analytic == Approx(fd).epsilon(2e-3).margin(1e-5));
+  }
+}
+
+TEST_CASE("w2: diagonal covariances give the closed form, equal ones nearly zero", "[style-loss]") {
+  const int64_t C = 4;
+  const double a[C] = {0.5, 2.0, 1.0, 4.0}, b[C] = {1.0, 1.0, 3.0, 0.25};
+  Tensor sa = Tensor::zeros({1, C, C}), sb = Tensor::zeros({1, C, C});
+  for (int64_t i = 0; i < C; ++i) {
+    sa[i * C + i] = float(a[i]);
+    sb[i * C + i] = float(b[i]);
+  }
+  const W2Target t = w2_target(sb);
+  const double norm = std::sqrt(1.0 + 1.0 + 9.0 + 0.0625);  // ||Σs||_F
+  double want = 0;
+  for (int64_t i = 0; i < C; ++i) {
+    const double s2 = b[i] + kW2Regularisation * norm;  // the target's root is of Σs + ε' I
+    want += a[i] + b[i] - 2 * std::sqrt(s2 * a[i] + t.eps);
+  }
+  Tape tape;
+  CHECK(w2_covariance_term(tape, tape.constant(sa), t).value()[0] == Approx(want).epsilon(1e-4));
+  const double self = w2_covariance_term(tape, tape.constant(sb), t).value()[0];
+  // Only the regularisation's shift is left: ~100 times below W2 between the two above.
+  INFO("self " << self << ", between the two " << want);
+  CHECK(std::abs(self) < 0.01 * std::abs(want));
+}
+
+TEST_CASE("style losses: the objective's gradient agrees with finite differences for mean-cov and w2",
+          "[style-loss][objective]") {
+  NST_REQUIRE_VGG19(net, false);
+  auto fx = testing::read_fixture("style_objective.bin");
+  for (const char* kind : {"mean-cov", "w2"})
+    for (bool masked : {false, true}) {
+      INFO(kind << (masked ? " with regions" : ""));
+      ObjectiveConfig cfg;
+      cfg.content_layers = {"relu1_2"};
+      cfg.style_layers = {"relu1_1", "relu2_1"};
+      cfg.pooling = "avg";
+      cfg.style_loss = kind;
+      StyleObjective objective(*net, cfg);
+      const Tensor x = fx.at("image");
+      objective.set_content(fx.at("content"));
+      objective.set_styles({fx.at("style"), fx.at("content")}, {0.6, 0.4});
+      if (masked) {
+        Tensor left = Tensor::zeros({1, 1, x.dim(2), x.dim(3)});
+        for (int64_t i = 0; i < left.numel(); ++i) left[i] = (i % x.dim(3)) < x.dim(3) / 2 ? 1.0f : 0.2f;
+        objective.set_regions({left, Tensor::full(left.shape(), 1.0f)});
+      }
+      Tensor grad;
+      const LossTerms l0 = objective.evaluate(x, &grad);
+      CHECK(std::isfinite(l0.total));
+      std::mt19937_64 rng(31);
+      std::normal_distribution<double> normal;
+      // Directions half along the gradient: a directional derivative well above
+      // the float rounding of f (a random direction's can be tiny).
+      double rms = 0;
+      for (int64_t i = 0; i < grad.numel(); ++i) rms += double(grad[i]) * double(grad[i]);
+      rms = std::sqrt(rms / double(grad.numel()));
+      for (int trial = 0; trial < 2; ++trial) {
+        Tensor v = Tensor::empty(x.shape());
+        for (int64_t i = 0; i < v.numel(); ++i) v[i] = float(normal(rng) + double(grad[i]) / rms);
+        const double eps = 0.1;
+        Tensor xp = x.clone(), xm = x.clone();
+        for (int64_t i = 0; i < x.numel(); ++i) {
+          xp[i] += float(eps) * v[i];
+          xm[i] -= float(eps) * v[i];
+        }
+        const double fd =
+            (objective.evaluate(xp, nullptr).total - objective.evaluate(xm, nullptr).total) / (2 * eps);
+        double analytic = 0;
+        for (int64_t i = 0; i < x.numel(); ++i) analytic += double(grad[i]) * v[i];
+        INFO("trial " << trial << ": finite difference " << fd << ", analytic " << analytic);
+        CHECK(std::abs(analytic - fd) <= 2.5e-2 * std::abs(fd));
+      }
+    }
+}
