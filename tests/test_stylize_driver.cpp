@@ -1,6 +1,8 @@
 // The multi-scale driver (nst::stylize) in process, on the real VGG-19 weights
 // (build/vgg19.nstw, `make weights`) and a tiny image: NaN/Inf handling, the
 // interrupt callback and resume, and 1 vs 2 threads.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -9,6 +11,7 @@
 
 #include "io/image.hpp"
 #include "nn/kernels/parallel.hpp"
+#include "nst/checkpoint.hpp"
 #include "nst/stylize.hpp"
 #include "testing.hpp"
 
@@ -200,4 +203,42 @@ TEST_CASE("stylize: --tolerance ends a scale once the loss stops falling", "[sty
   CHECK((f[k - 4] - f[k - 1]) / f[k - 4] >= 0.05);  // ...and not one iteration before
   c.tolerance = 0;  // off: every iteration
   CHECK(run(c).scales[0].iterations == 60);
+}
+
+TEST_CASE("stylize: --average writes the bias-corrected running mean and resumes bit-identical",
+          "[stylize][average]") {
+  NST_REQUIRE_WEIGHTS();
+  nst::StylizeConfig c = small_job("adam", 6);
+  c.scales = {24, 32};
+  c.first_iterations = 6;
+  const nst::StylizeResult plain = run(c);
+  c.average = 0.5;
+  const nst::StylizeResult full = run(c);
+  // The optimiser's path is the same; only the picture is the average.
+  CHECK(full.final_loss.total == plain.final_loss.total);
+  CHECK_FALSE(same_bits(full.image, plain.image));
+  // decay -> 0: the average is the last image.
+  c.average = 1e-6;
+  const nst::StylizeResult last = run(c);
+  double worst = 0;
+  for (int64_t i = 0; i < last.image.numel(); ++i)
+    worst = std::max(worst, double(std::abs(last.image[i] - plain.image[i])));
+  CHECK(worst < 0.01);
+  // Cut within the second scale: the checkpoint holds the running average.
+  c.average = 0.5;
+  int polls = 0;
+  nst::StylizeCallbacks cb;
+  cb.interrupted = [&] { return ++polls > 9; };
+  const nst::StylizeResult part = run(c, cb);
+  REQUIRE(part.interrupted);
+  REQUIRE(part.state.average.defined());
+  CHECK(part.state.average_steps == 3);
+  const std::string path = (fs::temp_directory_path() / ("nst_avg_" + std::to_string(::getpid()) + ".ckpt")).string();
+  nst::save_checkpoint(path, {{"--average", "0.5"}, {}, part.state});
+  const nst::Checkpoint back = nst::load_checkpoint(path);
+  fs::remove(path);
+  CHECK(back.state.average_steps == 3);
+  CHECK(same_bits(back.state.average, part.state.average));
+  const nst::StylizeResult rest = run(c, {}, &back.state);
+  CHECK(same_bits(rest.image, full.image));
 }

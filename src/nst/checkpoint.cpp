@@ -102,6 +102,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   for (int64_t d : s.x.shape()) w.pod(d);
   w.out.append(reinterpret_cast<const char*>(s.x.data()), size_t(s.x.numel()) * sizeof(float));
   w.str(s.optimizer_state);
+  // --average's running image (rank 0 when off) and its iteration count.
+  w.pod(uint64_t(s.average.defined() ? s.average.rank() : 0));
+  if (s.average.defined()) {
+    for (int64_t d : s.average.shape()) w.pod(d);
+    w.out.append(reinterpret_cast<const char*>(s.average.data()), size_t(s.average.numel()) * sizeof(float));
+  }
+  w.pod(s.average_steps);
   w.pod(fnv1a(w.out.data(), w.out.size()));
   write_file_atomically(path, w.out);
 }
@@ -166,6 +173,20 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::memcpy(s.x.data(), bytes.data() + r.pos, size_t(shape.numel()) * sizeof(float));
   r.pos += size_t(shape.numel()) * sizeof(float);
   s.optimizer_state = r.str();
+  if (!v2) {
+    const uint64_t arank = r.pod<uint64_t>();
+    NST_CHECK(arank == 0 || arank == 4, "checkpoint '", path, "': corrupt average image");
+    if (arank == 4) {
+      Shape ashape;
+      for (int i = 0; i < 4; ++i) ashape.push_back(r.pod<int64_t>());
+      NST_CHECK(ashape == shape, "checkpoint '", path, "': the average image is not the image's size");
+      r.need(uint64_t(ashape.numel()) * sizeof(float));
+      s.average = Tensor::empty(ashape);
+      std::memcpy(s.average.data(), bytes.data() + r.pos, size_t(ashape.numel()) * sizeof(float));
+      r.pos += size_t(ashape.numel()) * sizeof(float);
+    }
+    s.average_steps = r.pod<int64_t>();
+  }
   NST_CHECK(r.pos + 8 == bytes.size(), "checkpoint '", path,
             "': unexpected bytes after the fields");
   return c;

@@ -6,8 +6,9 @@
 // of the bytes: photos, paintings, masks), the scale index, the iteration within
 // the scale, the iterations done in all, the per-scale records so far, the
 // image x (shape + float32 data, network input space), the optimiser's own
-// saved state (see LbfgsState::save_state / AdamState::save_state), and last
-// an FNV-1a 64 checksum of everything before it.
+// saved state (see LbfgsState::save_state / AdamState::save_state), --average's
+// running image (rank 0 when off) and its count, and last an FNV-1a 64 checksum
+// of everything before it.
 #pragma once
 
 #include <string>

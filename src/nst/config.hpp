@@ -66,6 +66,9 @@ struct StylizeConfig {
   bool line_search = false;            // strong-Wolfe line search for L-BFGS
   std::string bounds = "on";           // on | off: keep x within the displayable range
   std::string init = "content";        // content | noise | image path
+  // An exponential moving average of the image over each scale's iterations,
+  // a = decay a + (1 - decay) x, bias-corrected, is the picture; 0 = off.
+  double average = 0;
   double style_scale = 1.0;            // style images' long side = style_scale * size
   bool original_colors = false;        // luminance-only transfer
   bool match_histogram = false;        // match the style images' colours to the content first

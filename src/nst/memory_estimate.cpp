@@ -117,7 +117,7 @@ MemoryEstimate estimate_stylize_memory(const StylizeConfig& config, int64_t cont
   if (config.bounds == "on") e.optimizer += (config.optimizer == "adam" ? 2 : 4) * n * kFloat;
   const int64_t styles = std::max<size_t>(1, config.styles.size());
   const int64_t loaded = 3 * (content_h * content_w + styles * style_h * style_w);
-  e.images = (2 * loaded + 8 * n + 2 * styles * 3 * sh * sw) * kFloat;
+  e.images = (2 * loaded + (config.average > 0 ? 10 : 8) * n + 2 * styles * 3 * sh * sw) * kFloat;
   // Runtime, stb, TBB, the Winograd tile blocks; and the transformed weights of
   // a 512-channel layer (36 x 512 x 512 floats), which only images of more than
   // about 2^17 pixels need whole (smaller ones take the few-tiles schedule of

@@ -13,6 +13,7 @@
 //   optimiser    L-BFGS 2 m n + 4 n floats (lbfgs_memory_bytes), Adam 3 n
 //   images       the loaded photos at full size; at the working size content,
 //                styles, x, gradient, last good x, output: 8 n + 2 per style
+//                (+ 2 n with --average: the running average and the picture)
 //   baseline     the process itself (code, TBB, allocator slack), 36 MB, plus the
 //                transformed weights of a 512-channel layer for large images
 // The estimate is meant as an upper bound of the peak RSS within ~1.5x; see

@@ -112,7 +112,26 @@ struct Progress {
   Clock::time_point t0;
   size_t scale = 0, scales = 1;
   int64_t height = 0, width = 0, done = 0, total = 0, iterations = 0;
+  Tensor average;  // --average over this scale's iterations so far
+  int64_t average_steps = 0;
 };
+
+// --average DECAY: a <- decay a + (1 - decay) x after every iteration, from a = 0.
+void update_average(Progress& p, const Tensor& x, double decay) {
+  if (!p.average.defined()) p.average = Tensor::zeros(x.shape());
+  const float b = float(decay), c = float(1.0 - decay);
+  for (int64_t i = 0; i < x.numel(); ++i) p.average[i] = b * p.average[i] + c * x[i];
+  ++p.average_steps;
+}
+
+// The average without the pull towards its zero start (as Adam corrects its
+// moments): a / (1 - decay^t). A mean of in-range images stays in range.
+Tensor averaged_image(const Progress& p, double decay) {
+  Tensor out = Tensor::empty(p.average.shape());
+  const double k = 1.0 / (1.0 - std::pow(decay, double(p.average_steps)));
+  for (int64_t i = 0; i < out.numel(); ++i) out[i] = float(double(p.average[i]) * k);
+  return out;
+}
 
 // Step 1 of a scale: the photos and masks at its size, checked against the
 // deepest layer, become the objective's content target, style Grams and regions.
@@ -213,6 +232,8 @@ ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObje
       state.done = progress.done;
       state.x = x.clone();
       state.optimizer_state = out.str();
+      state.average = progress.average.defined() ? progress.average.clone() : Tensor();
+      state.average_steps = progress.average_steps;
       return ScaleEnd::interrupted;
     }
     if (opt.stopped()) break;
@@ -225,6 +246,7 @@ ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObje
       return ScaleEnd::diverged;
     }
     last_good.copy_from(before.defined() ? before : x);
+    if (config.average > 0) update_average(progress, x, config.average);
     record.loss_trace.push_back(loss);
     ++record.iterations;
     ++progress.done;
@@ -258,9 +280,9 @@ ScaleEnd optimise_scale(const StylizeConfig& config, const Vgg19& net, StyleObje
 // Step 5: the picture. The final image's loss, then RGB 0..255 with the
 // photo's colours if asked.
 void finish(const StylizeConfig& config, const Vgg19& net, StyleObjective& objective,
-            const Tensor& content, const Tensor& x, StylizeResult& result) {
+            const Tensor& content, const Tensor& x, const Tensor& picture, StylizeResult& result) {
   if (x.defined()) result.final_loss = objective.evaluate(x, nullptr);
-  Tensor rgb = net.from_input(x);
+  Tensor rgb = net.from_input(picture);
   for (int64_t i = 0; i < rgb.numel(); ++i) rgb[i] = std::clamp(rgb[i], 0.0f, 255.0f);
   if (config.original_colors) rgb = keep_content_colours(rgb, content);
   result.image = rgb;
@@ -321,6 +343,8 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     const Tensor content_s = prepare_scale(config, net, objective, content, styles, masks, sizes[si]);
     x = initial_image(config, net, content_s, si > 0 ? x : Tensor(), init_image, resuming);
     progress.scale = si;
+    progress.average = resuming && resuming->average.defined() ? resuming->average.clone() : Tensor();
+    progress.average_steps = resuming ? resuming->average_steps : 0;
     progress.height = content_s.dim(2);
     progress.width = content_s.dim(3);
 
@@ -358,7 +382,9 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
     result.scales.push_back(record);
     if (end != ScaleEnd::finished) break;
   }
-  finish(config, net, objective, content, x, result);
+  // With --average the picture is the last scale's average (not after a divergence).
+  const bool averaged = config.average > 0 && progress.average_steps > 0 && !result.diverged;
+  finish(config, net, objective, content, x, averaged ? averaged_image(progress, config.average) : x, result);
   result.seconds = seconds_since(t0);
   return result;
 }

@@ -40,6 +40,8 @@ struct RunState {
   int64_t done = 0;                 // iterations done over all scales
   Tensor x;                         // the image, network input space
   std::string optimizer_state;      // LbfgsState/AdamState::save_state bytes
+  Tensor average;                   // --average: the running average (undefined when off)
+  int64_t average_steps = 0;        // iterations in it
   std::vector<ScaleRecord> scales;  // finished scales, then the current one
 };
 
