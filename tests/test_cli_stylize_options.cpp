@@ -256,3 +256,26 @@ TEST_CASE("cli stylize: --style-loss mean-cov runs, is recorded and measured by 
   const CliRun bad = run_nst(with(base_args(dir.file("x.png")), {"--style-loss", "w3"}));
   check_error_exit(bad, "--style-loss must be gram or mean-cov, got 'w3'");
 }
+
+TEST_CASE("cli stylize: --style-weights sweeps the strength, each picture as its own run, and a strip",
+          "[cli][cli-stylize][sweep]") {
+  NST_REQUIRE_SHARED("images/tubingen.jpg");
+  NST_REQUIRE_WEIGHTS();
+  ScratchDir dir("cli-stylize");
+  stylize_ok(with(base_args(dir.file("out.png")), {"--style-weights", "10,1000"}));
+  stylize_ok(with(base_args(dir.file("single.png")), {"--style-weight", "1000"}));
+  // The style targets are reused across the sweep: the same bytes as one run.
+  CHECK(bytes_of(dir.file("out_w1000.png")) == bytes_of(dir.file("single.png")));
+  CHECK(bytes_of(dir.file("out_w10.png")) != bytes_of(dir.file("single.png")));
+  CHECK(read_json(dir.file("out_w10.png.json")).at("style_weight").as_number() == 10);
+  const Tensor a = load_image(dir.file("out_w10.png")), strip = load_image(dir.file("out_strip.png"));
+  CHECK(strip.dim(2) == a.dim(2));
+  CHECK(strip.dim(3) == 2 * a.dim(3) + 4);
+  CHECK(!std::filesystem::exists(dir.file("out.png")));
+  check_error_exit(run_nst(with(base_args(dir.file("x.png")), {"--style-weights", "10", "--style-weight", "5"})),
+                   "give --style-weight or --style-weights, not both");
+  check_error_exit(run_nst(with(base_args(dir.file("x.png")), {"--style-weights", "10,-1"})),
+                   "--style-weights values must be from 0 to 1e12, got -1");
+  check_error_exit(run_nst(with(base_args(dir.file("x.png")), {"--style-weights", "10", "--record", dir.file("r.json")})),
+                   "drop --record and --checkpoint");
+}

@@ -20,6 +20,7 @@
 #include "nst/checkpoint.hpp"
 #include "nst/config.hpp"
 #include "tools/options.hpp"
+#include "tools/sweep.hpp"
 #include "nst/memory_estimate.hpp"
 #include "nst/stylize.hpp"
 #include "tensor/check.hpp"
@@ -277,41 +278,78 @@ int run(int argc, const char* const* argv) {
   // A snapshot that cannot be written (a full disk) does not end the run: the
   // final picture and the checkpoint matter more. The run reports it and exits 1.
   int64_t failed_snapshots = 0;
+  const nst::StylizeConfig* current = &c;  // the run in progress (one per value of a sweep)
   cb.on_snapshot = [&](const nst::Tensor& rgb, int64_t done) {
     try {
-      nst::save_image(snapshot_path(c.output, done), rgb);
+      nst::save_image(snapshot_path(current->output, done), rgb);
     } catch (const nst::Error& e) {
       ++failed_snapshots;
       std::fprintf(stderr, "%snst stylize: warning: %s (the run goes on)\n", tty ? "\n" : "", e.what());
     }
   };
-  const nst::StylizeResult r =
-      nst::stylize(c, net, content, styles, cb, init, resume.state.x.defined() ? &resume.state : nullptr, masks);
-  if (tty) std::fprintf(stderr, "\n");
-  const bool written = write_outputs(c, net, r, args, inputs, resumed_from, resume);
+  // One run, or with --style-weights one per value: same network, same style
+  // targets (computed at the first run's scales, then reused).
+  const bool sweep = !c.style_weights.empty();
+  const std::vector<double> values = sweep ? c.style_weights : std::vector<double>{c.objective.style_weight};
+  nst::StyleTargetCache targets;
+  std::vector<nst::Tensor> pictures;
+  for (size_t v = 0; v < values.size(); ++v) {
+    nst::StylizeConfig run_config = c;
+    std::vector<std::string> run_args = args;
+    if (sweep) {
+      run_config.style_weights.clear();
+      run_config.objective.style_weight = values[v];
+      run_config.output = nst::cli::sweep_output(c.output, values[v]);
+      run_config.record = run_config.output + ".json";
+      run_config.checkpoint = run_config.output + ".ckpt";
+      run_args = nst::cli::single_run_args(args, values[v], run_config.output);
+      std::fprintf(stderr, "nst stylize: style weight %g (%zu of %zu): %s\n", values[v], v + 1, values.size(),
+                   run_config.output.c_str());
+    }
+    current = &run_config;
+    const nst::StylizeResult r =
+        nst::stylize(run_config, net, content, styles, cb, init,
+                     resume.state.x.defined() ? &resume.state : nullptr, masks, &targets);
+    if (tty) std::fprintf(stderr, "\n");
+    const bool written = write_outputs(run_config, net, r, run_args, inputs, resumed_from, resume);
+    if (failed_snapshots > 0)
+      std::fprintf(stderr, "nst stylize: error: %lld intermediate image(s) could not be written (see above)\n",
+                   (long long)failed_snapshots);
+    if (r.diverged) {
+      int64_t good = 0;  // iterations with a finite loss
+      for (const auto& sc : r.scales) good += sc.iterations;
+      std::fprintf(stderr,
+                   "nst stylize: error: the loss or its gradient became NaN or infinite after %lld good "
+                   "iterations; %s%s (try smaller weights or learning rate)\n",
+                   (long long)good, run_config.output.c_str(),
+                   written ? " holds the last good image" : ": the last good image could not be written");
+      return 1;
+    }
+    if (!written || failed_snapshots > 0) return 1;
+    if (r.interrupted) {
+      std::fprintf(stderr,
+                   "nst stylize: interrupted (signal %d) after %lld iterations: wrote the current image and "
+                   "the checkpoint %s; continue with: nst stylize --resume %s\n",
+                   g_signal.load(), (long long)r.state.done, run_config.checkpoint.c_str(),
+                   run_config.checkpoint.c_str());
+      if (v + 1 < values.size())
+        std::fprintf(stderr, "nst stylize: %zu style weight(s) of the sweep not started; no strip written\n",
+                     values.size() - v - 1);
+      return 130;
+    }
+    pictures.push_back(r.image);
+  }
+  if (sweep) {
+    try {
+      nst::cli::write_strip(nst::cli::strip_output(c.output), pictures);
+      std::fprintf(stderr, "nst stylize: wrote the strip %s\n", nst::cli::strip_output(c.output).c_str());
+    } catch (const nst::Error& e) {
+      std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
+      return 1;
+    }
+  }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  if (failed_snapshots > 0)
-    std::fprintf(stderr, "nst stylize: error: %lld intermediate image(s) could not be written (see above)\n",
-                 (long long)failed_snapshots);
-  if (r.diverged) {
-    int64_t good = 0;  // iterations with a finite loss
-    for (const auto& s : r.scales) good += s.iterations;
-    std::fprintf(stderr,
-                 "nst stylize: error: the loss or its gradient became NaN or infinite after %lld good "
-                 "iterations; %s%s (try smaller weights or learning rate)\n",
-                 (long long)good, c.output.c_str(),
-                 written ? " holds the last good image" : ": the last good image could not be written");
-    return 1;
-  }
-  if (!written || failed_snapshots > 0) return 1;
-  if (r.interrupted) {
-    std::fprintf(stderr,
-                 "nst stylize: interrupted (signal %d) after %lld iterations: wrote the current image and "
-                 "the checkpoint %s; continue with: nst stylize --resume %s\n",
-                 g_signal.load(), (long long)r.state.done, c.checkpoint.c_str(), c.checkpoint.c_str());
-    return 130;
-  }
   return 0;
 }
 

@@ -291,6 +291,25 @@ std::vector<Option<StylizeConfig>> stylize_options() {
   };
   t.push_back(memory);
   for (const Option<ObjectiveConfig>& o : objective_options()) t.push_back(lift<S>(o));
+  // After --style-weight (read with the objective): a sweep replaces it.
+  Option<S> sweep = recorded<S>("style-weights", "W,..",
+                                "a strength sweep: one picture per style weight (OUT_w10.png, ...) and a strip of "
+                                "them (OUT_strip.png)",
+                                "", &S::style_weights);
+  sweep.read = [](const Args& a, S& c, const std::string& prog) {
+    c.style_weights.clear();
+    if (!a.has("style-weights")) return;
+    c.style_weights = a.get_doubles("style-weights");
+    NST_CHECK(!c.style_weights.empty() && c.style_weights.size() <= 64, prog,
+              ": --style-weights takes 1 to 64 values");
+    for (double w : c.style_weights)
+      NST_CHECK(w >= 0 && w <= 1e12, prog, ": --style-weights values must be from 0 to 1e12, got ", w);
+    NST_CHECK(!a.has("style-weight"), prog, ": give --style-weight or --style-weights, not both");
+    NST_CHECK(!a.has("record") && !a.has("checkpoint"), prog,
+              ": --style-weights writes a record and a checkpoint beside each picture: drop --record and "
+              "--checkpoint");
+  };
+  t.push_back(sweep);
   return t;
 }
 

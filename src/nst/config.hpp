@@ -82,6 +82,8 @@ struct StylizeConfig {
   double max_memory_gb = 0;            // refuse runs estimated above this (0 = available RAM)
   ObjectiveConfig objective;
   MaskConfig masks;
+  // A strength sweep: one run per style weight (objective.style_weight unused).
+  std::vector<double> style_weights;
 };
 
 // `nst loss`: evaluates the objective at an image without optimising.

@@ -72,10 +72,7 @@ void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<d
   NST_CHECK(sum > 0, "objective: style blend weights sum to zero");
   NST_CHECK(image_masks.empty() || image_masks.size() == styles.size(), "objective: ", image_masks.size(),
             " style-image masks for ", styles.size(), " styles");
-  blend_given_ = blend;
-  blend_.clear();
-  for (double b : blend) blend_.push_back(b / sum);
-  style_stats_.assign(styles.size(), {});
+  std::vector<std::vector<StyleStatistics>> stats(styles.size());
   for (size_t k = 0; k < styles.size(); ++k) {
     Tape tape;
     auto feats = net_.forward(tape, tape.constant(styles[k]), config_.style_layers, pooling_);
@@ -85,17 +82,35 @@ void StyleObjective::set_styles(const std::vector<Tensor>& styles, std::vector<d
                 part->shape().to_string(), " is not the size of style image ", k + 1, " ",
                 styles[k].shape().to_string());
     for (const std::string& layer : config_.style_layers)
-      style_stats_[k].push_back(
+      stats[k].push_back(
           style_statistics(feats.at(layer).value(), part ? mask_at_layer(*part, layer) : Tensor(), kind_));
   }
+  set_style_targets(std::move(stats), blend);
+  // The style images' activations are of other sizes than the image's.
+  BufferPool::global().release_cached();
+}
+
+void StyleObjective::set_style_targets(std::vector<std::vector<StyleStatistics>> targets,
+                                       std::vector<double> blend) {
+  if (blend.empty()) blend.assign(targets.size(), 1.0);
+  NST_CHECK(blend.size() == targets.size(), "objective: ", blend.size(), " blend weights for ", targets.size(),
+            " styles");
+  for (const auto& t : targets)
+    NST_CHECK(t.size() == config_.style_layers.size(), "objective: style targets for ", t.size(), " layers, not ",
+              config_.style_layers.size());
+  double sum = 0;
+  for (double b : blend) sum += b;
+  NST_CHECK(sum > 0, "objective: style blend weights sum to zero");
+  blend_given_ = blend;
+  blend_.clear();
+  for (double b : blend) blend_.push_back(b / sum);
+  style_stats_ = std::move(targets);
   blended_.clear();
   for (size_t l = 0; l < config_.style_layers.size(); ++l) {
     std::vector<StyleStatistics> per_style;
     for (const auto& st : style_stats_) per_style.push_back(st[l]);
     blended_.push_back(blend_statistics(per_style, blend_, kind_));
   }
-  // The style images' activations are of other sizes than the image's.
-  BufferPool::global().release_cached();
 }
 
 void StyleObjective::set_regions(const std::vector<Tensor>& regions) {

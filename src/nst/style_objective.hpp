@@ -52,6 +52,11 @@ class StyleObjective {
   // image_masks: none, or one per style (an undefined one = the whole painting).
   void set_styles(const std::vector<Tensor>& styles, std::vector<double> blend,
                   const std::vector<Tensor>& image_masks = {});
+  // The targets of the last set_styles, [style][layer], and setting them
+  // again without the style images' forward passes (a strength sweep, whose
+  // runs differ only in weights, computes them once per scale).
+  const std::vector<std::vector<StyleStatistics>>& style_targets() const { return style_stats_; }
+  void set_style_targets(std::vector<std::vector<StyleStatistics>> targets, std::vector<double> blend);
   // Style k applies where regions[k] is (masks at the size of the images x
   // that evaluate will see); empty: every style everywhere, blended.
   void set_regions(const std::vector<Tensor>& regions);

@@ -137,7 +137,7 @@ Tensor averaged_image(const Progress& p, double decay) {
 // deepest layer, become the objective's content target, style Grams and regions.
 Tensor prepare_scale(const StylizeConfig& config, const Vgg19& net, StyleObjective& objective,
                      const Tensor& content, const std::vector<Tensor>& styles, const Masks& masks,
-                     int64_t size) {
+                     int64_t size, StyleTargetCache* cache) {
   const Tensor content_s = resize_to_long_side(content, size);
   check_big_enough(content_s, config.objective, "content image", size,
                    "use a larger --size / --scales");
@@ -151,7 +151,12 @@ Tensor prepare_scale(const StylizeConfig& config, const Vgg19& net, StyleObjecti
   }
   const Masks m = masks_at(masks, content_s.h(), content_s.w());
   objective.set_content(net.to_input(content_s), m.content, m.content_weight);
-  objective.set_styles(styles_s, config.style_blend, parts);
+  if (cache && cache->count(size)) {
+    objective.set_style_targets(cache->at(size), config.style_blend);
+  } else {
+    objective.set_styles(styles_s, config.style_blend, parts);
+    if (cache) (*cache)[size] = objective.style_targets();
+  }
   objective.set_regions(m.style);
   return content_s;
 }
@@ -302,7 +307,8 @@ void finish(const StylizeConfig& config, const Vgg19& net, StyleObjective& objec
 
 StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,
                       const std::vector<Tensor>& styles_in, const StylizeCallbacks& cb,
-                      const Tensor& init_image, const RunState* resume, const Masks& masks) {
+                      const Tensor& init_image, const RunState* resume, const Masks& masks,
+                      StyleTargetCache* cache) {
   const auto t0 = Clock::now();
   NST_CHECK(!styles_in.empty(), "stylize: no style image");
   NST_CHECK((masks.style.empty() || masks.style.size() == styles_in.size()) &&
@@ -340,7 +346,7 @@ StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tenso
   for (size_t si = first_scale; si < sizes.size(); ++si) {
     const RunState* resuming = resume && si == resume->scale ? resume : nullptr;
     const auto ts = Clock::now();
-    const Tensor content_s = prepare_scale(config, net, objective, content, styles, masks, sizes[si]);
+    const Tensor content_s = prepare_scale(config, net, objective, content, styles, masks, sizes[si], cache);
     x = initial_image(config, net, content_s, si > 0 ? x : Tensor(), init_image, resuming);
     progress.scale = si;
     progress.average = resuming && resuming->average.defined() ? resuming->average.clone() : Tensor();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,12 +94,16 @@ int64_t scale_iterations(const StylizeConfig& config, size_t scale, size_t scale
 std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n,
                                           int64_t max_iterations);
 
+// The style targets of each scale (by its long side), kept across runs that
+// differ only in their loss weights (nst stylize --style-weights).
+using StyleTargetCache = std::map<int64_t, std::vector<std::vector<StyleStatistics>>>;
+
 // Runs the whole job on already loaded images (RGB 0..255) and masks (any
 // size: resized to every scale). Its steps, per scale (stylize.cpp):
 // prepare_scale, initial_image, make_optimizer, optimise_scale; then finish.
 StylizeResult stylize(const StylizeConfig& config, const Vgg19& net, const Tensor& content,
                       const std::vector<Tensor>& styles, const StylizeCallbacks& callbacks,
                       const Tensor& init_image = Tensor(), const RunState* resume = nullptr,
-                      const Masks& masks = Masks());
+                      const Masks& masks = Masks(), StyleTargetCache* cache = nullptr);
 
 }  // namespace nst
