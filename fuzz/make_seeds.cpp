@@ -173,5 +173,10 @@ int main(int, char** argv) {
   as.save_state(o2);
   c.state.optimizer_state = o2.str();
   nst::save_checkpoint(dir + "/checkpoint/adam.ckpt", c);
+  // Format 3's fields: the input files' checksums and --average's running image.
+  c.inputs = {{"photo.jpg", 0x0123456789abcdefULL}, {"left.png", 42}};
+  c.state.average = c.state.x.clone();
+  c.state.average_steps = 2;
+  nst::save_checkpoint(dir + "/checkpoint/masks_average.ckpt", c);
   return 0;
 }

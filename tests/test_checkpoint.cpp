@@ -9,6 +9,7 @@
 #include <string>
 
 #include "io/atomic_write.hpp"
+#include "io/checksum.hpp"
 #include "io/file_util.hpp"
 #include "nst/checkpoint.hpp"
 #include "tensor/check.hpp"
@@ -135,5 +136,39 @@ TEST_CASE("checkpoint: an impossible position or an old format is refused", "[ch
   old[7] = '1';
   nst::write_file_atomically(path, old);
   require_error(path, "older nst");
+  fs::remove(path);
+}
+
+TEST_CASE("checkpoint: format 3 keeps the inputs and the average, format 2 still loads", "[checkpoint]") {
+  const std::string path = temp_path("nst_ckpt_v3");
+  nst::Checkpoint c = sample_checkpoint();
+  nst::save_checkpoint(path, c);  // no inputs, no average: what format 2 held
+  std::string bytes = nst::read_file(path);
+  // The same checkpoint as format 2 wrote it: magic ...2, no input count after
+  // the arguments, no average rank and count before the checksum.
+  size_t after_args = 16;
+  for (const std::string& a : c.args) after_args += 8 + a.size();
+  std::string v2 = bytes.substr(0, after_args) + bytes.substr(after_args + 8, bytes.size() - after_args - 8 - 24);
+  v2[7] = '2';
+  const uint64_t sum = nst::io::fnv1a64(v2.data(), v2.size());
+  v2.append(reinterpret_cast<const char*>(&sum), 8);
+  nst::write_file_atomically(path, v2);
+  const nst::Checkpoint old = nst::load_checkpoint(path);
+  CHECK(old.args == c.args);
+  CHECK(old.inputs.empty());
+  CHECK(old.state.optimizer_state == c.state.optimizer_state);
+  CHECK_FALSE(old.state.average.defined());
+
+  c.inputs = {{"a.jpg", 0x0123456789abcdefULL}, {"mask.png", 7}};
+  c.state.average = nst::testing::random_tensor({1, 3, 5, 7}, 12);
+  c.state.average_steps = 5;
+  nst::save_checkpoint(path, c);
+  const nst::Checkpoint d = nst::load_checkpoint(path);
+  REQUIRE(d.inputs.size() == 2);
+  CHECK(d.inputs[0].path == "a.jpg");
+  CHECK(d.inputs[0].fnv1a64 == 0x0123456789abcdefULL);
+  CHECK(d.state.average_steps == 5);
+  REQUIRE(d.state.average.defined());
+  CHECK(std::memcmp(d.state.average.data(), c.state.average.data(), size_t(c.state.average.numel()) * 4) == 0);
   fs::remove(path);
 }
