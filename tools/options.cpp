@@ -243,8 +243,8 @@ std::vector<Option<StylizeConfig>> stylize_options() {
                   .unrecorded());
   t.back().read = [](const Args&, S&, const std::string&) {};  // read with --init
   t.push_back(real<S>("average", "DECAY",
-                      "write the average of the image over the last scale's iterations (exponential, "
-                      "e.g. 0.9; bias-corrected): less of the optimiser's high-frequency noise; 0 = off",
+                      "write the exponential average (bias-corrected) of the last scale's iterates instead of "
+                      "the last one, e.g. 0.9; 0 = off",
                       "0", &S::average, 0, 0.9999));
   t.push_back(real<S>("style-scale", "S", "style image size relative to the output", "1", &S::style_scale, 0.01, 16)
                   .alias("-style_scale"));
