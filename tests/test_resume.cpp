@@ -195,7 +195,7 @@ void write_half_masks(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("resume: with style masks bit-identical; a mask changed since the checkpoint is refused",
+TEST_CASE("resume: with style masks bit-identical, and refused once a mask has changed",
           "[resume][cli][masks]") {
   NST_REQUIRE_SHARED("images/the_scream.jpg");
   if (!weights_available()) {
