@@ -34,7 +34,9 @@ TEST_CASE("cli masks: a two-style run by region, its record and nst loss's per-s
                                         "--style-mask",   dir.file("right.png"),
                                         "--content-mask", dir.file("face.png"),
                                         "--content-mask-weight", "4"};
-  std::vector<std::string> args = with(base_args(dir.file("out.png")), {"--iterations", "4"});
+  // Two scales and --original-colors: the masks follow every scale, the colours are the photo's.
+  std::vector<std::string> args =
+      with(base_args(dir.file("out.png")), {"--iterations", "4", "--size", "48", "--scales", "32,48", "--original-colors"});
   args.insert(args.end(), masked.begin(), masked.end());
   stylize_ok(args);
   const io::Json rec = read_json(dir.file("out.png.json"));
@@ -64,7 +66,7 @@ TEST_CASE("cli masks: a two-style run by region, its record and nst loss's per-s
   CHECK(split[1] == Approx(by_style[1]).epsilon(1e-4));
   CHECK(split[0] + split[1] == Approx(j.at("style_total").as_number()).epsilon(1e-6));
   CHECK(j.at("total").as_number() == Approx(rec.at("result").at("saved_loss").as_number()).epsilon(1e-4));
-  CHECK(load_npy(dir.file("g.npy")).numel() == 3 * 24 * 32);
+  CHECK(load_npy(dir.file("g.npy")).numel() == 3 * 36 * 48);
 }
 
 TEST_CASE("cli masks: bad masks are named before any work, nothing is written", "[cli][masks][errors]") {
