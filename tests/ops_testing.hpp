@@ -3,6 +3,7 @@
 // scalar probe sum_i w_i y_i whose gradient is an op's backward with dout = w.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -51,6 +52,15 @@ inline std::vector<double> rounded(const std::vector<double>& v) {
   std::vector<double> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = static_cast<float>(v[i]);
   return r;
+}
+
+// A region mask [1, 1, H, W] for the masked ops: soft values, whole zeros and
+// whole ones, never zero everywhere.
+inline Tensor random_mask(int64_t H, int64_t W, uint64_t seed) {
+  Tensor m = random_tensor({1, 1, H, W}, seed, -0.5f, 1.5f);
+  for (int64_t i = 0; i < m.numel(); ++i) m[i] = std::fmin(std::fmax(m[i], 0.0f), 1.0f);
+  m[m.numel() - 1] = 0.75f;
+  return m;
 }
 
 }  // namespace nst::testing

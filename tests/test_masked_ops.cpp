@@ -13,18 +13,6 @@
 using namespace nst;
 using namespace nst::testing;
 
-namespace {
-
-// A mask with soft values, whole zeros and whole ones (never zero everywhere).
-Tensor random_mask(int64_t H, int64_t W, uint64_t seed) {
-  Tensor m = random_tensor({1, 1, H, W}, seed, -0.5f, 1.5f);
-  for (int64_t i = 0; i < m.numel(); ++i) m[i] = std::fmin(std::fmax(m[i], 0.0f), 1.0f);
-  m[m.numel() - 1] = 0.75f;
-  return m;
-}
-
-}  // namespace
-
 TEST_CASE("masked gram: fast path matches the reference on odd shapes at every SIMD level", "[masks]") {
   for_each_simd_level([](kernels::SimdLevel) {
     uint64_t seed = 1400;

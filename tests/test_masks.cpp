@@ -8,6 +8,7 @@
 #include <random>
 
 #include "fixture.hpp"
+#include "objective_fd.hpp"
 #include "io_test_util.hpp"
 #include "io/image.hpp"
 #include "nst/masks.hpp"
@@ -84,22 +85,10 @@ TEST_CASE("masks: the masked objective's gradient agrees with finite differences
   const LossTerms l0 = objective.evaluate(x, &grad);
   REQUIRE(l0.styles.size() == 2);
   CHECK(rel(l0.styles[0] + l0.styles[1], l0.style) <= 1e-9);
-  std::mt19937_64 rng(21);
-  std::normal_distribution<double> normal;
-  for (int trial = 0; trial < 3; ++trial) {
-    Tensor v = Tensor::empty(x.shape());
-    for (int64_t i = 0; i < v.numel(); ++i) v[i] = float(normal(rng));
-    const double eps = 0.1;
-    Tensor xp = x.clone(), xm = x.clone();
-    for (int64_t i = 0; i < x.numel(); ++i) {
-      xp[i] += float(eps) * v[i];
-      xm[i] -= float(eps) * v[i];
-    }
-    const double fd = (objective.evaluate(xp, nullptr).total - objective.evaluate(xm, nullptr).total) / (2 * eps);
-    double analytic = 0;
-    for (int64_t i = 0; i < x.numel(); ++i) analytic += double(grad[i]) * v[i];
-    INFO("trial " << trial << ": finite difference " << fd << ", analytic " << analytic);
-    CHECK(rel(analytic, fd) <= 2.5e-2);
+  int trial = 0;
+  for (const auto& d : testing::directional_derivatives(objective, x, grad, 21, 3)) {
+    INFO("trial " << trial++ << ": finite difference " << d.finite_difference << ", analytic " << d.analytic);
+    CHECK(rel(d.analytic, d.finite_difference) <= 2.5e-2);
   }
 }
 
@@ -162,7 +151,7 @@ TEST_CASE("masks: loading checks counts, files and black masks before any work",
   for (int64_t i = 0; i < at.content.numel(); ++i) REQUIRE((at.content[i] >= 0.0f && at.content[i] <= 1.0f));
 }
 
-TEST_CASE("masks: two styles by region on a photo, each half nearer its own style", "[masks][stylize]") {
+TEST_CASE("masks: two styles by region on a photo, each half nearer its own style", "[masks][stylize][slow]") {
   NST_REQUIRE_VGG19(net, false);
   NST_REQUIRE_SHARED("images/the_scream.jpg");
   const Photos& p = photos();
@@ -187,7 +176,7 @@ TEST_CASE("masks: two styles by region on a photo, each half nearer its own styl
   CHECK(rc < region_style_distance(*net, photo, right, scream));
 }
 
-TEST_CASE("masks: a content-masked region stays nearer the photo", "[masks][stylize]") {
+TEST_CASE("masks: a content-masked region stays nearer the photo", "[masks][stylize][slow]") {
   NST_REQUIRE_VGG19(net, false);
   NST_REQUIRE_SHARED("images/starry_night.jpg");
   const Photos& p = photos();

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "fixture.hpp"
+#include "objective_fd.hpp"
 #include "nn/elementwise.hpp"
 #include "nn/moments.hpp"
 #include "nn/mse.hpp"
@@ -19,13 +20,6 @@ using namespace nst;
 using namespace nst::testing;
 
 namespace {
-
-Tensor soft_mask(int64_t H, int64_t W, uint64_t seed) {
-  Tensor m = random_tensor({1, 1, H, W}, seed, -0.5f, 1.5f);
-  for (int64_t i = 0; i < m.numel(); ++i) m[i] = std::fmin(std::fmax(m[i], 0.0f), 1.0f);
-  m[0] = 1.0f;
-  return m;
-}
 
 // A random symmetric positive definite C x C matrix (double): B Bᵀ / C + shift I.
 std::vector<double> random_spd(int64_t C, uint64_t seed, double shift) {
@@ -64,7 +58,7 @@ TEST_CASE("moments: channel mean and covariance match the reference, with and wi
       INFO("shape " << shape.to_string() << (masked ? " masked" : ""));
       const int64_t N = shape[0], C = shape[1], M = shape[2] * shape[3];
       const Tensor x = random_tensor(shape, seed++, 0.0f, 2.0f);
-      const Tensor mask = masked ? soft_mask(shape[2], shape[3], seed++) : Tensor();
+      const Tensor mask = masked ? random_mask(shape[2], shape[3], seed++) : Tensor();
       const std::vector<double> xd = to_double(x);
       const std::vector<double> w = masked ? to_double(mask) : std::vector<double>(size_t(M), 1.0);
       Tensor mu = Tensor::empty({N, C}), cov = Tensor::empty({N, C, C});
@@ -95,7 +89,7 @@ TEST_CASE("moments: gradients match finite differences in double", "[style-loss]
   const std::vector<double> x = rounded(random_doubles(shape.numel(), 1711));
   const std::vector<double> gmu = rounded(random_doubles(size_t(C), 1712)),
                             gcov = rounded(random_doubles(size_t(C * C), 1713));
-  const Tensor mask = soft_mask(4, 5, 1714);
+  const Tensor mask = random_mask(4, 5, 1714);
   const std::vector<double> w = to_double(mask);
   const auto probe = [&](const std::vector<double>& xs) {
     std::vector<double> mu(static_cast<size_t>(C)), cov(static_cast<size_t>(C * C));
@@ -227,28 +221,12 @@ TEST_CASE("style losses: the objective's gradient agrees with finite differences
       Tensor grad;
       const LossTerms l0 = objective.evaluate(x, &grad);
       CHECK(std::isfinite(l0.total));
-      std::mt19937_64 rng(31);
-      std::normal_distribution<double> normal;
       // Directions half along the gradient: a directional derivative well above
       // the float rounding of f (a random direction's can be tiny).
-      double rms = 0;
-      for (int64_t i = 0; i < grad.numel(); ++i) rms += double(grad[i]) * double(grad[i]);
-      rms = std::sqrt(rms / double(grad.numel()));
-      for (int trial = 0; trial < 2; ++trial) {
-        Tensor v = Tensor::empty(x.shape());
-        for (int64_t i = 0; i < v.numel(); ++i) v[i] = float(normal(rng) + double(grad[i]) / rms);
-        const double eps = 0.1;
-        Tensor xp = x.clone(), xm = x.clone();
-        for (int64_t i = 0; i < x.numel(); ++i) {
-          xp[i] += float(eps) * v[i];
-          xm[i] -= float(eps) * v[i];
-        }
-        const double fd =
-            (objective.evaluate(xp, nullptr).total - objective.evaluate(xm, nullptr).total) / (2 * eps);
-        double analytic = 0;
-        for (int64_t i = 0; i < x.numel(); ++i) analytic += double(grad[i]) * v[i];
-        INFO("trial " << trial << ": finite difference " << fd << ", analytic " << analytic);
-        CHECK(std::abs(analytic - fd) <= 2.5e-2 * std::abs(fd));
+      int trial = 0;
+      for (const auto& d : testing::directional_derivatives(objective, x, grad, 31, 2, true)) {
+        INFO("trial " << trial++ << ": finite difference " << d.finite_difference << ", analytic " << d.analytic);
+        CHECK(std::abs(d.analytic - d.finite_difference) <= 2.5e-2 * std::abs(d.finite_difference));
       }
     }
 }

@@ -187,7 +187,6 @@ int run(int argc, const char* const* argv) {
     NST_CHECK(argc == 3 || (argc == 2 && std::string(argv[1]).rfind("--resume=", 0) == 0),
               "nst stylize: --resume takes no other options (the run's own are in the checkpoint)");
     resume = nst::load_checkpoint(c.resume);
-    nst::check_inputs_unchanged(resume, c.resume);
     args = resume.args;
     std::vector<const char*> v{"stylize"};
     for (const std::string& a : args) v.push_back(a.c_str());
@@ -232,6 +231,7 @@ int run(int argc, const char* const* argv) {
   if (masks.content.defined()) masks.content = nst::shrink_to_long_side(masks.content, largest);
   for (nst::Tensor& m : masks.style_image) m = nst::shrink_to_long_side(m, style_long);
   const std::vector<nst::InputFile> inputs = nst::checksum_inputs(input_paths);
+  if (!resumed_from.empty()) nst::check_inputs_unchanged(resume, inputs, resumed_from);
   // --scales auto: the schedule for these photos' shapes, so the record names
   // the scales that ran (stylize would choose the same).
   if (c.scales.empty()) {

@@ -5,6 +5,7 @@
 
 #include "nn/kernels/gram.hpp"
 #include "nn/kernels/parallel.hpp"
+#include "nn/pixel_weights.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
@@ -16,25 +17,10 @@ void check_features(const char* op, const Tensor& x) {
   NST_CHECK(x.numel() > 0, op, ": x ", x.shape().to_string(), " is empty");
 }
 
-void check_mask(const char* op, const Tensor& x, const Tensor& mask) {
-  NST_CHECK(mask.rank() == 4 && mask.dim(0) == 1 && mask.dim(1) == 1 && mask.dim(2) == x.h() &&
-                mask.dim(3) == x.w(),
-            op, ": mask ", mask.shape().to_string(), " must be [1, 1, H, W] = [1, 1, ", x.h(), ", ",
-            x.w(), "] for x ", x.shape().to_string());
-}
-
-// √w per pixel, after checking that w >= 0 and finite and Σw > 0; Σw in double.
-std::vector<float> sqrt_weights(const char* op, const Tensor& mask, double& sum) {
-  std::vector<float> r(static_cast<size_t>(mask.numel()));
-  sum = 0.0;
-  for (int64_t p = 0; p < mask.numel(); ++p) {
-    NST_CHECK(std::isfinite(mask[p]) && mask[p] >= 0.0f, op, ": mask value ", mask[p], " at pixel ", p,
-              " (masks are >= 0)");
-    sum += double(mask[p]);
-    r[static_cast<size_t>(p)] = std::sqrt(mask[p]);
-  }
-  NST_CHECK(sum > 0.0, op, ": the mask is zero everywhere");
-  return r;
+// √w per pixel of a mask's weights.
+std::vector<float> square_roots(std::vector<float> w) {
+  for (float& v : w) v = std::sqrt(v);
+  return w;
 }
 
 // out = x · √w, every sample and channel (out may be x).
@@ -75,12 +61,12 @@ void gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, bool accumul
 // G = (F√w)(F√w)ᵀ / (C Σw) per sample.
 void masked_gram_forward(Tensor& out, const Tensor& x, const Tensor& mask) {
   check_features("masked_gram", x);
-  check_mask("masked_gram", x, mask);
+  NST_CHECK(mask.defined(), "masked_gram: no mask");
+  double weight = 0.0;
+  const std::vector<float> r = square_roots(pixel_weights("masked_gram", x, mask, weight));
   const int64_t N = x.n(), C = x.c(), HW = x.h() * x.w();
   NST_CHECK(out.shape() == (Shape{N, C, C}), "masked_gram: out ", out.shape().to_string(),
             " must be [N, C, C] = ", Shape{N, C, C}.to_string(), " for x ", x.shape().to_string());
-  double weight = 0.0;
-  const std::vector<float> r = sqrt_weights("masked_gram", mask, weight);
   Tensor xs = Tensor::empty(x.shape());
   scale_pixels(xs, x, r);
   kernels::gram_forward(out.data(), xs.data(), N, C, HW, static_cast<float>(1.0 / (double(C) * weight)));
@@ -91,15 +77,14 @@ void masked_gram_forward(Tensor& out, const Tensor& x, const Tensor& mask) {
 void masked_gram_backward(Tensor& dx, const Tensor& dout, const Tensor& x, const Tensor& mask,
                           bool accumulate) {
   check_features("masked_gram_backward", x);
-  check_mask("masked_gram_backward", x, mask);
+  NST_CHECK(mask.defined(), "masked_gram_backward: no mask");
+  double weight = 0.0;
+  const std::vector<float> w = pixel_weights("masked_gram_backward", x, mask, weight);
   const int64_t N = x.n(), C = x.c(), HW = x.h() * x.w();
   NST_CHECK(dout.shape() == (Shape{N, C, C}), "masked_gram_backward: dout ", dout.shape().to_string(),
             " must be ", Shape{N, C, C}.to_string(), " for x ", x.shape().to_string());
   NST_CHECK(dx.shape() == x.shape(), "masked_gram_backward: dx ", dx.shape().to_string(),
             " must match x ", x.shape().to_string());
-  double weight = 0.0;
-  sqrt_weights("masked_gram_backward", mask, weight);  // checks the mask; Σw
-  const std::vector<float> w(mask.data(), mask.data() + mask.numel());
   const float norm = static_cast<float>(1.0 / (double(C) * weight));
   if (!accumulate) {
     kernels::gram_backward(dx.data(), dout.data(), x.data(), N, C, HW, norm, false);

@@ -5,33 +5,12 @@
 
 #include "nn/kernels/gram.hpp"
 #include "nn/kernels/parallel.hpp"
+#include "nn/pixel_weights.hpp"
 #include "tensor/check.hpp"
 
 namespace nst {
 
 namespace {
-
-// The pixel weights (ones when no mask) after checking the shapes and values; W = Σw.
-std::vector<float> pixel_weights(const char* op, const Tensor& x, const Tensor& mask, double& W) {
-  NST_CHECK(x.rank() == 4 && x.numel() > 0, op, ": x must be a non-empty [N, C, H, W], got ",
-            x.shape().to_string());
-  const int64_t M = x.h() * x.w();
-  if (!mask.defined()) {
-    W = double(M);
-    return std::vector<float>(static_cast<size_t>(M), 1.0f);
-  }
-  NST_CHECK(mask.rank() == 4 && mask.dim(0) == 1 && mask.dim(1) == 1 && mask.dim(2) == x.h() &&
-                mask.dim(3) == x.w(),
-            op, ": mask ", mask.shape().to_string(), " must be [1, 1, ", x.h(), ", ", x.w(), "]");
-  W = 0.0;
-  for (int64_t p = 0; p < M; ++p) {
-    NST_CHECK(std::isfinite(mask[p]) && mask[p] >= 0.0f, op, ": mask value ", mask[p], " at pixel ", p,
-              " (masks are >= 0)");
-    W += double(mask[p]);
-  }
-  NST_CHECK(W > 0.0, op, ": the mask is zero everywhere");
-  return std::vector<float>(mask.data(), mask.data() + M);
-}
 
 // μ for every sample and channel, summed in double in pixel order.
 std::vector<float> means(const Tensor& x, const std::vector<float>& w, double W) {

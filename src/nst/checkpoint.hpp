@@ -37,7 +37,9 @@ Checkpoint load_checkpoint(const std::string& path);
 // is an error naming it).
 std::vector<InputFile> checksum_inputs(const std::vector<std::string>& paths);
 // Refuses to continue when a file the run read has changed since the
-// checkpoint (a new mask or photo under the old name would mix two runs).
-void check_inputs_unchanged(const Checkpoint& ckpt, const std::string& checkpoint_path);
+// checkpoint (a new mask or photo under the old name would mix two runs):
+// `now` is checksum_inputs of the same files as they are.
+void check_inputs_unchanged(const Checkpoint& ckpt, const std::vector<InputFile>& now,
+                            const std::string& checkpoint_path);
 
 }  // namespace nst

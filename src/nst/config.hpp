@@ -42,7 +42,6 @@ struct MaskConfig {
   // elsewhere (a face kept close to the photo); empty = nowhere.
   std::string content_mask;
   double content_mask_weight = 30.0;
-  bool any() const { return !style_masks.empty() || !style_image_masks.empty() || !content_mask.empty(); }
 };
 
 struct StylizeConfig {

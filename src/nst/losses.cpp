@@ -107,12 +107,11 @@ StyleStatistics blend_statistics(const std::vector<StyleStatistics>& styles, con
 }
 
 Var mean_cov_style_loss(Tape& tape, const Var& features, const Tensor& mask, const StyleStatistics& target) {
+  // mean(((Σ - Σs)/C)²) = mean((Σ - Σs)²) / C²
   const float inv_c = 1.0f / float(features.shape()[1]);
   Var mean_term = mse(tape, channel_mean(tape, features, mask), tape.constant(target.mean));
-  Tensor cov_target = Tensor::empty(target.cov.shape());
-  for (int64_t i = 0; i < cov_target.numel(); ++i) cov_target[i] = target.cov[i] * inv_c;
-  Var cov_term = mse(tape, scale(tape, covariance(tape, features, mask), inv_c), tape.constant(cov_target));
-  return add(tape, mean_term, cov_term);
+  Var cov_term = mse(tape, covariance(tape, features, mask), tape.constant(target.cov));
+  return weighted_sum(tape, {mean_term, cov_term}, {1.0f, inv_c * inv_c});
 }
 
 Var w2_style_loss(Tape& tape, const Var& features, const Tensor& mask, const StyleStatistics& target) {

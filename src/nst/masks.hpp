@@ -19,7 +19,6 @@ struct Masks {
   std::vector<Tensor> style_image;  // one per style, or none
   Tensor content;                   // undefined: no content mask
   double content_weight = 30.0;
-  bool any() const { return !style.empty() || !style_image.empty() || content.defined(); }
 };
 
 // An RGB image [1, 3, H, W] (0..255) as a grey mask [1, 1, H, W] in 0..1.

@@ -101,15 +101,15 @@ void StyleObjective::set_style_targets(std::vector<std::vector<StyleStatistics>>
   double sum = 0;
   for (double b : blend) sum += b;
   NST_CHECK(sum > 0, "objective: style blend weights sum to zero");
-  blend_given_ = blend;
-  blend_.clear();
-  for (double b : blend) blend_.push_back(b / sum);
+  std::vector<double> normalised;
+  for (double b : blend) normalised.push_back(b / sum);
+  blend_ = std::move(blend);
   style_stats_ = std::move(targets);
   blended_.clear();
   for (size_t l = 0; l < config_.style_layers.size(); ++l) {
     std::vector<StyleStatistics> per_style;
     for (const auto& st : style_stats_) per_style.push_back(st[l]);
-    blended_.push_back(blend_statistics(per_style, blend_, kind_));
+    blended_.push_back(blend_statistics(per_style, normalised, kind_));
   }
 }
 
@@ -167,7 +167,7 @@ LossTerms StyleObjective::evaluate(const Tensor& x, Tensor* grad) const {
                 region_masks_[k][l].shape().to_string(), ", the layer ", f.shape().to_string(),
                 " (masks at the image's size)");
       terms.push_back(style_term(tape, f, region_masks_[k][l], style_stats_[k][l], kind_));
-      weights.push_back(float(w * blend_given_[k] * region_areas_[k][l]));
+      weights.push_back(float(w * blend_[k] * region_areas_[k][l]));
     }
   }
   if (config_.tv_weight > 0) {

@@ -73,7 +73,7 @@ class StyleObjective {
   StyleLossKind kind_;
   std::vector<Tensor> content_targets_;
   std::vector<Tensor> content_weights_;            // per content layer (undefined: unmasked)
-  std::vector<double> blend_, blend_given_;        // normalised to sum 1; as given
+  std::vector<double> blend_;                      // the blend weights as given (regions' strengths)
   std::vector<std::vector<StyleStatistics>> style_stats_;  // [style][layer]
   std::vector<StyleStatistics> blended_;                  // [layer]: the styles as one
   std::vector<std::vector<Tensor>> region_masks_;  // [style][layer]
