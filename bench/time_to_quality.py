@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/time_to_quality.py [--content C] [--style S] [--size 512]
         [--threads 2] [--torch-iterations 200] [--nst build/nst] [--weights build/vgg19.nstw]
         [--work DIR] [--nst-args "--iterations 300 ..."] [--skip-torch]
-        [--torch-from earlier.json] [--json out.json] [--plot out.png]
+        [--torch-from earlier.json [--torch-timing-from short.json]] [--skip-nst]
+        [--torch-checkpoint FILE [--torch-stop-after K]] [--json out.json] [--plot out.png]
 
 What it measures, on one content and one style image at one size:
 
@@ -35,6 +36,14 @@ nst's own decoder (`decode_with_nst`): JPEG decoders differ (stb_image in nst,
 libjpeg-turbo in PIL) by about 0.07 levels on average, which moves the style loss by
 ~0.1 %, the size of the tolerance.
 
+At 1024 px PyTorch's 200 iterations take hours (34 s each on 2 AVX-512 cores). Then:
+its losses from a long run that may stop and continue (--skip-nst --threads 1
+--torch-checkpoint F, pinned to one core with taskset, the other core left free), its
+clock from a short quiet run at the compared thread count (--skip-nst
+--torch-iterations 6 --json short.json), and both joined to a quiet nst run with
+--torch-from long.json --torch-timing-from short.json (evaluation k of the long run
+placed at the short run's setup + k seconds per iteration).
+
 Run it on a quiet machine: Debian's torch uses OpenMP, whose threads slow down many
 times over when other processes hold the cores (nst's pool suffers much less).
 
@@ -48,6 +57,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -185,41 +195,105 @@ def check_objective(args, net, content_full, style_full):
 
 
 def run_torch(args, work, net, content_full, style_full):
-    """The classic recipe: content init, one LBFGS step of max_iter iterations."""
+    """The classic recipe: content init, LBFGS(max_iter=ITER) from the content photo.
+
+    Run as ITER calls of step() with max_iter=1, which evaluates the same points as one
+    call with max_iter=ITER (each call evaluates its starting point, takes one fixed step
+    and leaves the next evaluation to the next call; the history, H_diag and the
+    iteration count live in the optimizer's state), so that with --torch-checkpoint a
+    long run can be stopped (SIGTERM, or --torch-stop-after) and continued later.
+    """
     t0 = time.perf_counter()
     content = pg.resize_to_long_side(content_full, args.size)
     style = pg.resize_to_long_side(
         style_full, pg.style_long_side(1.0, max(content.shape[2], content.shape[3])))
     objective = pg.GatysObjective(net, content, style)
     x = net.to_input(content).requires_grad_(True)
-    optimizer = torch.optim.LBFGS([x], history_size=100, lr=1, max_iter=args.torch_iterations,
+    optimizer = torch.optim.LBFGS([x], history_size=100, lr=1, max_iter=1,
                                   tolerance_grad=-1, tolerance_change=-1, line_search_fn=None)
-    trace = []
+    trace, done, offset = [], 0, 0.0
+    ckpt = args.torch_checkpoint
+    if ckpt and os.path.exists(ckpt):
+        saved = torch.load(ckpt)
+        if saved["size"] != args.size or saved["content"] != args.content or saved["style"] != args.style:
+            raise SystemExit(f"--torch-checkpoint {ckpt}: made for another run "
+                             f"({saved['size']} px, {saved['content']}, {saved['style']})")
+        with torch.no_grad():
+            x.copy_(saved["x"])
+        optimizer.load_state_dict(saved["optimizer"])
+        trace, done, offset = saved["trace"], saved["done"], saved["seconds"]
+        print(f"PyTorch: continuing {ckpt} at iteration {done} ({offset:.0f} s so far)", flush=True)
+    stop = {"signal": None}
+
+    def on_signal(sig, _frame):
+        stop["signal"] = sig
+    old_handler = signal.signal(signal.SIGTERM, on_signal) if ckpt else None
+
+    def save():
+        tmp = ckpt + ".tmp"
+        torch.save({"size": args.size, "content": args.content, "style": args.style, "x": x.detach(),
+                    "optimizer": optimizer.state_dict(), "trace": trace, "done": done,
+                    "seconds": offset + time.perf_counter() - t0}, tmp)
+        os.replace(tmp, ckpt)
 
     def closure():
         optimizer.zero_grad()
         loss = objective(x)
         loss.backward()
-        trace.append({"seconds": time.perf_counter() - t0, "loss": loss.item()})
+        trace.append({"seconds": offset + time.perf_counter() - t0, "loss": loss.item()})
+        progress.write(json.dumps(trace[-1]) + "\n")  # a long run killed early keeps its trace
+        progress.flush()
         return loss
 
-    optimizer.step(closure)
-    total = time.perf_counter() - t0
+    with open(os.path.join(work, "torch_trace.jsonl"), "a" if done else "w") as progress:
+        started = done
+        while done < args.torch_iterations:
+            optimizer.step(closure)
+            done += 1
+            stopping = stop["signal"] is not None or (
+                args.torch_stop_after and done - started >= args.torch_stop_after)
+            if ckpt and (done % 10 == 0 or stopping) and done < args.torch_iterations:
+                save()
+            if stopping and done < args.torch_iterations:
+                print(f"PyTorch: stopped at iteration {done} of {args.torch_iterations}; continue with "
+                      f"the same command (--torch-checkpoint {ckpt})", flush=True)
+                raise SystemExit(0)
+    if ckpt:
+        signal.signal(signal.SIGTERM, old_handler)
+    total = offset + time.perf_counter() - t0
     with torch.no_grad():  # after the clock: the last iterate is never evaluated by step()
         final = objective(x).item()
         rgb = net.from_input(x)
         out_png = os.path.join(work, "torch.png")
         pg.save_png(out_png, rgb)
-        saved = objective(net.to_input(pg.load_image(out_png))).item()
+        saved_loss = objective(net.to_input(pg.load_image(out_png))).item()
     per_it = (trace[-1]["seconds"] - trace[0]["seconds"]) / (len(trace) - 1) if len(trace) > 1 else None
     evaluated = nst_loss(args, out_png)
     return {"picture": out_png, "trace": trace, "seconds": total, "iterations": args.torch_iterations,
             "evaluations": len(trace), "seconds_per_iteration": per_it,
             "seconds_per_iteration_overall": total / args.torch_iterations,
-            "final_loss": final, "saved_loss_torch": saved, "nst_loss_of_picture": evaluated["total"],
+            "final_loss": final, "saved_loss_torch": saved_loss, "nst_loss_of_picture": evaluated["total"],
             "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "resumed": bool(ckpt and started > 0),
             "picture_check_relative_difference":
-                abs(saved - evaluated["total"]) / abs(evaluated["total"])}
+                abs(saved_loss - evaluated["total"]) / abs(evaluated["total"])}
+
+
+def retime(ours, timing, path):
+    """PyTorch's losses from a long run (e.g. one thread pinned to one core) on the clock of
+    a short quiet run at the threads compared (`--torch-timing-from`): evaluation k at
+    setup + k s/it, the end one step after the last evaluation, as in the short run."""
+    first, per_it = timing["trace"][0]["seconds"], timing["seconds_per_iteration"]
+    tail = timing["seconds"] - timing["trace"][-1]["seconds"]
+    out = dict(ours)
+    out["trace"] = [{"seconds": first + k * per_it, "loss": t["loss"]} for k, t in enumerate(ours["trace"])]
+    out["seconds"] = out["trace"][-1]["seconds"] + tail
+    out["seconds_per_iteration"] = per_it
+    out["seconds_per_iteration_overall"] = out["seconds"] / ours["iterations"]
+    out["threads"], out["losses_from_threads"] = timing["threads"], ours["threads"]
+    out["timing_from"] = {"file": path, "iterations": timing["iterations"], "setup_seconds": first,
+                          "seconds_per_iteration": per_it}
+    return out
 
 
 def time_to_quality(nst, target):
@@ -276,23 +350,37 @@ def main():
     p.add_argument("--work", help="folder for the pictures and records (default: a new temporary one)")
     p.add_argument("--nst-args", default="", help="more nst stylize options, one string")
     p.add_argument("--skip-torch", action="store_true", help="run the nst side only")
+    p.add_argument("--skip-nst", action="store_true",
+                   help="run the PyTorch side only (a long run for --torch-from, e.g. pinned to one core)")
     p.add_argument("--torch-from", help="take the PyTorch side from this earlier --json (same images, "
                    "size and threads) instead of running it again")
+    p.add_argument("--torch-timing-from", help="with --torch-from: PyTorch's seconds per iteration from "
+                   "this short --json run at --threads on a quiet machine (the losses stay --torch-from's)")
+    p.add_argument("--torch-checkpoint", help="PyTorch's state is saved here every 10 iterations and on "
+                   "SIGTERM; an existing one is continued (a 1024 px run takes hours)")
+    p.add_argument("--torch-stop-after", type=int, default=0,
+                   help="with --torch-checkpoint: stop after this many more iterations")
     p.add_argument("--json", help="write everything here")
     p.add_argument("--plot", help="loss (log) against seconds, PNG")
     args = p.parse_args()
+    if args.torch_timing_from and not args.torch_from:
+        raise SystemExit("--torch-timing-from needs --torch-from (the run whose losses it times)")
+    if args.torch_stop_after and not args.torch_checkpoint:
+        raise SystemExit("--torch-stop-after needs --torch-checkpoint (where to save the state)")
     work = args.work or tempfile.mkdtemp(prefix="nst_ttq_")
     os.makedirs(work, exist_ok=True)
     print(f"work folder {work}; {args.size} px, {args.threads} threads", flush=True)
     if objective_flags(shlex.split(args.nst_args)) and not args.skip_torch:
         print("warning: --nst-args changes the objective; PyTorch uses the default one", flush=True)
 
-    nst = run_nst(args, work)
+    if args.skip_nst and (args.skip_torch or args.torch_from):
+        raise SystemExit("--skip-nst with --skip-torch or --torch-from leaves nothing to run")
+    nst = None if args.skip_nst else run_nst(args, work)
     ours = check = None
     if args.torch_from:
         with open(args.torch_from) as f:
             earlier = json.load(f)
-        for k in ("size", "threads", "content", "style"):
+        for k in ("size", "content", "style") + (() if args.torch_timing_from else ("threads",)):
             if earlier[k] != getattr(args, k):
                 raise SystemExit(f"--torch-from {args.torch_from}: its {k} is {earlier[k]!r}, "
                                  f"this run's {getattr(args, k)!r}")
@@ -300,6 +388,17 @@ def main():
             raise SystemExit(f"--torch-from {args.torch_from}: it has no PyTorch run")
         ours, check = earlier["torch"], earlier["objective_check"]
         print(f"PyTorch side from {args.torch_from}", flush=True)
+        if args.torch_timing_from:
+            with open(args.torch_timing_from) as f:
+                timing = json.load(f)
+            for k in ("size", "threads", "content", "style"):
+                if timing[k] != getattr(args, k):
+                    raise SystemExit(f"--torch-timing-from {args.torch_timing_from}: its {k} is "
+                                     f"{timing[k]!r}, this run's {getattr(args, k)!r}")
+            ours = retime(ours, timing["torch"], args.torch_timing_from)
+            print(f"PyTorch's clock from {args.torch_timing_from}: {ours['seconds_per_iteration']:.3f} "
+                  f"s/iteration at {ours['threads']} threads over {timing['torch']['iterations']} "
+                  f"iterations (losses from the {ours['losses_from_threads']}-thread run)", flush=True)
     elif not args.skip_torch:
         torch.set_num_threads(args.threads)
         torch.set_num_interop_threads(1)
@@ -315,10 +414,11 @@ def main():
             raise SystemExit("the PyTorch objective is not nst's: the losses would not compare")
         ours = run_torch(args, work, net, content_full, style_full)
 
-    print(f"\nnst: {nst['iterations']} iterations ({nst['evaluations']} evaluations), final loss "
-          f"{nst['final_loss']:.6g}, written picture {nst['saved_loss']:.6g} "
-          f"(nst loss {nst['nst_loss_of_picture']:.6g}), {nst['seconds']:.2f} s "
-          f"({nst['seconds_per_iteration'] or float('nan'):.3f} s/iteration)")
+    if nst:
+        print(f"\nnst: {nst['iterations']} iterations ({nst['evaluations']} evaluations), final loss "
+              f"{nst['final_loss']:.6g}, written picture {nst['saved_loss']:.6g} "
+              f"(nst loss {nst['nst_loss_of_picture']:.6g}), {nst['seconds']:.2f} s "
+              f"({nst['seconds_per_iteration'] or float('nan'):.3f} s/iteration)")
     reached = None
     if ours:
         print(f"PyTorch {ours['torch']}: {ours['iterations']} iterations ({ours['evaluations']} "
@@ -329,8 +429,10 @@ def main():
               f"({ours['seconds_per_iteration'] or float('nan'):.3f} s/iteration, "
               f"{ours['seconds_per_iteration_overall']:.3f} with the setup)")
         target = ours["nst_loss_of_picture"]
-        reached = time_to_quality(nst, target)
-        if reached:
+        reached = time_to_quality(nst, target) if nst else None
+        if not nst:
+            speedup = None
+        elif reached:
             speedup = ours["seconds"] / reached["seconds"] if reached["seconds"] > 0 else float("inf")
             i = nst["trace"].index(reached) + 1
             print(f"time to quality: nst reaches PyTorch's written-picture loss {target:.6g} at "

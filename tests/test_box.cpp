@@ -134,6 +134,58 @@ TEST_CASE("box: a projected fixed step that would raise f is replaced by the lin
   for (int64_t i = 0; i < q.n; ++i) CHECK(x[size_t(i)] == Approx(want[size_t(i)]).margin(2e-4));
 }
 
+TEST_CASE("box: a first step below float resolution is searched from one grey level", "[box][lbfgs]") {
+  // f = K + a Σ (x - c)², summed in float with K = 1e11 (float spacing 8192 there),
+  // as a large picture's loss is. The first step min(1, 1/‖g‖₁) moves 30 000
+  // values by 1 in all and changes f by ~200: nothing in float. Searched from
+  // there the step only shrank and the run stopped at once ("line search found
+  // no decrease", what happened at the start of the 1024 px scale); searched
+  // from the step that moves the fastest value by 1/255 of the box (f changes
+  // by ~5e4), it goes on and converges.
+  const int64_t n = 30000;
+  std::vector<float> c(static_cast<size_t>(n));
+  uint32_t seed = 12345;
+  for (float& v : c) {
+    seed = seed * 1664525u + 1013904223u;
+    v = -1.5f + 3.0f * float(seed >> 8) / float(1u << 24);
+  }
+  const float a = 100.0f;
+  const Objective f = [&](const float* x, float* g) {
+    float q = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float e = x[i] - c[size_t(i)];
+      q += a * e * e;
+      g[i] = 2 * a * e;
+    }
+    return double(1e11f + q);
+  };
+  const auto distance = [&](const std::vector<float>& x) {
+    double d = 0;
+    for (int64_t i = 0; i < n; ++i) d += (double(x[size_t(i)]) - c[size_t(i)]) * (x[size_t(i)] - c[size_t(i)]);
+    return d;
+  };
+  for (bool line_search : {false, true}) {
+    INFO("line search " << line_search);
+    LbfgsOptions o;
+    o.history = 10;
+    o.line_search = line_search ? LineSearch::strong_wolfe : LineSearch::none;
+    o.max_iterations = 40;
+    std::unique_ptr<Optimizer> opt = make_lbfgs(n, o);
+    opt->set_box(uniform_box(n, -2.0f, 2.0f));
+    std::vector<float> x(size_t(n), 0.0f);
+    const double start = distance(x);
+    int iterations = 0;
+    while (!opt->stopped()) {
+      opt->step(x.data(), f);
+      ++iterations;
+    }
+    INFO("stop: " << opt->early_stop_reason() << " after " << iterations << " steps");
+    CHECK(iterations > 2);
+    CHECK(opt->early_stop_reason().find("line search") == std::string::npos);
+    CHECK(distance(x) < 1e-2 * start);
+  }
+}
+
 TEST_CASE("box: clamped Adam stays inside and approaches the constrained minimum", "[box][adam]") {
   const int64_t n = 50;
   AdamOptions o;
