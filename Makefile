@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: check-aarch64 all nst deps test test-slow asan tsan fuzz bench weights models demo clean format
+.PHONY: check-aarch64 check-install package all nst deps test test-slow asan tsan fuzz bench weights models demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -27,6 +27,16 @@ test: all
 	@test -f $(BUILD)/vgg19.nstw || ! test -d "$${NST_SHARED:-../shared}/weights" || \
 	  $(MAKE) --no-print-directory weights
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# The library as an installed package: headers, find_package(nst), examples/
+# (also one of the tests), then the Debian package of it all (cpack).
+check-install: all
+	bash tools/check-install.sh $(BUILD) $(BUILD)/check-install
+
+package: all
+	cd $(BUILD) && cpack -G DEB
+	dpkg-deb --info $(BUILD)/nst_*.deb | grep -E "Package|Version|Depends"
+	dpkg-deb --contents $(BUILD)/nst_*.deb | grep -E "bin/nst$$|libnstlib.a|nstConfig.cmake|share/nst/"
 
 test-slow: all
 	cd $(BUILD) && ctest --output-on-failure -L slow
