@@ -79,7 +79,7 @@ int run(int argc, const char* const* argv) {
   o.max_upload_bytes = a.get_int("max-upload-mb", 1, 2000) << 20;
   o.max_pixels = a.get_int("max-pixels", 1, int64_t{1} << 28);
   o.fast_max_side = a.get_int("fast-max-side", 16, 8192);
-  o.fast_waiting = a.get_int("fast-waiting", 0, 1000);
+  o.fast_waiting = a.get_int("fast-waiting", 0, 64);
   o.jobs.workers = a.get_int("jobs", 1, 64);
   o.jobs.queued = a.get_int("queue", 0, 10000);
   o.job_max_size = a.get_int("job-max-size", 32, 4096);

@@ -98,7 +98,10 @@ void Server::Impl::add_routes() {
 Server::Server(ServeOptions options, const ModelCatalog& catalog, const Vgg19* vgg)
     : impl_(std::make_unique<Impl>(std::move(options), catalog, vgg)) {
   Impl& s = *impl_;
-  const size_t threads = size_t(s.options.http_threads);
+  // Requests waiting at the painting gate hold a thread each: the others
+  // (status polls, /healthz, /metrics) keep http_threads of their own.
+  const size_t threads =
+      size_t(s.options.http_threads + s.options.fast_running + s.options.fast_waiting);
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.http.set_payload_max_length(size_t(s.options.max_upload_bytes));
   s.http.set_read_timeout(30);

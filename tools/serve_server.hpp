@@ -32,7 +32,7 @@ struct ServeOptions {
   int64_t fast_waiting = 8;             // waiting beyond those; beyond: 503
   int64_t job_max_size = 512;           // an optimisation job's long side at most
   int64_t job_max_iterations = 500;     // its iterations per scale at most
-  int64_t http_threads = 8;             // connections served at once
+  int64_t http_threads = 8;             // connections served at once besides the painters
   JobLimits jobs;
   std::string work_dir;                 // where job pictures go (must exist)
   bool log_requests = true;             // one line per request on stderr
