@@ -6,6 +6,8 @@
 // A batch loads the network once; a photo that cannot be read or painted is
 // reported and skipped, the others are written (atomically), and the exit
 // status is 1 when any failed. SIGINT / SIGTERM stop between two photos.
+// --shard, --skip-existing and --manifest split a large batch over machines
+// and restart it (tools/batch.hpp, docs/batch.md).
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,8 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
-#include <set>
+#include <optional>
 
 #include "cli.hpp"
 #include "common.hpp"
@@ -31,6 +32,7 @@
 #include "nst/memory_estimate.hpp"
 #include "tensor/check.hpp"
 #include "tools/args.hpp"
+#include "tools/batch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -38,34 +40,6 @@ namespace {
 
 std::atomic<int> g_signal{0};
 extern "C" void on_fast_signal(int sig) { g_signal.store(sig); }
-
-bool is_image_name(const fs::path& p) {
-  static const std::set<std::string> known = {"jpg", "jpeg", "png", "bmp", "tga",
-                                              "gif", "pnm", "ppm", "pgm"};
-  return known.count(nst::file_extension(p.string())) > 0;
-}
-
-// Each --input: a file, or a folder whose image files (by extension, not
-// recursive) are taken in name order.
-std::vector<std::string> collect_inputs(const std::vector<std::string>& given) {
-  std::vector<std::string> out;
-  for (const std::string& g : given) {
-    std::error_code ec;
-    if (!fs::is_directory(g, ec)) {
-      out.push_back(g);  // a missing file is reported when its turn comes
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const fs::directory_entry& e : fs::directory_iterator(g, ec))
-      if (e.is_regular_file(ec) && is_image_name(e.path())) found.push_back(e.path().string());
-    NST_CHECK(!ec, "nst fast: cannot list the folder '", g, "': ", ec.message());
-    NST_CHECK(!found.empty(), "nst fast: the folder '", g, "' holds no image files (",
-              "jpg, jpeg, png, bmp, tga, gif, pnm, ppm, pgm)");
-    std::sort(found.begin(), found.end());
-    out.insert(out.end(), found.begin(), found.end());
-  }
-  return out;
-}
 
 std::string format_seconds(double s) {
   char buf[32];
@@ -83,6 +57,9 @@ struct Done {
 };
 struct Failed {
   std::string input, error;
+};
+struct Skipped {
+  std::string input, output;
 };
 
 // Grey masks, one per style, all of the first one's size: [S, 1, H, W], 0..1.
@@ -134,6 +111,41 @@ int write_strip(const nst::Transformer& net, const nst::Args& a, nst::FastOption
   return 0;
 }
 
+// --json: the batch as one record on stdout ("shard" and "skipped" only when
+// those flags were given).
+void print_json(const nst::Args& a, const nst::cli::BatchFlags& batch, const nst::FastOptions& options,
+                const std::vector<Done>& done, const std::vector<Failed>& failed,
+                const std::vector<Skipped>& skipped) {
+  nst::JsonWriter j;
+  j.begin_object().key("model").value(a.get("model"));
+  j.key("threads").value(int64_t(nst::kernels::num_threads()));
+  j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
+  if (!options.style.empty()) {  // the style weights used (a multi-style network)
+    j.key("style").begin_array();
+    for (double w : options.style) j.value(w);
+    j.end_array();
+  }
+  if (batch.sharded) j.key("shard").value(batch.shard.str());
+  j.key("images").begin_array();
+  for (const Done& d : done)
+    j.begin_object().key("input").value(d.input).key("output").value(d.output)
+        .key("width").value(d.width).key("height").value(d.height)
+        .key("network_seconds").value(d.network_seconds)
+        .key("total_seconds").value(d.total_seconds).end_object();
+  j.end_array().key("failed").begin_array();
+  for (const Failed& f : failed)
+    j.begin_object().key("input").value(f.input).key("error").value(f.error).end_object();
+  j.end_array();
+  if (batch.skip_existing) {
+    j.key("skipped").begin_array();
+    for (const Skipped& k : skipped)
+      j.begin_object().key("input").value(k.input).key("output").value(k.output).end_object();
+    j.end_array();
+  }
+  j.key("interrupted").value(g_signal.load() != 0).end_object();
+  std::cout << j.str() << "\n";
+}
+
 int run(int argc, const char* const* argv) {
   nst::ArgParser p("nst fast",
                    "Paint photos in a style with a feed-forward network (one pass per photo; "
@@ -157,6 +169,9 @@ int run(int argc, const char* const* argv) {
   p.option("style-strip", "A,B,..", "one picture of panels side by side, the first style mixed "
            "into the second at each A (0 = first, 1 = second), for one --input and --output");
   p.option("strip-styles", "I,J", "the two styles of --style-strip", "0,1");
+  p.option("shard", "I/N", "paint only shard I of N of the sorted photos (0 <= I < N)");
+  p.flag("skip-existing", "leave photos whose picture exists (pictures are written whole or not at all)");
+  p.option("manifest", "FILE", "append one JSON line per photo to FILE (shards may share one)");
   p.flag("list", "print the network's styles and stop");
   p.flag("json", "print one JSON record on stdout");
   auto parsed = p.parse(argc - 1, argv + 1);
@@ -193,41 +208,66 @@ int run(int argc, const char* const* argv) {
   options.max_memory_bytes = a.has("max-memory")
                                  ? int64_t(a.get_double("max-memory", 0.01, 1e6) * double(1 << 30))
                                  : nst::available_memory_bytes();
-  const std::string format = a.get("format");
-  NST_CHECK(format == "png" || format == "jpg", "nst fast: --format must be png or jpg, got '",
-            format, "'");
+  const nst::cli::BatchFlags batch = nst::cli::read_batch_flags(a, "nst fast", "input");
   nst::cli::apply_threads(a.get_int("threads", 0, 1024));
 
-  const std::vector<std::string> inputs = collect_inputs(a.get_all("input"));
-  const bool to_dir = a.has("output-dir");
+  std::vector<std::string> inputs = nst::cli::collect_inputs(batch.inputs, "nst fast");
+  const bool to_dir = !batch.output_dir.empty();
   NST_CHECK(to_dir != a.has("output"), "nst fast: give --output OUT (one photo) or --output-dir DIR",
             " (a batch), not ", to_dir ? "both" : "neither");
   NST_CHECK(to_dir || inputs.size() == 1, "nst fast: ", inputs.size(),
             " photos need --output-dir DIR, not --output");
   std::vector<std::string> outputs;
   if (to_dir) {
-    const fs::path dir = a.get("output-dir");
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    NST_CHECK(fs::is_directory(dir), "nst fast: cannot make the output folder '", dir.string(),
-              "'", ec ? ": " + ec.message() : std::string());
-    std::map<std::string, std::string> taken;
-    for (const std::string& in : inputs) {
-      const std::string out = (dir / (fs::path(in).stem().string() + "." + format)).string();
-      const auto [it, fresh] = taken.emplace(out, in);
-      NST_CHECK(fresh, "nst fast: '", it->second, "' and '", in, "' would both be written to '",
-                out, "' (rename one, or run them separately)");
-      outputs.push_back(out);
-    }
+    outputs = nst::cli::batch_outputs(inputs, batch, "nst fast");
   } else {
     outputs.push_back(a.get("output"));
     const std::string ext = nst::file_extension(outputs[0]);
     NST_CHECK(ext == "png" || ext == "jpg" || ext == "jpeg", "nst fast: --output '", outputs[0],
               "' must end in .png, .jpg or .jpeg");
-  }
-  for (size_t i = 0; i < inputs.size(); ++i)
-    NST_CHECK(!nst::same_file(inputs[i], outputs[i]), "nst fast: the output '", outputs[i],
+    NST_CHECK(!nst::same_file(inputs[0], outputs[0]), "nst fast: the output '", outputs[0],
               "' is the input photo itself; choose another name");
+  }
+  // This shard's photos (all checked above, so every shard refuses the same
+  // batch), then those not painted yet.
+  const size_t all_count = inputs.size();
+  if (batch.sharded) {
+    const std::vector<size_t> mine = nst::cli::shard_positions(inputs, batch.shard);
+    inputs = nst::cli::pick(inputs, mine);
+    outputs = nst::cli::pick(outputs, mine);
+  }
+  std::optional<nst::cli::Manifest> manifest;
+  if (!batch.manifest.empty()) manifest.emplace(batch.manifest, batch.shard, "nst fast");
+  bool manifest_ok = true;
+  const auto append = [&](const nst::cli::ManifestEntry& e) {
+    manifest_ok = (!manifest || manifest->append(e)) && manifest_ok;
+  };
+  std::vector<Skipped> skipped;
+  if (batch.skip_existing) {
+    std::vector<std::string> todo_in, todo_out;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      std::error_code ec;
+      if (!fs::is_regular_file(outputs[k], ec)) {
+        todo_in.push_back(inputs[k]);
+        todo_out.push_back(outputs[k]);
+        continue;
+      }
+      skipped.push_back({inputs[k], outputs[k]});
+      append({inputs[k], outputs[k], "skipped", -1, -1, 0.0, ""});
+    }
+    inputs = todo_in;
+    outputs = todo_out;
+  }
+  if (batch.sharded && all_count > 0 && inputs.size() + skipped.size() == 0)
+    std::fprintf(stderr, "nst fast: shard %s holds none of the %zu photos: nothing to do\n",
+                 batch.shard.str().c_str(), all_count);
+  if (!skipped.empty())
+    std::fprintf(stderr, "nst fast: %zu of %zu photos already painted, skipped (--skip-existing)\n",
+                 skipped.size(), skipped.size() + inputs.size());
+  if (inputs.empty()) {
+    if (a.flag("json")) print_json(a, batch, nst::FastOptions(), {}, {}, skipped);
+    return manifest_ok ? 0 : 1;
+  }
 
   const nst::Transformer net = nst::Transformer::load(a.get("model"));
   // The style: checked against the network before any photo is read.
@@ -274,6 +314,7 @@ int run(int argc, const char* const* argv) {
       Done d{inputs[i], outputs[i], r.image.w(), r.image.h(), r.network_seconds, 0.0};
       d.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       done.push_back(d);
+      append({d.input, d.output, "ok", d.width, d.height, d.total_seconds, ""});
       if (!tty && !json) {
         if (inputs.size() > 1) std::fprintf(stderr, "[%zu/%zu] ", i + 1, inputs.size());
         std::fprintf(stderr, "%s -> %s (%lld x %lld, %.2f s, network %.2f s)\n",
@@ -282,6 +323,8 @@ int run(int argc, const char* const* argv) {
       }
     } catch (const std::exception& e) {
       failed.push_back({inputs[i], e.what()});
+      append({inputs[i], outputs[i], "failed", -1, -1,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), e.what()});
       std::fprintf(stderr, "%snst fast: skipped '%s': %s\n", tty ? "\r\033[K" : "",
                    inputs[i].c_str(), e.what());
     }
@@ -297,28 +340,7 @@ int run(int argc, const char* const* argv) {
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
 
-  if (json) {
-    nst::JsonWriter j;
-    j.begin_object().key("model").value(a.get("model"));
-    j.key("threads").value(int64_t(nst::kernels::num_threads()));
-    j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
-    if (!options.style.empty()) {  // the style weights used (a multi-style network)
-      j.key("style").begin_array();
-      for (double w : options.style) j.value(w);
-      j.end_array();
-    }
-    j.key("images").begin_array();
-    for (const Done& d : done)
-      j.begin_object().key("input").value(d.input).key("output").value(d.output)
-          .key("width").value(d.width).key("height").value(d.height)
-          .key("network_seconds").value(d.network_seconds)
-          .key("total_seconds").value(d.total_seconds).end_object();
-    j.end_array().key("failed").begin_array();
-    for (const Failed& f : failed)
-      j.begin_object().key("input").value(f.input).key("error").value(f.error).end_object();
-    j.end_array().key("interrupted").value(g_signal.load() != 0).end_object();
-    std::cout << j.str() << "\n";
-  }
+  if (json) print_json(a, batch, options, done, failed, skipped);
   if (g_signal.load() != 0) {
     if (tty) std::fputc('\n', stderr);
     std::fprintf(stderr,
@@ -331,7 +353,8 @@ int run(int argc, const char* const* argv) {
     std::fprintf(stderr, "nst fast: %zu of %zu photos failed\n", failed.size(), inputs.size());
     return 1;
   }
-  return 0;
+  if (!manifest_ok) std::fprintf(stderr, "nst fast: error: the manifest misses lines (see above)\n");
+  return manifest_ok ? 0 : 1;
 }
 
 const nst::cli::Command command{"fast", "paint photos with a feed-forward style network", run};

@@ -1,296 +1,67 @@
 // nst stylize: paints a content photo in the style of one or more paintings.
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <cmath>
-#include <csignal>
+// With --style-weights, one run per style weight and a strip of them; with
+// --output-dir, a batch of photos (tools/stylize_batch.cpp).
 #include <cstdio>
-#include <filesystem>
-#include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "common.hpp"
-#include "io/atomic_write.hpp"
-#include "io/file_util.hpp"
-#include "io/image.hpp"
-#include "io/json_writer.hpp"
-#include "nn/kernels/parallel.hpp"
-#include "nn/kernels/simd.hpp"
 #include "nst/checkpoint.hpp"
 #include "nst/config.hpp"
-#include "tools/options.hpp"
-#include "tools/sweep.hpp"
-#include "nst/memory_estimate.hpp"
 #include "nst/stylize.hpp"
 #include "tensor/check.hpp"
+#include "tools/batch.hpp"
+#include "tools/options.hpp"
+#include "tools/stylize_batch.hpp"
+#include "tools/stylize_run.hpp"
+#include "tools/sweep.hpp"
 
 namespace {
 
-std::atomic<int> g_signal{0};
-extern "C" void on_signal(int sig) { g_signal.store(sig); }
-
-std::string format_duration(double s) {
-  char buf[32];
-  const long t = long(s + 0.5);
-  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-  return buf;
-}
-
-std::string snapshot_path(const std::string& output, int64_t done) {
-  const std::filesystem::path p(output);
-  return (p.parent_path() / (p.stem().string() + "_" + std::to_string(done) + p.extension().string())).string();
-}
-
-void print_losses(const nst::IterationInfo& info) {
-  std::fprintf(stderr, "scale %zu/%zu (%lldx%lld) iteration %lld/%lld  total %.6g  content %.6g  style %.6g [",
-               info.scale + 1, info.scales, (long long)info.width, (long long)info.height,
-               (long long)info.iteration, (long long)info.iterations, info.loss.total,
-               info.loss.content, info.loss.style);
-  for (size_t i = 0; i < info.loss.style_layers.size(); ++i)
-    std::fprintf(stderr, "%s%.4g", i ? " " : "", info.loss.style_layers[i]);
-  std::fprintf(stderr, "]  tv %.4g  %.1fs\n", info.loss.tv, info.seconds);
-}
-
-void print_progress_bar(const nst::IterationInfo& info) {
-  const int width = 30;
-  const double frac = info.total ? double(info.done) / double(info.total) : 1.0;
-  const int filled = int(frac * width);
-  const double eta = info.done ? info.seconds / double(info.done) * double(info.total - info.done) : 0.0;
-  std::fprintf(stderr, "\r[%s%s] %3d%%  scale %zu/%zu  it %lld/%lld  loss %.4g  ETA %s ",
-               std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
-               int(frac * 100), info.scale + 1, info.scales, (long long)info.iteration,
-               (long long)info.iterations, info.loss.total, format_duration(eta).c_str());
-  if (info.done == info.total) std::fprintf(stderr, "\n");
-}
-
-void write_record(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
-                  const std::vector<nst::InputFile>& inputs, const nst::WrittenFile& picture,
-                  const std::string& path) {
-  nst::JsonWriter j;
-  j.begin_object();
-  j.key("engine").value(std::string("nst ") + NST_VERSION);
-  j.key("simd").value(nst::kernels::simd_level_name(nst::kernels::simd_level()));
-  j.key("threads").value(int64_t(nst::kernels::num_threads()));
-  // Every recorded option (tools/options.cpp), then what the run resolved.
-  nst::cli::record_stylize_options(j, c);
-  j.key("weights").value(net.path()).key("weights_checksum").value(net.checksum());
-  // The files read (photo, paintings, masks, start image) and their checksums.
-  j.key("inputs").begin_array();
-  for (const nst::InputFile& f : inputs) {
-    char sum[17];
-    std::snprintf(sum, sizeof sum, "%016llx", (unsigned long long)f.fnv1a64);
-    j.begin_object().key("path").value(f.path).key("fnv1a64").value(std::string(sum)).end_object();
-  }
-  j.end_array();
-  // Which bytes this record describes: a reader can check that the picture at
-  // `output` is the one this run wrote.
-  char checksum[17];
-  std::snprintf(checksum, sizeof checksum, "%016llx", (unsigned long long)picture.checksum);
-  j.key("output_bytes").value(int64_t(picture.bytes)).key("output_fnv1a64").value(checksum);
-  j.key("result").begin_object();
-  j.key("interrupted").value(r.interrupted).key("diverged").value(r.diverged);
-  j.key("seconds").value(r.seconds).key("final_loss").value(r.final_loss.total);
-  // The objective of the picture as written (8 bits, 0..255): what a reader evaluates.
-  if (!r.interrupted && !r.diverged) {
-    j.key("saved_loss").value(r.saved_loss.total)
-        .key("saved_clipped_fraction").value(r.saved_clipped_fraction);
-    // With --style-mask: each style's terms over its region, of the written picture.
-    if (!r.saved_loss.styles.empty()) j.key("saved_style_loss_by_style").array(r.saved_loss.styles);
-  }
-  j.key("scales").begin_array();
-  for (const auto& s : r.scales) {
-    j.begin_object().key("height").value(s.height).key("width").value(s.width);
-    j.key("iterations").value(s.iterations).key("evaluations").value(s.evaluations);
-    j.key("seconds").value(s.seconds).key("stop").value(s.stop_reason);
-    j.key("loss_trace").array(s.loss_trace).end_object();
-  }
-  j.end_array().end_object().end_object();
-  nst::write_file_atomically(path, j.str() + "\n");
-}
-
-// Writes the files of a finished or interrupted run, in the order that keeps
-// them consistent whatever fails (docs/reliability.md):
-//   1. the checkpoint (interrupted runs only): the state to continue from;
-//   2. the picture;
-//   3. the run record, which names the picture's size and checksum. It is
-//      written only after the picture; when it cannot be, an older record
-//      (which describes an older picture) is removed.
-// Each file replaces its old version only once complete (write_atomically).
-// Returns false, after saying what happened, when any of them failed.
-bool write_outputs(const nst::StylizeConfig& c, const nst::Vgg19& net, const nst::StylizeResult& r,
-                   const std::vector<std::string>& args, const std::vector<nst::InputFile>& inputs,
-                   const std::string& resumed_from, const nst::Checkpoint& resumed) {
-  bool ok = true;
-  if (r.interrupted) {
-    try {
-      nst::save_checkpoint(c.checkpoint, {args, inputs, r.state});
-    } catch (const nst::WriteError& e) {
-      ok = false;
-      std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
-      std::error_code ec;
-      if (e.new_file_in_place)
-        std::fprintf(stderr, "nst stylize: continue with: nst stylize --resume %s\n", c.checkpoint.c_str());
-      else if (!resumed_from.empty() && std::filesystem::exists(resumed_from, ec))
-        std::fprintf(stderr,
-                     "nst stylize: the last good checkpoint is %s (%lld iterations done); continue with: "
-                     "nst stylize --resume %s\n",
-                     resumed_from.c_str(), (long long)resumed.state.done, resumed_from.c_str());
-      else
-        std::fprintf(stderr, "nst stylize: no checkpoint of this run could be written: free some space "
-                             "and run it again\n");
-    }
-  }
-  // A picture whose folder could not be synced is in place: its record follows.
-  nst::WrittenFile picture;
-  try {
-    picture = nst::save_image(c.output, r.image);
-  } catch (const nst::WriteError& e) {
-    std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
-    if (!e.new_file_in_place) {
-      std::fprintf(stderr, "nst stylize: the run record %s was not written either\n", c.record.c_str());
-      return false;
-    }
-    ok = false;
-    picture = e.written;
-  }
-  try {
-    write_record(c, net, r, inputs, picture, c.record);
-  } catch (const nst::WriteError& e) {
-    std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
-    if (e.new_file_in_place) return false;
-    std::error_code ec;
-    const bool stale = std::filesystem::exists(c.record, ec);
-    const bool removed = stale && std::filesystem::remove(c.record, ec);
-    std::fprintf(stderr, "nst stylize: the picture %s was written%s\n", c.output.c_str(),
-                 !stale ? ""
-                 : removed ? "; the older record, which described an earlier picture, was removed"
-                           : "; the older record, which describes an earlier picture, could not be removed");
-    return false;
-  }
-  std::fprintf(stderr,
-               "nst stylize: wrote %s (%lldx%lld, final loss %.6g, of the written picture %.6g, "
-               "%.1f s) and %s\n",
-               c.output.c_str(), (long long)r.image.dim(3), (long long)r.image.dim(2),
-               r.final_loss.total, r.saved_loss.total, r.seconds, c.record.c_str());
-  return ok;
-}
-
 int run(int argc, const char* const* argv) {
   nst::StylizeConfig c;
-  if (!nst::cli::parse_stylize_args(argc, argv, c)) return 0;
+  nst::cli::BatchFlags batch;
+  if (!nst::cli::parse_stylize_args(argc, argv, c, &batch)) return 0;
   std::vector<std::string> args(argv + 1, argv + argc);
-  nst::Checkpoint resume;
-  const std::string resumed_from = c.resume;
+  if (!batch.output_dir.empty()) return nst::cli::run_stylize_batch(c, batch, args);
+  nst::cli::ResumePoint resume;
   if (!c.resume.empty()) {
     // Continue an interrupted run: its own arguments, its own state.
     NST_CHECK(argc == 3 || (argc == 2 && std::string(argv[1]).rfind("--resume=", 0) == 0),
               "nst stylize: --resume takes no other options (the run's own are in the checkpoint)");
-    resume = nst::load_checkpoint(c.resume);
-    args = resume.args;
+    resume.path = c.resume;
+    resume.checkpoint = nst::load_checkpoint(c.resume);
+    args = resume.checkpoint.args;
     std::vector<const char*> v{"stylize"};
     for (const std::string& a : args) v.push_back(a.c_str());
     c = nst::StylizeConfig();
-    NST_CHECK(nst::cli::parse_stylize_args(int(v.size()), v.data(), c), "checkpoint: bad arguments");
-    std::fprintf(stderr, "nst stylize: resuming at scale %zu, iteration %lld\n", resume.state.scale + 1,
-                 (long long)resume.state.iteration);
+    NST_CHECK(nst::cli::parse_stylize_args(int(v.size()), v.data(), c),
+              "checkpoint: bad arguments");
+    std::fprintf(stderr, "nst stylize: resuming at scale %zu, iteration %lld\n",
+                 resume.checkpoint.state.scale + 1, (long long)resume.checkpoint.state.iteration);
   }
   // Every file the run reads; the masks are read and checked here, before any work.
-  std::vector<std::string> input_paths{c.content};
-  input_paths.insert(input_paths.end(), c.styles.begin(), c.styles.end());
-  input_paths.insert(input_paths.end(), c.masks.style_masks.begin(), c.masks.style_masks.end());
-  input_paths.insert(input_paths.end(), c.masks.style_image_masks.begin(), c.masks.style_image_masks.end());
-  if (!c.masks.content_mask.empty()) input_paths.push_back(c.masks.content_mask);
-  if (c.init != "content" && c.init != "noise") input_paths.push_back(c.init);
+  const std::vector<std::string> input_paths = nst::cli::run_input_paths(c);
   // Check every output path before hours of work.
-  for (const std::string& in : input_paths)
-    NST_CHECK(!nst::same_file(in, c.output), "nst stylize: the output '", c.output,
-              "' is also an input: refusing to overwrite it");
-  const std::string ext = nst::file_extension(c.output);
-  NST_CHECK(ext == "png" || ext == "jpg" || ext == "jpeg", "nst stylize: output '", c.output,
-            "': unknown image type (use .png or .jpg)");
-  const std::filesystem::path out_dir = std::filesystem::path(c.output).parent_path();
-  NST_CHECK(out_dir.empty() || std::filesystem::is_directory(out_dir), "nst stylize: output folder '",
-            out_dir.string(), "' does not exist");
-
+  nst::cli::check_output(c, input_paths);
   nst::cli::apply_threads(c.threads);
-  // Only the sizes the largest scale reads are kept: a 12-megapixel photo is
-  // 144 MB of floats, its 512 px version 2.4 MB. (The last scale resizes to
-  // exactly this size, so a single-scale run sees the same pixels either way.)
-  const std::vector<int64_t> sizes = nst::scale_sizes(c);
-  const int64_t largest = *std::max_element(sizes.begin(), sizes.end());
-  const nst::Tensor content = nst::shrink_to_long_side(nst::load_image(c.content), largest);
-  std::vector<nst::Tensor> styles;
-  const int64_t style_long = nst::style_long_side(c.style_scale, largest);
-  for (const std::string& s : c.styles)
-    styles.push_back(nst::shrink_to_long_side(nst::load_image(s), style_long));
-  nst::Tensor init;
-  if (c.init != "content" && c.init != "noise") init = nst::load_image(c.init);
-  nst::Masks masks = nst::load_masks(c.masks, c.styles.size(), "nst stylize");
-  for (nst::Tensor& m : masks.style) m = nst::shrink_to_long_side(m, largest);
-  if (masks.content.defined()) masks.content = nst::shrink_to_long_side(masks.content, largest);
-  for (nst::Tensor& m : masks.style_image) m = nst::shrink_to_long_side(m, style_long);
+  const nst::Tensor content = nst::cli::load_content(c);
+  const nst::cli::Paintings paintings = nst::cli::load_paintings(c);
   const std::vector<nst::InputFile> inputs = nst::checksum_inputs(input_paths);
-  if (!resumed_from.empty()) nst::check_inputs_unchanged(resume, inputs, resumed_from);
-  // --scales auto: the schedule for these photos' shapes, so the record names
-  // the scales that ran (stylize would choose the same).
-  if (c.scales.empty()) {
-    std::vector<nst::Tensor> photos = styles;
-    photos.push_back(content);
-    c.scales = nst::coarse_to_fine_scales(c.size, nst::short_over_long(photos));
-  }
-  // Refuse a run that cannot fit before the network and the optimiser allocate.
-  int64_t style_h = 1, style_w = 1;
-  for (const nst::Tensor& s : styles) {
-    if (s.dim(2) * s.dim(3) <= style_h * style_w) continue;
-    style_h = s.dim(2);
-    style_w = s.dim(3);
-  }
-  const int64_t limit = c.max_memory_gb > 0 ? int64_t(c.max_memory_gb * double(int64_t(1) << 30))
-                                            : nst::available_memory_bytes();
-  const std::string weights = nst::cli::resolve_weights(c.weights);
-  std::error_code ec;
-  const auto weight_bytes = std::filesystem::file_size(weights, ec);
-  nst::check_memory_limit(c,
-                          nst::estimate_stylize_memory(c, content.dim(2), content.dim(3), style_h, style_w,
-                                                       ec ? 0 : int64_t(weight_bytes)),
-                          limit);
+  if (!resume.path.empty()) nst::check_inputs_unchanged(resume.checkpoint, inputs, resume.path);
+  const std::string weights = nst::cli::plan_run(c, content, paintings.styles);
   const nst::Vgg19 net = nst::Vgg19::load(weights, false, c.objective.layers());
 
   // From here to the last write, SIGINT and SIGTERM only set a flag: the driver
   // stops between two iterations, and a second signal cannot cut the writes short
   // (each file is written to a temporary and renamed, so none is ever half written).
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  const bool tty = ::isatty(STDERR_FILENO);
-  nst::StylizeCallbacks cb;
-  cb.interrupted = [] { return g_signal.load() != 0; };
-  cb.on_iteration = [&](const nst::IterationInfo& info) {
-    const bool print = c.print_every > 0 && info.iteration % c.print_every == 0;
-    if (tty) {
-      if (print) std::fprintf(stderr, "\n");
-      print_progress_bar(info);
-      if (print) print_losses(info);
-    } else if (print) {
-      print_losses(info);
-    }
-  };
-  // A snapshot that cannot be written (a full disk) does not end the run: the
-  // final picture and the checkpoint matter more. The run reports it and exits 1.
-  int64_t failed_snapshots = 0;
-  const nst::StylizeConfig* current = &c;  // the run in progress (one per value of a sweep)
-  cb.on_snapshot = [&](const nst::Tensor& rgb, int64_t done) {
-    try {
-      nst::save_image(snapshot_path(current->output, done), rgb);
-    } catch (const nst::Error& e) {
-      ++failed_snapshots;
-      std::fprintf(stderr, "%snst stylize: warning: %s (the run goes on)\n", tty ? "\n" : "", e.what());
-    }
-  };
+  nst::cli::catch_stop_signals();
   // One run, or with --style-weights one per value: same network, same style
   // targets (computed at the first run's scales, then reused).
   const bool sweep = !c.style_weights.empty();
-  const std::vector<double> values = sweep ? c.style_weights : std::vector<double>{c.objective.style_weight};
+  const std::vector<double> values =
+      sweep ? c.style_weights : std::vector<double>{c.objective.style_weight};
   nst::StyleTargetCache targets;
   std::vector<nst::Tensor> pictures;
   for (size_t v = 0; v < values.size(); ++v) {
@@ -303,53 +74,29 @@ int run(int argc, const char* const* argv) {
       run_config.record = run_config.output + ".json";
       run_config.checkpoint = run_config.output + ".ckpt";
       run_args = nst::cli::single_run_args(args, values[v], run_config.output);
-      std::fprintf(stderr, "nst stylize: style weight %g (%zu of %zu): %s\n", values[v], v + 1, values.size(),
-                   run_config.output.c_str());
+      std::fprintf(stderr, "nst stylize: style weight %g (%zu of %zu): %s\n", values[v], v + 1,
+                   values.size(), run_config.output.c_str());
     }
-    current = &run_config;
-    const nst::StylizeResult r =
-        nst::stylize(run_config, net, content, styles, cb, init,
-                     resume.state.x.defined() ? &resume.state : nullptr, masks, &targets);
-    if (tty) std::fprintf(stderr, "\n");
-    const bool written = write_outputs(run_config, net, r, run_args, inputs, resumed_from, resume);
-    if (failed_snapshots > 0)
-      std::fprintf(stderr, "nst stylize: error: %lld intermediate image(s) could not be written (see above)\n",
-                   (long long)failed_snapshots);
-    if (r.diverged) {
-      int64_t good = 0;  // iterations with a finite loss
-      for (const auto& sc : r.scales) good += sc.iterations;
+    const nst::cli::RunOutcome r = nst::cli::run_and_write(run_config, net, content, paintings,
+                                                           run_args, inputs, resume, &targets);
+    if (r.status == 130 && v + 1 < values.size())
       std::fprintf(stderr,
-                   "nst stylize: error: the loss or its gradient became NaN or infinite after %lld good "
-                   "iterations; %s%s (try smaller weights or learning rate)\n",
-                   (long long)good, run_config.output.c_str(),
-                   written ? " holds the last good image" : ": the last good image could not be written");
-      return 1;
-    }
-    if (!written || failed_snapshots > 0) return 1;
-    if (r.interrupted) {
-      std::fprintf(stderr,
-                   "nst stylize: interrupted (signal %d) after %lld iterations: wrote the current image and "
-                   "the checkpoint %s; continue with: nst stylize --resume %s\n",
-                   g_signal.load(), (long long)r.state.done, run_config.checkpoint.c_str(),
-                   run_config.checkpoint.c_str());
-      if (v + 1 < values.size())
-        std::fprintf(stderr, "nst stylize: %zu style weight(s) of the sweep not started; no strip written\n",
-                     values.size() - v - 1);
-      return 130;
-    }
-    pictures.push_back(r.image);
+                   "nst stylize: %zu style weight(s) of the sweep not started; no strip written\n",
+                   values.size() - v - 1);
+    if (r.status != 0) return r.status;
+    pictures.push_back(r.result.image);
   }
   if (sweep) {
     try {
       nst::cli::write_strip(nst::cli::strip_output(c.output), pictures);
-      std::fprintf(stderr, "nst stylize: wrote the strip %s\n", nst::cli::strip_output(c.output).c_str());
+      std::fprintf(stderr, "nst stylize: wrote the strip %s\n",
+                   nst::cli::strip_output(c.output).c_str());
     } catch (const nst::Error& e) {
       std::fprintf(stderr, "nst stylize: error: %s\n", e.what());
       return 1;
     }
   }
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  nst::cli::restore_stop_signals();
   return 0;
 }
 

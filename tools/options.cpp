@@ -172,11 +172,25 @@ std::vector<Option<C>> mask_options() {
 std::vector<Option<StylizeConfig>> stylize_options() {
   using S = StylizeConfig;
   std::vector<Option<S>> t;
-  t.push_back(text<S>("content", "IMAGE", "content photo", "", &S::content).alias("-content_image"));
+  // Repeatable for a batch (--output-dir, read into BatchFlags); a single run takes one.
+  t.push_back(text<S>("content", "IMAGE", "content photo; with --output-dir a folder of photos, or repeat", "",
+                      &S::content)
+                  .alias("-content_image"));
+  t.back().repeatable = true;
   t.push_back(style_images<S>());
   t.push_back(style_blend<S>());
   for (const Option<S>& o : mask_options<S>()) t.push_back(o);
   t.push_back(text<S>("output", "IMAGE", "output .png or .jpg", "out.png", &S::output).alias("-output_image"));
+  // A batch (docs/batch.md): parse_stylize_args reads these into BatchFlags.
+  const auto batch = [](std::string name, std::string metavar, std::string help, std::string def) {
+    return Option<S>{name, metavar, help, def, {}, false, false, [](const Args&, S&, const std::string&) {}, nullptr};
+  };
+  t.push_back(batch("output-dir", "DIR", "a batch: paint every --content into DIR/<name>.<format>", ""));
+  t.push_back(batch("format", "png|jpg", "file type of the pictures in --output-dir", "png"));
+  t.push_back(batch("shard", "I/N", "paint only shard I of N of the sorted photos (0 <= I < N)", ""));
+  t.push_back(batch("skip-existing", "", "leave photos already painted (their record says finished); resume "
+                    "interrupted ones from their checkpoint", ""));
+  t.push_back(batch("manifest", "FILE", "append one JSON line per photo to FILE", ""));
   // Recorded as the file actually read (the record writer resolves the default).
   t.push_back(text<S>("weights", "FILE", "VGG-19 weight file (default build/vgg19.nstw)", "", &S::weights)
                   .alias("-model_file")
@@ -316,7 +330,7 @@ std::vector<Option<StylizeConfig>> stylize_options() {
 
 }  // namespace
 
-bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
+bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c, BatchFlags* batch) {
   static const std::vector<Option<StylizeConfig>> table = stylize_options();
   ArgParser p("nst stylize", "Paints the content photo in the style of the style image(s).");
   declare(p, table);
@@ -327,6 +341,17 @@ bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& c) {
   const bool resuming = a.has("resume") && !a.get("resume").empty();
   NST_CHECK(a.has("content") || resuming, prog, ": --content is required");
   NST_CHECK(a.has("style") || resuming, prog, ": --style is required");
+  const BatchFlags flags = read_batch_flags(a, prog, "content");
+  if (flags.output_dir.empty()) {
+    NST_CHECK(flags.inputs.size() <= 1, prog, ": several --content need --output-dir DIR (a batch)");
+  } else {
+    NST_CHECK(batch, prog, ": --output-dir is not accepted here");
+    for (const char* name : {"output", "record", "checkpoint", "resume", "style-weights"})
+      NST_CHECK(!a.has(name), prog, ": --", name, " does not go with --output-dir: a batch writes DIR/<name>.",
+                flags.format, " with its record (.json) and checkpoint (.ckpt) beside it, and continues with "
+                "--skip-existing");
+  }
+  if (batch) *batch = flags;
   for (const Option<StylizeConfig>& o : table) o.read(a, c, prog);
   return true;
 }

@@ -7,13 +7,16 @@
 
 #include "io/json_writer.hpp"
 #include "nst/config.hpp"
+#include "tools/batch.hpp"
 
 namespace nst::cli {
 
 // Parses `nst stylize` arguments (argv[0] is the subcommand name). Accepts the
 // classic neural-style spellings (-content_image, -style_image, ...) as
 // aliases. Returns false when --help was printed. Throws nst::Error on bad input.
-bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& config);
+// A batch (--output-dir) fills `batch` (the --content values, files or
+// folders, are its inputs); without `batch` it is refused.
+bool parse_stylize_args(int argc, const char* const* argv, StylizeConfig& config, BatchFlags* batch = nullptr);
 
 // `nst loss`: same rules, its own options.
 bool parse_loss_args(int argc, const char* const* argv, LossConfig& config);
