@@ -46,8 +46,15 @@ TEST_CASE("serve cli: bad flags and folders are errors before serving", "[serve]
   check_error_exit(run_nst({"serve", "--models", models.path(), "--weights", dir.file("none.nstw")}),
                    "none.nstw");
   check_error_exit(run_nst({"serve", "--models", models.path(), "--port", "70000"}), "--port");
+  check_error_exit(run_nst({"serve", "--models", models.path(), "--work", dir.file("nowhere")}),
+                   "nst serve: --work '" + dir.file("nowhere") + "' is not a folder");
+  // A port another server holds.
+  const TestServer other;
   CliOptions no_weights;
   no_weights.env = {{"NST_WEIGHTS", dir.file("none.nstw")}};
-  check_error_exit(run_nst({"serve", "--models", models.path(), "--work", dir.file("nowhere")}, no_weights),
-                   "nst serve: --work '" + dir.file("nowhere") + "' is not a folder");
+  const std::string port = std::to_string(other.port);
+  check_error_exit(run_nst({"serve", "--models", models.path(), "--port", port}, no_weights),
+                   "nst serve: cannot listen on 127.0.0.1:" + port + " (the port is in use");
+  check_error_exit(run_nst({"serve", "--models", models.path(), "--host", "10.9.9.9"}, no_weights),
+                   "nst serve: cannot listen on 10.9.9.9:8080 (the port is in use, or the host is not");
 }

@@ -88,6 +88,9 @@ int run(int argc, const char* const* argv) {
   o.jobs.keep_seconds = 60 * a.get_double("keep-minutes", 0, 7 * 24 * 60);
   o.log_requests = !a.flag("quiet");
   nst::cli::apply_threads(a.get_int("threads", 0, 1024));
+  std::error_code ec;
+  NST_CHECK(!a.has("work") || fs::is_directory(a.get("work"), ec), "nst serve: --work '",
+            a.get("work"), "' is not a folder");
 
   const nst::serve::ModelCatalog catalog = nst::serve::ModelCatalog::load(a.get("models"));
   std::unique_ptr<nst::Vgg19> vgg;
@@ -102,9 +105,6 @@ int run(int argc, const char* const* argv) {
 
   const bool own_work = !a.has("work");
   o.work_dir = own_work ? make_temporary_folder() : a.get("work");
-  std::error_code ec;
-  NST_CHECK(fs::is_directory(o.work_dir, ec), "nst serve: --work '", o.work_dir,
-            "' is not a folder");
 
   int status = 0;
   {

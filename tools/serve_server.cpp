@@ -1,5 +1,7 @@
 #include "tools/serve_server.hpp"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdio>
 #include <new>
@@ -103,6 +105,12 @@ Server::Server(ServeOptions options, const ModelCatalog& catalog, const Vgg19* v
   const size_t threads =
       size_t(s.options.http_threads + s.options.fast_running + s.options.fast_waiting);
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // SO_REUSEADDR only: the library's default adds SO_REUSEPORT, with which a
+  // second server binds a port already in use and silently shares its clients.
+  s.http.set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.http.set_payload_max_length(size_t(s.options.max_upload_bytes));
   s.http.set_read_timeout(30);
   s.http.set_write_timeout(30);
