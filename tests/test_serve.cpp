@@ -1,6 +1,9 @@
 // nst serve's HTTP API: models, fast stylisation, bad uploads, routes,
 // metrics (the optimisation jobs: test_serve_jobs.cpp).
+#include <optional>
+
 #include "test_serve_util.hpp"
+#include "tools/serve_impl.hpp"
 
 using namespace nst;
 using namespace nst::testing::serve_test;
@@ -170,4 +173,33 @@ TEST_CASE("serve: without weights jobs are refused with 503", "[serve]") {
   auto c = client(s);
   check_error(post(c, "/api/jobs", {file("photo", png(32, 32)), file("painting", png(32, 32))}), 503,
               "optimisation jobs are off");
+}
+
+TEST_CASE("serve: the painter's line refuses with 503 once full", "[serve]") {
+  serve::Gate alone(1, 0);
+  {
+    const serve::Gate::Ticket first(alone);
+    try {
+      const serve::Gate::Ticket second(alone);
+      FAIL("a second ticket with no waiting room");
+    } catch (const serve::RequestError& e) {
+      CHECK(e.status() == 503);
+      CHECK(std::string(e.what()) == "busy: 1 pictures being painted, 0 waiting; try again shortly");
+    }
+  }
+  const serve::Gate::Ticket again(alone);  // the place was given back
+
+  serve::Gate line(1, 1);
+  std::optional<serve::Gate::Ticket> first;
+  first.emplace(line);
+  bool served = false;
+  std::thread second([&] {
+    const serve::Gate::Ticket t(line);  // waits for `first`
+    served = true;
+  });
+  while (line.waiting() == 0) std::this_thread::yield();
+  CHECK_THROWS_AS(serve::Gate::Ticket(line), serve::RequestError);  // the line is full
+  first.reset();
+  second.join();
+  CHECK(served);
 }

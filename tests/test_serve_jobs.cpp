@@ -1,14 +1,25 @@
 // nst serve's optimisation jobs: one run to its end on a tiny picture, a
 // cancelled one, the bounded queue (503), deletion after the keep time. They
-// need the real VGG-19 (skipped loudly without it).
+// need the real VGG-19 (skipped loudly without it). Also: the time limit, and
+// SIGTERM to the program while a job runs.
+#include <signal.h>
+
 #include <chrono>
+#include <regex>
 #include <thread>
 
+#include "spawn_util.hpp"
 #include "test_serve_util.hpp"
 #include "vgg_util.hpp"
 
 using namespace nst;
 using namespace nst::testing::serve_test;
+using nst::testing::Child;
+using nst::testing::ScratchDir;
+using nst::testing::slurp;
+using nst::testing::spawn_nst;
+using nst::testing::wait_exit_code;
+using nst::testing::wait_for_text;
 
 namespace {
 
@@ -128,4 +139,39 @@ TEST_CASE("serve jobs: a full queue answers 503 with Retry-After", "[serve]") {
   check_error(c.Get(("/api/jobs/" + first).c_str()), 404, "no job");
   CHECK(json(c.Get(("/api/jobs/" + second).c_str())).at("state").as_string() == "queued");
   CHECK(json(c.Get(("/api/jobs/" + third).c_str())).at("state").as_string() == "queued");
+}
+
+TEST_CASE("serve jobs: a job past its time limit stops as timed_out", "[serve]") {
+  NST_REQUIRE_VGG19(vgg, false);
+  serve::ServeOptions o;
+  o.jobs.max_seconds = 1e-9;  // over before the first iteration ends
+  TestServer s(o, vgg);
+  auto c = client(s);
+  const io::Json end = wait_finished(c, submit(c, 32, 100));
+  CHECK(end.at("state").as_string() == "timed_out");
+  CHECK(end.at("message").as_string().find("stopped after the time limit") != std::string::npos);
+  CHECK(end.at("done").as_int() < 100);
+}
+
+TEST_CASE("serve jobs: SIGTERM stops a running job and the server exits 0", "[serve]") {
+  NST_REQUIRE_VGG19(vgg, false);
+  ModelFolder models;
+  ScratchDir dir("serve-sigterm");
+  const std::string work = dir.file("work");
+  std::filesystem::create_directory(work);
+  const Child child = spawn_nst({"serve", "--port", "0", "--models", models.path(), "--work", work,
+                                 "--weights", testing::vgg19_weights_path(), "--quiet"},
+                                dir.file("stderr"));
+  wait_for_text(child, "listening on http://");
+  std::smatch m;
+  const std::string err = slurp(child.err_path);
+  REQUIRE(std::regex_search(err, m, std::regex("127\\.0\\.0\\.1:([0-9]+)/")));
+  httplib::Client c("127.0.0.1", std::stoi(m[1].str()));
+  const std::string id = submit(c, 128, 500);  // minutes of work
+  while (json(c.Get(("/api/jobs/" + id).c_str())).at("done").as_int() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(child.pid, SIGTERM);
+  CHECK(wait_exit_code(child) == 0);
+  CHECK(slurp(child.err_path).find("nst serve: stopped (signal 15)") != std::string::npos);
+  CHECK(testing::list_dir(work).empty());  // the job's picture deleted with it
 }

@@ -32,9 +32,13 @@ class Gate {
    private:
     Gate& gate_;
   };
+  int64_t waiting() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return waiting_;
+  }
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable freed_;
   int64_t max_running_, max_waiting_, running_ = 0, waiting_ = 0;
 };
