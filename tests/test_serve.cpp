@@ -11,7 +11,10 @@ using namespace nst::testing::serve_test;
 TEST_CASE("serve: models list each style with a thumbnail", "[serve]") {
   TestServer s;
   auto c = client(s);
-  const io::Json models = json(c.Get("/api/models")).at("models");
+  const io::Json list = json(c.Get("/api/models"));
+  CHECK(list.at("limits").at("job_max_size").as_int() == 512);
+  CHECK(list.at("limits").at("max_pixels").as_int() == 16'000'000);
+  const io::Json& models = list.at("models");
   REQUIRE(models.items().size() == 2);  // broken.nstw left out
   CHECK(models.items()[0].at("name").as_string() == "duo");
   CHECK(models.items()[0].at("styles").items().size() == 2);

@@ -85,7 +85,11 @@ void Server::Impl::add_api_routes() {
             .end_object();
       j.end_array().end_object();
     }
-    j.end_array().key("jobs").value(vgg != nullptr).end_object();
+    j.end_array().key("jobs").value(vgg != nullptr);
+    j.key("limits").begin_object().key("max_upload_bytes").value(options.max_upload_bytes);
+    j.key("max_pixels").value(options.max_pixels).key("fast_max_side").value(options.fast_max_side);
+    j.key("job_max_size").value(options.job_max_size);
+    j.key("job_max_iterations").value(options.job_max_iterations).end_object().end_object();
     send_json(res, 200, j.str());
   }));
 

@@ -246,7 +246,16 @@ void JobQueue::run(Job& job) {
     job.status.total = info.total;
     job.status.loss = info.loss.total;
   };
-  cb.on_snapshot = [&](const Tensor& rgb, int64_t) { keep_picture(rgb); };
+  // A snapshot that cannot be written (a full disk) does not end the run: the
+  // final picture matters more (as in nst stylize). The status says so.
+  cb.on_snapshot = [&](const Tensor& rgb, int64_t) {
+    try {
+      keep_picture(rgb);
+    } catch (const Error& e) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job.status.message = std::string("warning: ") + e.what() + " (the run goes on)";
+    }
+  };
   JobState state = JobState::done;
   std::string message;
   try {

@@ -110,6 +110,8 @@ async function loadModels() {
       if (!choice) pick(b, m.name, s.index);
     }
   }
+  $("job-size").max = list.limits.job_max_size;
+  $("job-iterations").max = list.limits.job_max_iterations;
   if (!list.jobs) {
     say("job-msg", "Optimisation jobs are off on this server (no VGG-19 weights).", true);
     $("start").disabled = true;
