@@ -289,7 +289,7 @@ void JobQueue::finish(Job& job, JobState state, const std::string& message) {
     finished_seconds_ += job.status.seconds;
   }
   job.status.state = state;
-  job.status.message = message;
+  if (!message.empty()) job.status.message = message;  // else a snapshot's warning stays
   job.status.eta_seconds = -1;
   job.ended = Clock::now();
   ++finished_counts_[job_state_name(state)];
