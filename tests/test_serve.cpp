@@ -107,6 +107,9 @@ TEST_CASE("serve: bad fast requests get 4xx with the CLI's messages", "[serve]")
               "field 'format': 'gif' is not png or jpg");
   check_error(c.Post("/api/fast", "model=mono", "application/x-www-form-urlencoded"), 400,
               "multipart/form-data");
+  check_error(c.Post("/api/fast", "--x\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nmono\r\n--x",
+                     "multipart/form-data; boundary=x"),
+              400, "the request could not be parsed (malformed HTTP or multipart/form-data)");
   // A body of unknown length is refused before it is read.
   const std::string chunked = raw_request(
       s.port, "POST /api/fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"

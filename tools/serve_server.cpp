@@ -134,8 +134,12 @@ Server::Server(ServeOptions options, const ModelCatalog& catalog, const Vgg19* v
     else if (res.status == 413)
       send_error(res, 413, "the request is larger than the server's limit of " +
                                std::to_string(max_upload) + " bytes");
+    else if (res.status == 400)
+      send_error(res, 400, "the request could not be parsed (malformed HTTP or multipart/form-data)");
+    else if (res.status == 414)
+      send_error(res, 414, "the URL is too long");
     else
-      send_error(res, res.status, "bad request");
+      send_error(res, res.status, "HTTP error " + std::to_string(res.status));
   });
   s.http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
