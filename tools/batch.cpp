@@ -161,9 +161,12 @@ std::string Manifest::line(const ManifestEntry& e) const {
   return j.str();
 }
 
-bool Manifest::append(const ManifestEntry& e) {
-  if (fd_ < 0) return true;
-  std::string text = line(e) + "\n";
+bool Manifest::append(const ManifestEntry& e) { return append(std::vector<ManifestEntry>{e}); }
+
+bool Manifest::append(const std::vector<ManifestEntry>& entries) {
+  if (fd_ < 0 || entries.empty()) return true;
+  std::string text;
+  for (const ManifestEntry& e : entries) text += line(e) + "\n";
   // A last line without its newline was cut short by a crash: start a new one.
   struct stat st {};
   char last = '\n';
@@ -180,8 +183,10 @@ bool Manifest::append(const ManifestEntry& e) {
   else if (::fsync(fd_) != 0)
     why = "fsync: " + describe_errno(errno);
   if (why.empty()) return true;
-  std::fprintf(stderr, "%s: error: --manifest '%s': the line for '%s' was not written (%s)\n",
-               prog_.c_str(), path_.c_str(), e.input.c_str(), why.c_str());
+  std::fprintf(stderr, "%s: error: --manifest '%s': the line%s for '%s'%s not written (%s)\n",
+               prog_.c_str(), path_.c_str(), entries.size() > 1 ? "s" : "",
+               entries[0].input.c_str(), entries.size() > 1 ? " and the next ones were" : " was",
+               why.c_str());
   return false;
 }
 

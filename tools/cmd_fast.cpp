@@ -245,6 +245,7 @@ int run(int argc, const char* const* argv) {
   std::vector<Skipped> skipped;
   if (batch.skip_existing) {
     std::vector<std::string> todo_in, todo_out;
+    std::vector<nst::cli::ManifestEntry> lines;
     for (size_t k = 0; k < inputs.size(); ++k) {
       std::error_code ec;
       if (!fs::is_regular_file(outputs[k], ec)) {
@@ -253,8 +254,9 @@ int run(int argc, const char* const* argv) {
         continue;
       }
       skipped.push_back({inputs[k], outputs[k]});
-      append({inputs[k], outputs[k], "skipped", -1, -1, 0.0, ""});
+      lines.push_back({inputs[k], outputs[k], "skipped", -1, -1, 0.0, ""});
     }
+    if (manifest && !manifest->append(lines)) manifest_ok = false;
     inputs = todo_in;
     outputs = todo_out;
   }

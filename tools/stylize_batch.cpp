@@ -128,6 +128,7 @@ int run_stylize_batch(const StylizeConfig& c, const BatchFlags& flags,
 
   // --skip-existing: the photos whose run finished are left as they are.
   std::vector<size_t> todo;
+  std::vector<ManifestEntry> skipped_lines;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const StylizeDone done =
         flags.skip_existing ? stylize_output_done(outputs[k], outputs[k] + ".json") : StylizeDone{};
@@ -135,9 +136,9 @@ int run_stylize_batch(const StylizeConfig& c, const BatchFlags& flags,
       todo.push_back(k);
       continue;
     }
-    manifest_ok =
-        append({inputs[k], outputs[k], "skipped", done.width, done.height, 0.0, ""}) && manifest_ok;
+    skipped_lines.push_back({inputs[k], outputs[k], "skipped", done.width, done.height, 0.0, ""});
   }
+  manifest_ok = !manifest || manifest->append(skipped_lines);
   const size_t skipped = inputs.size() - todo.size();
   if (skipped > 0)
     std::fprintf(stderr,
