@@ -19,7 +19,7 @@
 FROM debian:12-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      g++ cmake make libtbb-dev libxsimd-dev libstb-dev catch2 \
+      g++ cmake make pkg-config libtbb-dev libxsimd-dev libstb-dev catch2 libcpp-httplib-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads: the host's build folders stay out.
@@ -31,11 +31,11 @@ COPY tools tools
 # so the image runs on any x86-64 node (NST_NATIVE stays off).
 RUN make nst BUILD=/build CMAKE_FLAGS="-DNST_BUILD_TESTS=OFF -DNST_BUILD_BENCH=OFF"
 
-# ---- run: the binary, its four libraries, the models ----
+# ---- run: the binary, its libraries (cpp-httplib's for `nst serve`), the models ----
 FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libc6 libstdc++6 libgcc-s1 libtbb12 \
+      libc6 libstdc++6 libgcc-s1 libtbb12 libcpp-httplib0.11 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/nst /usr/local/bin/nst
 ARG MODELS=build/models

@@ -49,6 +49,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # What `ldd build/nst` names, as Debian 12's packages (dpkg-shlibdeps would need
 # dpkg-dev on the building machine).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libgcc-s1, libtbb12")
+if(TARGET nst_serve AND NST_HTTPLIB_PC_FOUND)  # nst serve on Debian's shared cpp-httplib
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libcpp-httplib0.11")
+endif()
 set(CPACK_PACKAGE_INSTALL_DIRECTORY nst)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)
