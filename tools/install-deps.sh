@@ -2,7 +2,7 @@
 # Installs the Debian packages nst needs to build and test, if any is missing.
 # Uses sudo when not root. Safe to run again.
 set -euo pipefail
-pkgs=(g++ cmake make libtbb-dev libxsimd-dev libstb-dev catch2 libcpp-httplib-dev)
+pkgs=(g++ cmake make pkg-config libtbb-dev libxsimd-dev libstb-dev catch2 libcpp-httplib-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
