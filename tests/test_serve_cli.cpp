@@ -55,6 +55,10 @@ TEST_CASE("serve cli: bad flags and folders are errors before serving", "[serve]
   const std::string port = std::to_string(other.port);
   check_error_exit(run_nst({"serve", "--models", models.path(), "--port", port}, no_weights),
                    "nst serve: cannot listen on 127.0.0.1:" + port + " (the port is in use");
+  // Without --work: the temporary folder made for it is removed on the way out.
+  no_weights.env.emplace_back("TMPDIR", dir.file("tmp"));
+  std::filesystem::create_directory(dir.file("tmp"));
   check_error_exit(run_nst({"serve", "--models", models.path(), "--host", "10.9.9.9"}, no_weights),
                    "nst serve: cannot listen on 10.9.9.9:8080 (the port is in use, or the host is not");
+  CHECK(list_dir(dir.file("tmp")).empty());
 }

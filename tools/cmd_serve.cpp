@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli.hpp"
@@ -34,16 +35,29 @@ namespace {
 std::atomic<int> g_signal{0};
 extern "C" void on_serve_signal(int sig) { g_signal.store(sig); }
 
-// A new private folder (mode 0700) under $TMPDIR or /tmp.
-std::string make_temporary_folder() {
-  std::error_code ec;
-  fs::path base = fs::temp_directory_path(ec);
-  if (ec) base = "/tmp";
-  std::string pattern = (base / "nst-serve-XXXXXX").string();
-  NST_CHECK(::mkdtemp(pattern.data()) != nullptr, "nst serve: cannot make a temporary folder in '",
-            base.string(), "' (give --work DIR)");
-  return pattern;
-}
+// A new private folder (mode 0700) under $TMPDIR or /tmp, removed with
+// everything in it when this goes, on every way out (an error too).
+class TemporaryFolder {
+ public:
+  TemporaryFolder() {
+    std::error_code ec;
+    fs::path base = fs::temp_directory_path(ec);
+    if (ec) base = "/tmp";
+    path_ = (base / "nst-serve-XXXXXX").string();
+    NST_CHECK(::mkdtemp(path_.data()) != nullptr, "nst serve: cannot make a temporary folder in '",
+              base.string(), "' (give --work DIR)");
+  }
+  ~TemporaryFolder() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 int run(int argc, const char* const* argv) {
   nst::ArgParser p("nst serve",
@@ -103,8 +117,9 @@ int run(int argc, const char* const* argv) {
     std::fprintf(stderr, "nst serve: warning: optimisation jobs are off: %s\n", e.what());
   }
 
-  const bool own_work = !a.has("work");
-  o.work_dir = own_work ? make_temporary_folder() : a.get("work");
+  std::optional<TemporaryFolder> own_work;
+  if (!a.has("work")) own_work.emplace();
+  o.work_dir = own_work ? own_work->path() : a.get("work");
 
   int status = 0;
   {
@@ -131,7 +146,6 @@ int run(int argc, const char* const* argv) {
   }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  if (own_work) fs::remove_all(o.work_dir, ec);
   if (status != 0) std::fprintf(stderr, "nst serve: error: the server stopped unexpectedly\n");
   return status;
 }
