@@ -47,15 +47,18 @@ asan:
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
-# ThreadSanitizer over the threaded code: the tests tagged [threads], every
+# ThreadSanitizer over the threaded code: the tests tagged [threads] and [serve], every
 # "1 and 2 threads" bit-identity test of the ops and optimisers, and the GEMM
 # tests (split-K, GEMM inside parallel_for). The stylize driver tests are left
 # out (they need build/vgg19.nstw and take minutes under TSan).
-TSAN_TESTS ?= [threads]~[stylize],*1 and 2 threads give*,[gemm]
+TSAN_TESTS ?= [threads]~[stylize],*1 and 2 threads give*,[gemm],[serve]
+# nst serve's job tests run the VGG: the release build's weights when made
+# (converting them again under TSan would take minutes).
+TSAN_WEIGHTS = $(if $(wildcard $(BUILD)/vgg19.nstw),NST_WEIGHTS=$(CURDIR)/$(BUILD)/vgg19.nstw)
 tsan:
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNST_SANITIZE=thread -DNST_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS)
-	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./nst_tests "$(TSAN_TESTS)"
+	cd build-tsan && $(TSAN_WEIGHTS) TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./nst_tests "$(TSAN_TESTS)"
 
 # Each libFuzzer target (fuzz/fuzz_<name>.cpp) for FUZZ_SECONDS (default 60)
 # from its seed corpus in fuzz/corpus/<name>; new inputs go to
