@@ -59,7 +59,7 @@ include(CPack)
 # The install as a user of the library sees it (tools/check-install.sh): not
 # under the sanitizers, whose instrumented library a plain program cannot link.
 if(NST_BUILD_TESTS AND NOT NST_SANITIZE AND NOT NST_FUZZ)
-  add_test(NAME "install: headers, find_package(nst) and the example against the installed library"
+  add_test(NAME install:find_package-and-example
            COMMAND bash ${PROJECT_SOURCE_DIR}/tools/check-install.sh ${PROJECT_BINARY_DIR}
                    ${PROJECT_BINARY_DIR}/check-install)
 endif()
