@@ -29,11 +29,12 @@ test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
 
 # The library as an installed package: headers, find_package(nst), examples/
-# (also one of the tests), then the Debian package of it all (cpack).
+# (also one of the tests), then the Debian package of it all (cpack; the models
+# made first when the shared data is there, the weights when `make weights` made them).
 check-install: all
 	bash tools/check-install.sh $(BUILD) $(BUILD)/check-install
 
-package: all
+package: all models
 	cd $(BUILD) && cpack -G DEB
 	dpkg-deb --info $(BUILD)/nst_*.deb | grep -E "Package|Version|Depends"
 	dpkg-deb --contents $(BUILD)/nst_*.deb | grep -E "bin/nst$$|libnstlib.a|nstConfig.cmake|share/nst/"
