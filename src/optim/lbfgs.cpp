@@ -221,6 +221,14 @@ double line_search_step(LbfgsState& st, float* x, const Objective& objective, do
   return r.t;
 }
 
+// Without a box there is no range to take a grey level of (lbfgs_box.cpp's
+// one_level_step): the step that moves the fastest value by 1/256 of the largest
+// |x| (of 1 when x is near 0). 0 if d is zero.
+double level_step(const float* d, const float* x, int64_t n) {
+  const double d_max = vec_max_abs(d, n);
+  return d_max > 0 ? std::max(1.0, double(vec_max_abs(x, n))) / (256.0 * d_max) : 0.0;
+}
+
 }  // namespace lbfgs_internal
 
 using namespace lbfgs_internal;
@@ -294,6 +302,12 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective, const Bo
     st.f = evaluate(st, x, objective);
   } else {
     t = line_search_step(st, x, objective, t_init, gtd, nullptr);
+    // The first step can be below float resolution on a large problem (see
+    // lbfgs_box.cpp); then the search starts again from a step that moves a value.
+    if (t == 0 && st.iteration == 0) {
+      const double t_level = level_step(st.d.data(), x, n);
+      if (t_level > t_init) t = line_search_step(st, x, objective, t_level, gtd, nullptr);
+    }
     if (t == 0) {
       st.stop = LbfgsStop::line_search_failed;
       return st.f;

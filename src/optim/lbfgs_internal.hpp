@@ -25,6 +25,9 @@ LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max, double 
 // one); the step, or 0 when it failed (x, f, g restored). x0 holds the start after.
 double line_search_step(LbfgsState& st, float* x, const Objective& objective, double t_init,
                         double gtd, const Box* box);
+// The unconstrained first search's fallback start: the fastest value moves by
+// 1/256 of max(1, max |x|).
+double level_step(const float* d, const float* x, int64_t n);
 
 }  // namespace lbfgs_internal
 
