@@ -10,6 +10,7 @@ const std::string& page_html() {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>nst: style transfer</title>
+<link rel="icon" href="data:,">
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #f4f2ee; color: #222; }
   header { padding: 12px 20px; background: #2d2a26; color: #fff; }
