@@ -96,7 +96,7 @@ TEST_CASE("cli stylize: the default schedule runs coarse to fine", "[cli][cli-st
   CHECK(scales[1].at("width").as_int() == 200);
 }
 
-TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: --scales runs coarse to fine with --first-iterations and --last-iterations", "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/tubingen.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
@@ -120,6 +120,16 @@ TEST_CASE("cli stylize: --scales runs coarse to fine", "[cli][cli-stylize]") {
   const io::Json rec3 = read_json(dir.file("run.json"));
   CHECK(rec3.at("first_iterations").as_int() == 3);
   CHECK(numbers(rec3.at("result").at("scales").items().at(0).at("loss_trace")).size() == 3);
+  // ... and the finest --iterations, unless --last-iterations says.
+  stylize_ok(with(base_args(out), {"--scales", "32,36,40", "--size", "40", "--last-iterations", "5",
+                                   "--record", dir.file("run.json")}));
+  const io::Json rec5 = read_json(dir.file("run.json"));
+  CHECK(rec5.at("last_iterations").as_int() == 5);
+  const auto& scales5 = rec5.at("result").at("scales").items();
+  REQUIRE(scales5.size() == 3);
+  CHECK(numbers(scales5[0].at("loss_trace")).size() == 8);
+  CHECK(numbers(scales5[1].at("loss_trace")).size() == 2);
+  CHECK(numbers(scales5[2].at("loss_trace")).size() == 5);
 }
 
 TEST_CASE("cli stylize: adam, learning rate, noise init and seed determinism",

@@ -223,6 +223,9 @@ std::vector<Option<StylizeConfig>> stylize_options() {
   t.push_back(integer<S>("first-iterations", "N",
                          "iterations at the coarsest of several scales (at most; 0: 4 x --iterations)", "0",
                          &S::first_iterations, 0, 1000000));
+  t.push_back(integer<S>("last-iterations", "N",
+                         "iterations at the finest of several scales (at most; 0: --iterations)", "0",
+                         &S::last_iterations, 0, 1000000));
   t.push_back(choice<S>("optimizer", "optimiser", "lbfgs", &S::optimizer, {"lbfgs", "adam"}).alias("-optimizer"));
   t.push_back(real<S>("tolerance", "T",
                       "end a scale once the loss fell by less than T (relative) over the last "

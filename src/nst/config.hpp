@@ -54,6 +54,7 @@ struct StylizeConfig {
   std::vector<int64_t> scales;         // coarse-to-fine long sides; empty = coarse_to_fine_scales
   int64_t iterations = 60;             // per scale (at most)
   int64_t first_iterations = 0;        // at the coarsest of several scales; 0 = 4 * iterations
+  int64_t last_iterations = 0;         // at the finest of several scales; 0 = iterations
   // A scale ends early once the loss fell by less than tolerance (relative) over
   // the last tolerance_window iterations; 0 = never.
   double tolerance = 0.01;

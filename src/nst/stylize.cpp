@@ -83,8 +83,10 @@ double short_over_long(const std::vector<Tensor>& images) {
 }
 
 int64_t scale_iterations(const StylizeConfig& config, size_t scale, size_t scales) {
-  if (scales < 2 || scale != 0) return config.iterations;
-  return config.first_iterations > 0 ? config.first_iterations : 4 * config.iterations;
+  if (scales < 2) return config.iterations;
+  if (scale == 0) return config.first_iterations > 0 ? config.first_iterations : 4 * config.iterations;
+  if (scale + 1 == scales && config.last_iterations > 0) return config.last_iterations;
+  return config.iterations;
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const StylizeConfig& config, int64_t n,

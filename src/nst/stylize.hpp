@@ -87,7 +87,8 @@ int64_t style_long_side(double style_scale, int64_t size);
 
 // The iteration limit of scale `scale` of `scales`: config.iterations, but at
 // the coarsest of several scales config.first_iterations (0: 4 times as many;
-// the coarsest scale costs a fraction of the finest and starts from scratch).
+// the coarsest scale costs a fraction of the finest and starts from scratch),
+// and at the finest config.last_iterations when set.
 int64_t scale_iterations(const StylizeConfig& config, size_t scale, size_t scales);
 // The optimiser the config names (--optimizer, its history, precision, line
 // search and learning rate), for n values, stopping after max_iterations.
