@@ -20,7 +20,7 @@ const std::string& page_html() {
   nav button.on { color: #fff; border-bottom: 2px solid #e0a040; }
   main { padding: 20px; max-width: 1100px; margin: auto; }
   section { display: none; } section.on { display: block; }
-  .drop { border: 2px dashed #999; border-radius: 8px; padding: 18px; text-align: center; background: #fff; }
+  .drop { display: block; border: 2px dashed #999; border-radius: 8px; padding: 18px; text-align: center; background: #fff; }
   .drop.over { border-color: #e0a040; background: #fff8ec; }
   .drop img { max-height: 160px; display: block; margin: 8px auto 0; }
   .styles { display: flex; flex-wrap: wrap; gap: 10px; margin: 14px 0; }

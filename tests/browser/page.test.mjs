@@ -127,6 +127,11 @@ async function fastTab(page, base, files) {
   await page.setInputFiles("#photo", files.photo);
   await page.waitForFunction(() => $("photo-preview").complete && $("photo-preview").naturalWidth > 0);
   const [pw, ph] = await page.$eval("#photo-preview", (i) => [i.naturalWidth, i.naturalHeight]);
+  // The preview sits inside one drop box (an inline box would be cut in pieces around it).
+  const boxes = await page.$eval("#drop", (d) => d.getClientRects().length);
+  const [drop, preview] = [await page.locator("#drop").boundingBox(), await page.locator("#photo-preview").boundingBox()];
+  check(boxes === 1 && preview.x >= drop.x && preview.y >= drop.y && preview.x + preview.width <= drop.x + drop.width &&
+        preview.y + preview.height <= drop.y + drop.height, `the photo is not shown inside one drop box (${boxes} boxes)`);
   const wanted = styles.includes("udnie") ? "udnie" : styles[styles.length - 1];
   const button = page.locator("#styles button", { hasText: wanted }).first();
   await button.click();
@@ -228,7 +233,8 @@ async function main(state) {
 
   await fastTab(page, base, files);
   if (screenshot) {
-    await page.screenshot({ path: screenshot, fullPage: true });
+    const bottom = await page.$eval("#result", (i) => i.getBoundingClientRect().bottom + window.scrollY);
+    await page.screenshot({ path: screenshot, fullPage: true, clip: { x: 0, y: 0, width: 900, height: bottom + 24 } });
     log(`screenshot: ${screenshot}`);
   }
   await optimiseTab(page, base, files);
