@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: check-aarch64 check-install package all nst deps test test-slow asan tsan fuzz bench weights models demo clean format
+.PHONY: check-aarch64 check-install package all nst deps test test-slow asan tsan fuzz bench bench-serve weights models demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -86,6 +86,13 @@ fuzz:
 
 bench: all
 	$(BUILD)/nst_bench
+
+# nst serve under load (bench/load_serve.py, docs/serve.md): 8 clients x 50
+# POST /api/fast of a small photo on loopback; requests/s, p50/p99 latency,
+# failures and the server's RSS. Pinned: taskset -c 0 make bench-serve.
+LOAD_FLAGS ?=
+bench-serve: nst models
+	/usr/bin/python3 bench/load_serve.py --nst $(BUILD)/nst --models $(BUILD)/models $(LOAD_FLAGS)
 
 # The default VGG-19 weight file, build/vgg19.nstw: from $VGG19_SOURCE, else
 # $NST_SHARED/weights/vgg19-imagenet-uint8 (NST_SHARED=../shared), else a download.
