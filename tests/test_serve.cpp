@@ -1,6 +1,9 @@
 // nst serve's HTTP API: models, fast stylisation, bad uploads, routes,
 // metrics (the optimisation jobs: test_serve_jobs.cpp).
+#include <algorithm>
+#include <chrono>
 #include <optional>
+#include <vector>
 
 #include "test_serve_util.hpp"
 #include "tools/serve_impl.hpp"
@@ -172,6 +175,24 @@ TEST_CASE("serve: metrics count requests by route and status", "[serve]") {
   CHECK(t.find("nst_jobs_queued 0\n") != std::string::npos);
   CHECK(t.find("nst_jobs_running 0\n") != std::string::npos);
   CHECK(t.find("nst_job_seconds_count 0\n") != std::string::npos);
+}
+
+// The library sends an answer's headers and body in two writes: with Nagle's
+// algorithm the body waited for the client's delayed ACK, 40 ms on most
+// requests of a kept-alive connection (found by bench/load_serve.py).
+TEST_CASE("serve: answers on a kept-alive connection are not held back by Nagle", "[serve]") {
+  TestServer s;
+  auto c = client(s);
+  c.set_keep_alive(true);
+  std::vector<double> ms;
+  for (int i = 0; i < 11; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(c.Get("/healthz"));
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  INFO("median " << ms[5] << " ms, slowest " << ms.back() << " ms");
+  CHECK(ms[5] < 20.0);
 }
 
 TEST_CASE("serve: without weights jobs are refused with 503", "[serve]") {
