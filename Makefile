@@ -89,9 +89,10 @@ bench: all
 
 # nst serve under load (bench/load_serve.py, docs/serve.md): 8 clients x 50
 # POST /api/fast of a small photo on loopback; requests/s, p50/p99 latency,
-# failures and the server's RSS. Pinned: taskset -c 0 make bench-serve.
+# failures and the server's RSS (the style networks first: make models).
+# Pinned to one core: taskset -c 0 make bench-serve.
 LOAD_FLAGS ?=
-bench-serve: nst models
+bench-serve: nst
 	/usr/bin/python3 bench/load_serve.py --nst $(BUILD)/nst --models $(BUILD)/models $(LOAD_FLAGS)
 
 # The default VGG-19 weight file, build/vgg19.nstw: from $VGG19_SOURCE, else
