@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: check-aarch64 check-install package all nst deps test test-slow asan tsan fuzz bench bench-serve weights models demo clean format
+.PHONY: check-aarch64 check-install package all nst deps test-deps test test-slow asan tsan fuzz bench bench-serve weights models demo clean format
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -17,15 +17,21 @@ nst: $(BUILD)/Makefile
 $(BUILD)/Makefile: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
-# Install the Debian packages the build needs (no-op when present).
+# Install the Debian packages the build needs (no-op when present); test-deps
+# adds the browser test's chromium, node and playwright-core.
 deps:
 	@bash tools/install-deps.sh
+test-deps:
+	@bash tools/install-deps.sh --browser
 
 # The default suite (everything not tagged [slow]). The end-to-end tests need the
-# weights: made first when the shared data is there (they skip loudly otherwise).
-test: all
+# weights, the browser test the style networks: made first when the shared data is
+# there (they skip loudly otherwise).
+test: test-deps all
 	@test -f $(BUILD)/vgg19.nstw || ! test -d "$${NST_SHARED:-../shared}/weights" || \
 	  $(MAKE) --no-print-directory weights
+	@test -f $(BUILD)/models/udnie.nstw || ! test -d "$${NST_SHARED:-../shared}/models/fast-style" || \
+	  $(MAKE) --no-print-directory models
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
 
 # The library as an installed package: headers, find_package(nst), examples/

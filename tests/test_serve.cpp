@@ -192,7 +192,7 @@ TEST_CASE("serve: answers on a kept-alive connection are not held back by Nagle"
   }
   std::sort(ms.begin(), ms.end());
   INFO("median " << ms[5] << " ms, slowest " << ms.back() << " ms");
-  CHECK(ms[5] < 20.0);
+  CHECK(ms[5] < 30.0);  // 41 ms with Nagle; well under 1 ms without it, a few under sanitizers
 }
 
 TEST_CASE("serve: without weights jobs are refused with 503", "[serve]") {
