@@ -11,17 +11,19 @@ TEST_CASE("reduce: lane sums match one plain double loop for every tail length",
     const std::vector<double> x = rounded(random_doubles(size_t(n), 801 + uint64_t(n), 2.0, 3.0));
     const std::vector<float> af(a.begin(), a.end()), xf(x.begin(), x.end());
     const double mean = 2.5;
-    double sum = 0, dev2 = 0, diff2 = 0, wdev = 0;
+    double sum = 0, dev2 = 0, diff2 = 0, wdev = 0, prod = 0;
     for (size_t i = 0; i < a.size(); ++i) {
       sum += a[i];
       dev2 += (x[i] - mean) * (x[i] - mean);
       diff2 += (a[i] - x[i]) * (a[i] - x[i]);
       wdev += a[i] * (x[i] - mean);
+      prod += a[i] * x[i];
     }
     CHECK(kernels::sum(af.data(), n) == Approx(sum).margin(1e-12));
     CHECK(kernels::sum_squared_deviation(xf.data(), mean, n) == Approx(dev2).margin(1e-12));
     CHECK(kernels::sum_squared_difference(af.data(), xf.data(), n) == Approx(diff2).margin(1e-12));
     CHECK(kernels::sum_weighted_deviation(af.data(), xf.data(), mean, n) ==
           Approx(wdev).margin(1e-12));
+    CHECK(kernels::dot(af.data(), xf.data(), n) == Approx(prod).margin(1e-12));
   }
 }

@@ -1,55 +1,20 @@
 // The statistics behind --style-loss mean-cov and w2: channel means and
-// covariances (nn/moments.hpp, with and without a region mask), the
-// Newton–Schulz matrix roots and the Wasserstein covariance term
-// (nn/wasserstein.hpp): each against its plain reference and finite
-// differences in double; then the whole objective with each style loss.
+// covariances (nn/moments.hpp, with and without a region mask) against their
+// plain references and finite differences in double; then the whole objective
+// with each style loss (the Wasserstein term itself: test_wasserstein.cpp).
 #include <cmath>
-#include <random>
 
 #include "fixture.hpp"
 #include "objective_fd.hpp"
 #include "nn/elementwise.hpp"
 #include "nn/moments.hpp"
 #include "nn/mse.hpp"
-#include "nn/wasserstein.hpp"
 #include "nst/style_objective.hpp"
 #include "ops_testing.hpp"
 #include "vgg_util.hpp"
 
 using namespace nst;
 using namespace nst::testing;
-
-namespace {
-
-// A random symmetric positive definite C x C matrix (double): B Bᵀ / C + shift I.
-std::vector<double> random_spd(int64_t C, uint64_t seed, double shift) {
-  const std::vector<double> b = random_doubles(size_t(C * C), seed);
-  std::vector<double> a(size_t(C * C), 0.0);
-  for (int64_t i = 0; i < C; ++i)
-    for (int64_t j = 0; j < C; ++j) {
-      for (int64_t k = 0; k < C; ++k) a[size_t(i * C + j)] += b[size_t(i * C + k)] * b[size_t(j * C + k)] / double(C);
-      if (i == j) a[size_t(i * C + j)] += shift;
-    }
-  return rounded(a);
-}
-
-// The w2 covariance term in double: tr Σ + tr Σs - 2 tr((S Σ S + ε I)^½).
-double w2_term_reference(const std::vector<double>& sigma, const W2Target& t, int64_t C) {
-  std::vector<double> S = to_double(t.cov_root), tmp(size_t(C * C), 0.0), B(size_t(C * C), 0.0), root(size_t(C * C));
-  for (int64_t i = 0; i < C; ++i)
-    for (int64_t j = 0; j < C; ++j)
-      for (int64_t k = 0; k < C; ++k) tmp[size_t(i * C + j)] += S[size_t(i * C + k)] * sigma[size_t(k * C + j)];
-  for (int64_t i = 0; i < C; ++i)
-    for (int64_t j = 0; j < C; ++j)
-      for (int64_t k = 0; k < C; ++k) B[size_t(i * C + j)] += tmp[size_t(i * C + k)] * S[size_t(k * C + j)];
-  for (int64_t i = 0; i < C; ++i) B[size_t(i * C + i)] += t.eps;
-  sqrtm_newton_schulz_reference(B.data(), C, root.data(), static_cast<double*>(nullptr), 60);
-  double value = t.trace;
-  for (int64_t i = 0; i < C; ++i) value += sigma[size_t(i * C + i)] - 2.0 * root[size_t(i * C + i)];
-  return value;
-}
-
-}  // namespace
 
 TEST_CASE("moments: channel mean and covariance match the reference, with and without a mask", "[style-loss]") {
   uint64_t seed = 1700;
@@ -119,82 +84,6 @@ TEST_CASE("moments: gradients match finite differences in double", "[style-loss]
     return dot(mu, mu) / double(C) + dot(cov, cov) / double(C * C);
   };
   check_close(xv.grad(), numeric_gradient(probe2, x), 1e-4, 1e-6, "tape gradient");
-}
-
-TEST_CASE("sqrtm: Newton-Schulz roots of SPD matrices, float against double", "[style-loss]") {
-  for (int64_t C : {1, 3, 17, 64}) {
-    INFO("C = " << C);
-    const std::vector<double> a = random_spd(C, 1720 + uint64_t(C), 0.05);
-    const Tensor at = tensor_from({C, C}, a);
-    Tensor root = Tensor::empty({C, C}), inv = Tensor::empty({C, C});
-    const SqrtmStats stats = sqrtm_newton_schulz(at.data(), C, root.data(), inv.data());
-    INFO("iterations " << stats.iterations << ", residual " << stats.residual);
-    CHECK(stats.residual < 1e-4);
-    std::vector<double> want_root(size_t(C * C)), want_inv(size_t(C * C));
-    sqrtm_newton_schulz_reference(a.data(), C, want_root.data(), want_inv.data(), 60);
-    check_close(root, want_root, 1e-3, 1e-5, "root");
-    check_close(inv, want_inv, 2e-3, 1e-4, "inverse root");
-    // root² = A in double.
-    for (int64_t i = 0; i < C; ++i)
-      for (int64_t j = 0; j < C; ++j) {
-        double acc = 0;
-        for (int64_t k = 0; k < C; ++k) acc += want_root[size_t(i * C + k)] * want_root[size_t(k * C + j)];
-        REQUIRE(acc == Approx(a[size_t(i * C + j)]).margin(1e-9));
-      }
-  }
-}
-
-TEST_CASE("w2: the covariance term's gradient matches finite differences in double", "[style-loss]") {
-  const int64_t C = 7;
-  const W2Target target = w2_target(tensor_from({1, C, C}, random_spd(C, 1731, 0.1)));
-  const std::vector<double> sigma = random_spd(C, 1732, 0.1);
-  Tape tape;
-  Var cov = tape.variable(tensor_from({1, C, C}, sigma));
-  Var term = w2_covariance_term(tape, cov, target);
-  CHECK(term.value()[0] == Approx(w2_term_reference(sigma, target, C)).epsilon(1e-4));
-  tape.backward(term);
-  // Symmetric directions (Σ stays a covariance).
-  std::mt19937_64 rng(1733);
-  std::normal_distribution<double> normal;
-  for (int trial = 0; trial < 4; ++trial) {
-    std::vector<double> v(size_t(C * C));
-    for (int64_t i = 0; i < C; ++i)
-      for (int64_t j = 0; j <= i; ++j) v[size_t(i * C + j)] = v[size_t(j * C + i)] = normal(rng);
-    const double h = 1e-5;
-    std::vector<double> plus = sigma, minus = sigma;
-    for (size_t i = 0; i < v.size(); ++i) {
-      plus[i] += h * v[i];
-      minus[i] -= h * v[i];
-    }
-    const double fd = (w2_term_reference(plus, target, C) - w2_term_reference(minus, target, C)) / (2 * h);
-    double analytic = 0;
-    for (size_t i = 0; i < v.size(); ++i) analytic += double(cov.grad()[int64_t(i)]) * v[i];
-    INFO("trial " << trial << ": finite difference " << fd << ", analytic " << analytic);
-    CHECK(analytic == Approx(fd).epsilon(2e-3).margin(1e-5));
-  }
-}
-
-TEST_CASE("w2: diagonal covariances give the closed form, equal ones nearly zero", "[style-loss]") {
-  const int64_t C = 4;
-  const double a[C] = {0.5, 2.0, 1.0, 4.0}, b[C] = {1.0, 1.0, 3.0, 0.25};
-  Tensor sa = Tensor::zeros({1, C, C}), sb = Tensor::zeros({1, C, C});
-  for (int64_t i = 0; i < C; ++i) {
-    sa[i * C + i] = float(a[i]);
-    sb[i * C + i] = float(b[i]);
-  }
-  const W2Target t = w2_target(sb);
-  const double norm = std::sqrt(1.0 + 1.0 + 9.0 + 0.0625);  // ||Σs||_F
-  double want = 0;
-  for (int64_t i = 0; i < C; ++i) {
-    const double s2 = b[i] + kW2Regularisation * norm;  // the target's root is of Σs + ε' I
-    want += a[i] + b[i] - 2 * std::sqrt(s2 * a[i] + t.eps);
-  }
-  Tape tape;
-  CHECK(w2_covariance_term(tape, tape.constant(sa), t).value()[0] == Approx(want).epsilon(1e-4));
-  const double self = w2_covariance_term(tape, tape.constant(sb), t).value()[0];
-  // Only the regularisation's shift is left: ~100 times below W2 between the two above.
-  INFO("self " << self << ", between the two " << want);
-  CHECK(std::abs(self) < 0.01 * std::abs(want));
 }
 
 TEST_CASE("style losses: the objective's gradient agrees with finite differences for mean-cov and w2",

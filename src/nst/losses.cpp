@@ -118,7 +118,7 @@ Var w2_style_loss(Tape& tape, const Var& features, const Tensor& mask, const Sty
   // ||μ - μs||² / C = mean((μ - μs)²); the covariance term over C.
   const float inv_c = 1.0f / float(features.shape()[1]);
   Var mean_term = mse(tape, channel_mean(tape, features, mask), tape.constant(target.mean));
-  Var cov_term = w2_covariance_term(tape, covariance(tape, features, mask), target.w2);
+  Var cov_term = w2_covariance_term(tape, features, mask, target.w2);
   return weighted_sum(tape, {mean_term, cov_term}, {1.0f, inv_c});
 }
 

@@ -50,9 +50,11 @@ Tensor content_mask_weights(const Tensor& mask, double mask_weight);
 //   mean-cov:  L = mean((μ - μs)²) + mean(((Σ - Σs)/C)²)
 //              the Gram's two parts matched apart (the covariance term is the
 //              Gram loss for centred features)
-//   w2:        L = (||μ - μs||² + tr Σ + tr Σs - 2 tr((Σs^½ Σ Σs^½ + εI)^½)) / C
+//   w2:        L = (||μ - μs||² + tr Σ + tr Σs - 2 tr((S Σ Sᵀ)^½)) / C, SᵀS = Σs
 //              the squared 2-Wasserstein distance between the Gaussian fits
-//              N(μ, Σ) and N(μs, Σs) per channel (nn/wasserstein.hpp)
+//              N(μ, Σ) and N(μs, Σs) per channel (nn/wasserstein.hpp: the
+//              trace of the root as the nuclear norm of S Fc, by a polar
+//              iteration on the features, no inverse root)
 // Gradients through the ops: mse, channel_mean, covariance, w2_covariance_term.
 enum class StyleLossKind { gram, mean_cov, w2 };
 StyleLossKind parse_style_loss(const std::string& name);  // "gram" | "mean-cov" | "w2"

@@ -41,4 +41,8 @@ double sum_weighted_deviation(const float* w, const float* x, double mean, int64
   return lane_sum(n, [w, x, mean](int64_t i) { return double(w[i]) * (double(x[i]) - mean); });
 }
 
+double dot(const float* a, const float* b, int64_t n) {
+  return lane_sum(n, [a, b](int64_t i) { return double(a[i]) * double(b[i]); });
+}
+
 }  // namespace nst::kernels

@@ -20,5 +20,7 @@ double sum_squared_deviation(const float* x, double mean, int64_t n);
 double sum_squared_difference(const float* a, const float* b, int64_t n);
 // sum_i w[i] * (x[i] - mean)
 double sum_weighted_deviation(const float* w, const float* x, double mean, int64_t n);
+// sum_i a[i] * b[i]
+double dot(const float* a, const float* b, int64_t n);
 
 }  // namespace nst::kernels
