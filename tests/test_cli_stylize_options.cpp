@@ -236,25 +236,30 @@ TEST_CASE("cli stylize: JPEG output, grey content, RGBA style, default weights",
                                       default_weights()));
 }
 
-TEST_CASE("cli stylize: --style-loss mean-cov runs, is recorded and measured by nst loss", "[cli][cli-stylize]") {
+TEST_CASE("cli stylize: --style-loss mean-cov and w2 run, are recorded and measured by nst loss",
+          "[cli][cli-stylize]") {
   NST_REQUIRE_SHARED("images/tubingen.jpg");
   NST_REQUIRE_WEIGHTS();
   ScratchDir dir("cli-stylize");
-  stylize_ok(with(base_args(dir.file("mc.png")), {"--style-loss", "mean-cov"}));
-  CHECK(read_json(dir.file("mc.png.json")).at("style_loss").as_string() == "mean-cov");
-  const auto loss = [&](const std::string& kind) {
+  const auto loss = [&](const std::string& image, const std::string& kind) {
     const CliRun r = run_nst({"loss", "--content", shared_image("tubingen.jpg"), "--style",
-                              shared_image("starry_night.jpg"), "--image", dir.file("mc.png"), "--weights",
+                              shared_image("starry_night.jpg"), "--image", image, "--weights",
                               default_weights(), "--style-loss", kind, "--json"});
     check_clean_exit(r);
     return io::parse_json(r.out, "stdout");
   };
-  const io::Json mc = loss("mean-cov"), gram = loss("gram");
-  CHECK(mc.at("total").as_number() ==
-        Approx(read_json(dir.file("mc.png.json")).at("result").at("saved_loss").as_number()).epsilon(1e-4));
-  CHECK(mc.at("style_total").as_number() != gram.at("style_total").as_number());
+  for (const std::string kind : {"mean-cov", "w2"}) {
+    INFO(kind);
+    const std::string out = dir.file(kind + ".png");
+    stylize_ok(with(base_args(out), {"--style-loss", kind}));
+    CHECK(read_json(out + ".json").at("style_loss").as_string() == kind);
+    const io::Json measured = loss(out, kind), gram = loss(out, "gram");
+    CHECK(measured.at("total").as_number() ==
+          Approx(read_json(out + ".json").at("result").at("saved_loss").as_number()).epsilon(1e-4));
+    CHECK(measured.at("style_total").as_number() != gram.at("style_total").as_number());
+  }
   const CliRun bad = run_nst(with(base_args(dir.file("x.png")), {"--style-loss", "w3"}));
-  check_error_exit(bad, "--style-loss must be gram or mean-cov, got 'w3'");
+  check_error_exit(bad, "--style-loss must be gram, mean-cov or w2, got 'w3'");
 }
 
 TEST_CASE("cli stylize: --style-weights sweeps the strength, each picture as its own run, and a strip",

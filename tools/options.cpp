@@ -65,10 +65,10 @@ std::vector<Option<ObjectiveConfig>> objective_options() {
   };
   t.push_back(signs);
   t.push_back(choice<O>("pooling", "pooling in the network", "max", &O::pooling, {"max", "avg"}).alias("-pooling"));
-  // (w2 is in the library, losses.hpp, but its float matrix roots are not yet
-  // accurate enough on real features to offer.)
-  t.push_back(choice<O>("style-loss", "style statistic: Gram matrices, or feature means and covariances matched apart",
-                        "gram", &O::style_loss, {"gram", "mean-cov"}));
+  t.push_back(choice<O>("style-loss",
+                        "style statistic: Gram matrices, feature means and covariances matched apart, or the "
+                        "2-Wasserstein distance between their Gaussian fits",
+                        "gram", &O::style_loss, {"gram", "mean-cov", "w2"}));
   return t;
 }
 
