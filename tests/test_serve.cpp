@@ -44,27 +44,29 @@ TEST_CASE("serve: models list each style with a thumbnail", "[serve]") {
   CHECK(page->body.find("https://") == std::string::npos);
 }
 
-TEST_CASE("serve: a fast stylisation returns a picture of the right size", "[serve]") {
-  TestServer s;
-  auto c = client(s);
-  const auto r = post(c, "/api/fast", {file("image", png(30, 40)), text("model", "mono")});
+namespace {
+
+// A 200 answer of the given type whose picture decodes to h x w.
+void check_picture(const httplib::Result& r, const std::string& type, int64_t h, int64_t w) {
   REQUIRE(r);
   INFO(r->body.substr(0, 200));
   REQUIRE(r->status == 200);
-  CHECK(r->get_header_value("Content-Type") == "image/png");
+  CHECK(r->get_header_value("Content-Type") == type);
   const Tensor out = load_image_from_memory(r->body, "response");
-  CHECK(out.h() == 30);
-  CHECK(out.w() == 40);
+  CHECK(out.h() == h);
+  CHECK(out.w() == w);
+}
 
-  const auto small = post(c, "/api/fast", {file("image", png(30, 40)), text("model", "duo"),
-                                          text("mix", "0.25,0.75"), text("size", "20"),
-                                          text("format", "jpg")});
-  REQUIRE(small);
-  REQUIRE(small->status == 200);
-  CHECK(small->get_header_value("Content-Type") == "image/jpeg");
-  const Tensor j = load_image_from_memory(small->body, "response");
-  CHECK(j.h() == 15);
-  CHECK(j.w() == 20);
+}  // namespace
+
+TEST_CASE("serve: a fast stylisation returns a picture of the right size", "[serve]") {
+  TestServer s;
+  auto c = client(s);
+  check_picture(post(c, "/api/fast", {file("image", png(30, 40)), text("model", "mono")}), "image/png",
+                30, 40);
+  check_picture(post(c, "/api/fast", {file("image", png(30, 40)), text("model", "duo"),
+                                      text("mix", "0.25,0.75"), text("size", "20"), text("format", "jpg")}),
+                "image/jpeg", 15, 20);
   // The mix (1, 0) is style 0: the same picture as asking for style 0.
   const auto by_index = post(c, "/api/fast", {file("image", png(30, 40)), text("model", "duo"),
                                              text("style", "0")});
