@@ -18,8 +18,8 @@
 // The gradient never inverts Σ: singular Σ (dead channels, M < C) is fine, U
 // is 0 (a subgradient) on A's null space.
 //
-// U by the Newton–Schulz polar iteration and its higher-order members
-// (Higham, "Functions of Matrices", 2008, §8.3; Kenney & Laub 1991): X0 = A / α
+// U by the Newton–Schulz polar iteration and its higher-order members, the
+// [d/0] Padé iterations (Higham, "Functions of Matrices", 2008, ch. 8): X0 = A / α
 // with α = ||A Aᵀ||_F^½ >= σ_max(A), then
 //   G = X Xᵀ,   X <- q_d(I - G) X,   q_d(z) = Σ_{j<=d} c_j z^j, c_j = C(2j, j) / 4^j
 // (q_d: (1 - z)^-½'s Taylor polynomial; d = 1 is the classic X <- (3I - G) X / 2).
