@@ -150,6 +150,44 @@ TEST_CASE("fast_stylize: size, original colours and blend", "[transformer]") {
   CHECK(fast_stylize(net, photo, o).image.shape() == (Shape{1, 3, 15, 20}));
 }
 
+TEST_CASE("fast_stylize: --pad paints the mirrored photo and cuts the margin off", "[transformer]") {
+  const Transformer net = random_transformer(johnson_transformer(2), 52);
+  const Tensor photo = random_photo(13, 18, 53);
+  FastOptions o;
+  const Tensor plain = fast_stylize(net, photo, o).image;
+  for (int64_t pad : {int64_t(5), int64_t(12), int64_t(100)}) {
+    INFO("pad " << pad);
+    const int64_t p = std::min<int64_t>(pad, 12);  // at most the short side - 1
+    // The mirror written out here: index -i is i, index n - 1 + i is n - 1 - i.
+    Tensor big = Tensor::empty({1, 3, 13 + 2 * p, 18 + 2 * p});
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < 13 + 2 * p; ++y)
+        for (int64_t x = 0; x < 18 + 2 * p; ++x) {
+          int64_t sy = std::abs(y - p), sx = std::abs(x - p);
+          if (sy > 12) sy = 24 - sy;
+          if (sx > 17) sx = 34 - sx;
+          big.data()[(c * (13 + 2 * p) + y) * (18 + 2 * p) + x] = photo.data()[(c * 13 + sy) * 18 + sx];
+        }
+    const Tensor whole = net.stylize(big, Tensor(), Tensor());
+    o.pad = pad;
+    const Tensor padded = fast_stylize(net, photo, o).image;
+    REQUIRE(padded.shape() == photo.shape());
+    double worst = 0, changed = 0;
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < 13; ++y)
+        for (int64_t x = 0; x < 18; ++x) {
+          const int64_t i = (c * 13 + y) * 18 + x;
+          const float want = whole.data()[(c * (13 + 2 * p) + y + p) * (18 + 2 * p) + x + p];
+          worst = std::max(worst, double(std::fabs(padded.data()[i] - want)));
+          changed = std::max(changed, double(std::fabs(padded.data()[i] - plain.data()[i])));
+        }
+    CHECK(worst == 0.0);
+    CHECK(changed > 0.5);  // the edges (instance norm: everything) differ from the unpadded run
+  }
+  o.pad = -1;
+  CHECK_THROWS_WITH(fast_stylize(net, photo, o), Catch::Contains("pad"));
+}
+
 TEST_CASE("transformer: the published networks convert and paint (shared data)",
           "[transformer][shared]") {
   NST_REQUIRE_SHARED("models/fast-style/la_muse/manifest.json");

@@ -12,16 +12,51 @@
 
 namespace nst {
 
+namespace {
+
+// x [N, C, H, W] with p pixels mirrored on every side (edge not repeated, as
+// numpy's "reflect"); p < min(H, W).
+Tensor reflect_pad(const Tensor& x, int64_t p) {
+  const int64_t N = x.n(), C = x.c(), H = x.h(), W = x.w(), Hp = H + 2 * p, Wp = W + 2 * p;
+  Tensor out = Tensor::empty({N, C, Hp, Wp});
+  const auto mirror = [](int64_t i, int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); };
+  for (int64_t plane = 0; plane < N * C; ++plane) {
+    const float* src = x.data() + plane * H * W;
+    float* dst = out.data() + plane * Hp * Wp;
+    for (int64_t y = 0; y < Hp; ++y) {
+      const float* row = src + mirror(y - p, H) * W;
+      for (int64_t xx = 0; xx < Wp; ++xx) dst[y * Wp + xx] = row[mirror(xx - p, W)];
+    }
+  }
+  return out;
+}
+
+// The H x W window of x at (p, p).
+Tensor crop(const Tensor& x, int64_t p, int64_t H, int64_t W) {
+  const int64_t planes = x.n() * x.c(), Hp = x.h(), Wp = x.w();
+  Tensor out = Tensor::empty({x.n(), x.c(), H, W});
+  for (int64_t plane = 0; plane < planes; ++plane)
+    for (int64_t y = 0; y < H; ++y) {
+      const float* row = x.data() + (plane * Hp + y + p) * Wp + p;
+      std::copy(row, row + W, out.data() + (plane * H + y) * W);
+    }
+  return out;
+}
+
+}  // namespace
+
 FastResult fast_stylize(const Transformer& net, const Tensor& photo, const FastOptions& options) {
   NST_CHECK(options.size >= 0, "fast: size must be >= 0, got ", options.size);
   NST_CHECK(options.blend >= 0.0 && options.blend <= 1.0, "fast: blend must be in 0..1, got ",
             options.blend);
   NST_CHECK(options.style.empty() || !options.regions.defined(),
             "fast: give a style mix or region masks, not both");
+  NST_CHECK(options.pad >= 0, "fast: pad must be >= 0, got ", options.pad);
   const Tensor style = options.style.empty() ? Tensor() : net.style_mix(options.style);
   int64_t H = photo.h(), W = photo.w();
   if (options.size > 0) fit_long_side(photo.h(), photo.w(), options.size, H, W);
-  const int64_t need = net.inference_peak_bytes(H, W);
+  const int64_t pad = std::min(options.pad, std::min(H, W) - 1);
+  const int64_t need = net.inference_peak_bytes(H + 2 * pad, W + 2 * pad);
   if (options.max_memory_bytes > 0 && need > options.max_memory_bytes) {
     // The estimate grows with the pixel count: scale the long side by the root.
     const double shrink = std::sqrt(double(options.max_memory_bytes) / double(need)) * 0.95;
@@ -36,7 +71,12 @@ FastResult fast_stylize(const Transformer& net, const Tensor& photo, const FastO
   const auto t0 = std::chrono::steady_clock::now();
   const Tensor regions =
       options.regions.defined() ? resize_image(options.regions, input.h(), input.w()) : Tensor();
-  r.image = net.stylize(input, style, regions);
+  if (pad > 0) {
+    const Tensor padded_regions = regions.defined() ? reflect_pad(regions, pad) : regions;
+    r.image = crop(net.stylize(reflect_pad(input, pad), style, padded_regions), pad, input.h(), input.w());
+  } else {
+    r.image = net.stylize(input, style, regions);
+  }
   r.network_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (options.original_colors) r.image = keep_content_colours(r.image, input);

@@ -16,6 +16,11 @@ struct FastOptions {
   bool original_colors = false;  // keep the photo's colours (luminance-only transfer)
   double blend = 0.0;            // the photo's share in the result, 0..1 (0: stylised only)
   int64_t max_memory_bytes = 0;  // refuse photos whose estimated peak is larger (0: no limit)
+  // Mirror the photo by this many pixels on every side (at most its short side
+  // - 1) before the network and cut the result back: the networks' zero-padded
+  // convolutions see the picture's edges and paint a frame there (and one trained
+  // net a blot at a fixed distance from a corner); the mirrored margin takes it.
+  int64_t pad = 0;
   // A multi-style network's style: one weight per style (a one-hot row picks
   // one, others mix their norm parameters); empty: style 0.
   std::vector<double> style;
