@@ -253,11 +253,16 @@ TEST_CASE("cli stylize: --style-loss mean-cov and w2 run, are recorded and measu
     const std::string out = dir.file(kind + ".png");
     stylize_ok(with(base_args(out), {"--style-loss", kind}));
     CHECK(read_json(out + ".json").at("style_loss").as_string() == kind);
+    // w2's default style weight is a tenth of the others'; a given one is kept.
+    CHECK(read_json(out + ".json").at("style_weight").as_number() == (kind == "w2" ? 10.0 : 100.0));
     const io::Json measured = loss(out, kind), gram = loss(out, "gram");
     CHECK(measured.at("total").as_number() ==
           Approx(read_json(out + ".json").at("result").at("saved_loss").as_number()).epsilon(1e-4));
     CHECK(measured.at("style_total").as_number() != gram.at("style_total").as_number());
   }
+  const std::string w100 = dir.file("w2_100.png");
+  stylize_ok(with(base_args(w100), {"--style-loss", "w2", "--style-weight", "100"}));
+  CHECK(read_json(w100 + ".json").at("style_weight").as_number() == 100.0);
   const CliRun bad = run_nst(with(base_args(dir.file("x.png")), {"--style-loss", "w3"}));
   check_error_exit(bad, "--style-loss must be gram, mean-cov or w2, got 'w3'");
 }

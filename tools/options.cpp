@@ -25,7 +25,8 @@ std::vector<Option<ObjectiveConfig>> objective_options() {
   std::vector<Option<O>> t;
   t.push_back(real<O>("content-weight", "W", "weight of the content loss", "5", &O::content_weight, 0, 1e12)
                   .alias("-content_weight"));
-  t.push_back(real<O>("style-weight", "W", "weight of the style loss", "100", &O::style_weight, 0, 1e12)
+  t.push_back(real<O>("style-weight", "W", "weight of the style loss (10 with --style-loss w2)", "100",
+                      &O::style_weight, 0, 1e12)
                   .alias("-style_weight"));
   t.push_back(real<O>("tv-weight", "W", "weight of the total-variation loss", "0.001", &O::tv_weight, 0, 1e12)
                   .alias("-tv_weight"));
@@ -69,6 +70,13 @@ std::vector<Option<ObjectiveConfig>> objective_options() {
                         "style statistic: Gram matrices, feature means and covariances matched apart, or the "
                         "2-Wasserstein distance between their Gaussian fits",
                         "gram", &O::style_loss, {"gram", "mean-cov", "w2"}));
+  // w2's default style weight is a tenth: at 100 its optimum is nearly the
+  // painting itself (its figures took over the photo; README, style losses).
+  Option<O> w2_weight{"", "", "", "", {}, false, false, nullptr, nullptr};
+  w2_weight.read = [](const Args& a, O& c, const std::string&) {
+    if (c.style_loss == "w2" && !a.has("style-weight")) c.style_weight = 10;
+  };
+  t.push_back(w2_weight);
   return t;
 }
 
