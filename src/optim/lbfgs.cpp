@@ -221,12 +221,35 @@ double line_search_step(LbfgsState& st, float* x, const Objective& objective, do
   return r.t;
 }
 
-// Without a box there is no range to take a grey level of (lbfgs_box.cpp's
-// one_level_step): the step that moves the fastest value by 1/256 of the largest
-// |x| (of 1 when x is near 0). 0 if d is zero.
-double level_step(const float* d, const float* x, int64_t n) {
-  const double d_max = vec_max_abs(d, n);
-  return d_max > 0 ? std::max(1.0, double(vec_max_abs(x, n))) / (256.0 * d_max) : 0.0;
+// The first step, min(1, 1/‖g‖₁) lr, moves the n values by lr in all: on a large
+// picture each by far less than float resolution, so f does not change (at
+// 1024x768 from 3e8, flat to the last bit) and a search that starts there only
+// shrinks it and fails. The start to search from instead: the step that moves the
+// fastest value by one grey level, 1/255 of its box; without a box by 1/256 of
+// the largest |x| (of 1 when x is near 0). 0 if d is zero.
+double level_step(const LbfgsState& st, const float* x, const Box* box) {
+  const int64_t n = st.n;
+  const float* d = st.d.data();
+  if (!box) {
+    const double d_max = vec_max_abs(d, n);
+    return d_max > 0 ? std::max(1.0, double(vec_max_abs(x, n))) / (256.0 * d_max) : 0.0;
+  }
+  double rate = 0;  // max |d_i| / (u_i - l_i)
+  for (int64_t i = 0; i < n; ++i) {
+    const double width = double(box->upper[size_t(i)]) - box->lower[size_t(i)];
+    if (width > 0) rate = std::max(rate, std::fabs(double(d[i])) / width);
+  }
+  return rate > 0 ? 1.0 / (255.0 * rate) : 0.0;
+}
+
+double searched_step(LbfgsState& st, float* x, const Objective& objective, double t_init, double gtd,
+                     const Box* box) {
+  double t = line_search_step(st, x, objective, t_init, gtd, box);
+  if (t == 0 && st.iteration == 0) {
+    const double t_level = level_step(st, x, box);
+    if (t_level > t_init) t = line_search_step(st, x, objective, t_level, gtd, box);
+  }
+  return t;
 }
 
 }  // namespace lbfgs_internal
@@ -301,13 +324,7 @@ double lbfgs_step(LbfgsState& st, float* x, const Objective& objective, const Bo
     vec_axpy(x, t, st.d.data(), n);
     st.f = evaluate(st, x, objective);
   } else {
-    t = line_search_step(st, x, objective, t_init, gtd, nullptr);
-    // The first step can be below float resolution on a large problem (see
-    // lbfgs_box.cpp); then the search starts again from a step that moves a value.
-    if (t == 0 && st.iteration == 0) {
-      const double t_level = level_step(st.d.data(), x, n);
-      if (t_level > t_init) t = line_search_step(st, x, objective, t_level, gtd, nullptr);
-    }
+    t = searched_step(st, x, objective, t_init, gtd, nullptr);
     if (t == 0) {
       st.stop = LbfgsStop::line_search_failed;
       return st.f;

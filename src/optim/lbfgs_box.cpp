@@ -49,17 +49,6 @@ double projected_direction(LbfgsState& st, const float* x, const Box& box) {
   return gtd;
 }
 
-// The step at which the fastest-moving free component crosses 1/255 of its
-// range: one grey level of a picture. 0 if d is zero.
-double one_level_step(const float* d, const Box& box, int64_t n) {
-  double rate = 0;  // max |d_i| / (u_i - l_i)
-  for (int64_t i = 0; i < n; ++i) {
-    const double width = double(box.upper[size_t(i)]) - box.lower[size_t(i)];
-    if (width > 0) rate = std::max(rate, std::fabs(double(d[i])) / width);
-  }
-  return rate > 0 ? 1.0 / (255.0 * rate) : 0.0;
-}
-
 // x = P(x0 + t d).
 void projected_point(float* x, const LbfgsState& st, double t, const Box& box) {
   vec_add_scaled(x, st.x0.data(), t, st.d.data(), st.n);
@@ -87,14 +76,6 @@ double lbfgs_projected_step(LbfgsState& st, float* x, const Objective& objective
   const double lr = st.options.lr;
   const double t_init =
       st.iteration == 0 ? std::min(1.0, 1.0 / vec_sum_abs(st.g_free.data(), n)) * lr : lr;
-  // That first step moves the n values by 1 in all (‖t g‖₁ = 1): on a large
-  // picture each moves by far less than float resolution, f does not change
-  // (at 1024x768 from 3e8, flat to the last bit) and a search that starts there
-  // only shrinks it, so it fails. When the first step does not lower f, the
-  // search starts from the step that moves the fastest value by one grey level.
-  const auto search_start = [&] {
-    return st.iteration == 0 ? std::max(t_init, one_level_step(st.d.data(), box, n)) : t_init;
-  };
   const double f_old = st.f;
   st.g_old = st.g;
   double t = t_init;
@@ -113,7 +94,9 @@ double lbfgs_projected_step(LbfgsState& st, float* x, const Objective& objective
       st.f = f_old;
       st.g = st.g_old;
       const int64_t before = st.evaluations;
-      t = line_search_step(st, x, objective, search_start(), gtd, &box);
+      // At the first iteration from no shorter than one grey level (level_step).
+      const double start = st.iteration == 0 ? std::max(t_init, level_step(st, x, &box)) : t_init;
+      t = line_search_step(st, x, objective, start, gtd, &box);
       if (t == 0) {
         st.stop = LbfgsStop::line_search_failed;
         return st.f;
@@ -121,8 +104,7 @@ double lbfgs_projected_step(LbfgsState& st, float* x, const Objective& objective
       if (st.evaluations - before > 2) clear_history(st);
     }
   } else {
-    t = line_search_step(st, x, objective, t_init, gtd, &box);
-    if (t == 0 && search_start() > t_init) t = line_search_step(st, x, objective, search_start(), gtd, &box);
+    t = searched_step(st, x, objective, t_init, gtd, &box);
     if (t == 0) {
       st.stop = LbfgsStop::line_search_failed;
       return st.f;

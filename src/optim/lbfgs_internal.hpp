@@ -25,9 +25,14 @@ LbfgsStop stop_test(const LbfgsState& st, double f_old, double step_max, double 
 // one); the step, or 0 when it failed (x, f, g restored). x0 holds the start after.
 double line_search_step(LbfgsState& st, float* x, const Objective& objective, double t_init,
                         double gtd, const Box* box);
-// The unconstrained first search's fallback start: the fastest value moves by
-// 1/256 of max(1, max |x|).
-double level_step(const float* d, const float* x, int64_t n);
+// Where a first search that failed starts again: the step that moves the
+// fastest value along d by one grey level (1/255 of its box; without a box
+// 1/256 of max(1, max |x|)).
+double level_step(const LbfgsState& st, const float* x, const Box* box);
+// line_search_step, and at the first iteration, when that failed, again from
+// level_step if it is longer.
+double searched_step(LbfgsState& st, float* x, const Objective& objective, double t_init, double gtd,
+                     const Box* box);
 
 }  // namespace lbfgs_internal
 
