@@ -26,12 +26,35 @@ TEST_CASE("transformer spec: the description survives its JSON, at any width",
     CHECK(shapes.front().name == "conv1.weight");
     CHECK(shapes.front().shape == std::vector<int64_t>{width, 3, 9, 9});
   }
+  // Zero padding writes no "padding" key (the files made before it stay byte
+  // for byte); reflect padding is written on the convs and read back.
+  CHECK(transformer_spec_json(johnson_transformer(4)).find("padding") == std::string::npos);
+  const TransformerSpec reflect = johnson_transformer(4, 5, Padding::reflect);
+  const std::string json = transformer_spec_json(reflect);
+  const TransformerSpec back = parse_transformer_spec(json, "test");
+  CHECK(transformer_spec_json(back) == json);
+  CHECK(back.layers.front().padding == Padding::reflect);
+  CHECK(back.layers[3].body[1].padding == Padding::reflect);
+  CHECK(back.layers[8].op == LayerOp::conv_transpose);
+  CHECK(back.layers[8].padding == Padding::zero);
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string t = json;
+    t.replace(t.find(from), from.size(), to);
+    return t;
+  };
+  const std::string reflect_key = "\"padding\": \"reflect\"";
+  CHECK_THROWS_WITH(parse_transformer_spec(replaced(reflect_key, "\"padding\": \"wrap\""), "m"),
+                    Catch::Contains("unknown padding \"wrap\""));
+  const std::string up = "\"name\": \"up1\"";
+  CHECK_THROWS_WITH(parse_transformer_spec(replaced(up, up + ", " + reflect_key), "m"),
+                    Catch::Contains("reflect padding is for conv layers only"));
   // The published net: 132 GMAC at 1024 x 1024 (264.5 GFLOP).
   CHECK(transformer_macs(johnson_transformer(32), 1024, 1024) == Approx(132.3e9).epsilon(0.01));
 }
 
 TEST_CASE("transformer: inference in place gives the bits of the recorded tape", "[transformer]") {
-  const Transformer net = random_transformer(johnson_transformer(4), 10);
+  const Padding padding = GENERATE(Padding::zero, Padding::reflect);
+  const Transformer net = random_transformer(johnson_transformer(4, 5, padding), 10);
   const Tensor photo = random_photo(13, 17, 11);
   const Tensor fast = net.stylize(photo);
   Tape tape;
@@ -48,7 +71,8 @@ TEST_CASE("transformer: inference in place gives the bits of the recorded tape",
 }
 
 TEST_CASE("transformer: any photo size, 1 x 1 included", "[transformer]") {
-  const Transformer net = random_transformer(johnson_transformer(2), 20);
+  const Padding padding = GENERATE(Padding::zero, Padding::reflect);
+  const Transformer net = random_transformer(johnson_transformer(2, 5, padding), 20);
   for (const auto& [H, W] : std::vector<std::pair<int64_t, int64_t>>{
            {1, 1}, {1, 7}, {5, 1}, {2, 3}, {4, 4}, {9, 6}, {31, 2}}) {
     INFO(H << " x " << W);
@@ -63,7 +87,8 @@ TEST_CASE("transformer: any photo size, 1 x 1 included", "[transformer]") {
 }
 
 TEST_CASE("transformer: 1 and 2 threads give the same bits", "[transformer][threads]") {
-  const Transformer net = random_transformer(johnson_transformer(8), 30);
+  const Padding padding = GENERATE(Padding::zero, Padding::reflect);
+  const Transformer net = random_transformer(johnson_transformer(8, 5, padding), 30);
   const Tensor photo = random_photo(37, 45, 31);
   for_each_simd_level([&](kernels::SimdLevel) {
     Tensor out[2];
@@ -76,7 +101,8 @@ TEST_CASE("transformer: weight and input gradients through the whole network mat
           "differences", "[transformer]") {
   // Without ReLUs the network is smooth, so central differences in float are
   // meaningful; each op's own gradient is checked in double in its test file.
-  TransformerSpec spec = johnson_transformer(2, 1);
+  const Padding padding = GENERATE(Padding::zero, Padding::reflect);
+  TransformerSpec spec = johnson_transformer(2, 1, padding);
   for (LayerSpec& L : spec.layers) {
     L.relu = false;
     for (LayerSpec& b : L.body) b.relu = false;

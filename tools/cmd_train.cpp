@@ -86,6 +86,8 @@ nst::ArgParser make_parser() {
            "--minutes, --output, --threads, --record, --sample*, --checkpoint-every, --print-every, "
            "--size, --batch, --lr)");
   p.option("width", "W", "channels of the first layer (32: the published 32/64/128 network)", "32");
+  p.option("padding", "reflect|zero", "how the convolutions fill the picture's border: mirrored "
+           "(no frame painted along the edges) or zeros (as the published networks)", "reflect");
   p.option("size", "PX", "side of the square photo crops (a multiple of 4)", "256");
   p.option("batch", "B", "photos per step", "4");
   p.option("style-size", "PX", "long side of the painting when its Gram matrices are taken", "512");
@@ -207,7 +209,13 @@ int run(int argc, const char* const* argv) {
   }
   NST_CHECK(!(a.has("extend") && first->has("width")), "nst train: --width comes from the "
             "network given to --extend");
+  NST_CHECK(!(a.has("extend") && first->has("padding")), "nst train: --padding comes from the "
+            "network given to --extend");
   const int64_t width = a.get_int("width", 1, 256);
+  const std::string padding_name = a.get("padding");
+  NST_CHECK(padding_name == "reflect" || padding_name == "zero", "nst train: --padding '",
+            padding_name, "': reflect or zero");
+  const nst::Padding padding = padding_name == "reflect" ? nst::Padding::reflect : nst::Padding::zero;
   const int64_t size = a.get_int("size", 16, 4096);
   NST_CHECK(size % 4 == 0, "nst train: --size ", size,
             " must be a multiple of 4 (the network halves the crop twice and doubles it back)");
@@ -271,7 +279,7 @@ int run(int argc, const char* const* argv) {
       for (const std::string& name : style_names) net = nst::add_style(net, name);
       ckpt.net.emplace(std::move(net));
     } else {
-      nst::TransformerSpec spec = nst::johnson_transformer(width);
+      nst::TransformerSpec spec = nst::johnson_transformer(width, 5, padding);
       if (S > 1) spec.styles = style_names;  // one painting: a plain one-style file
       ckpt.net.emplace(nst::init_transformer(spec, seed));
     }

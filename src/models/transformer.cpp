@@ -10,6 +10,7 @@
 #include "nn/conv_transpose2d.hpp"
 #include "nn/elementwise.hpp"
 #include "nn/instance_norm.hpp"
+#include "nn/pad.hpp"
 #include "nn/relu.hpp"
 #include "io/image.hpp"
 #include "nn/style_mix.hpp"
@@ -177,11 +178,18 @@ Var Transformer::layer(Tape& tape, const std::map<std::string, Var>& params, con
   const Var& weight = param(params, L.name + ".weight");
   const Var bias = L.bias ? param(params, L.name + ".bias") : Var();
   const int64_t H = h.shape()[2], W = h.shape()[3];
-  if (L.op == LayerOp::conv)
+  if (L.op == LayerOp::conv && L.padding == Padding::reflect) {
+    // The same geometry as zero padding, its border mirrored in first.
+    Conv2dParams p = Conv2dParams::same(L.kernel, L.kernel, L.stride, H, W);
+    h = reflect_pad(tape, h, Pad2d{p.pad_top, p.pad_bottom, p.pad_left, p.pad_right});
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 0;
+    h = conv2d(tape, h, weight, bias, p);
+  } else if (L.op == LayerOp::conv) {
     h = conv2d(tape, h, weight, bias, Conv2dParams::same(L.kernel, L.kernel, L.stride, H, W));
-  else
+  } else {
     h = conv_transpose2d(tape, h, weight, bias,
                          ConvTranspose2dParams::same(L.kernel, L.kernel, L.stride));
+  }
   if (L.norm == NormKind::instance) {
     // Conditional instance norm: each sample's scale and shift rows are its
     // mix of the style table's rows. Without a style: the one row of a
@@ -296,7 +304,13 @@ int64_t Transformer::inference_peak_bytes(int64_t H, int64_t W) const {
   constexpr int64_t kFloat = 4;
   int64_t h = H, w = W, channels = spec_.input_channels, peak_pair = 0;
   auto step = [&](const LayerSpec& L, int64_t live_besides) {
-    const int64_t in = channels * h * w;
+    int64_t in = channels * h * w;
+    if (L.op == LayerOp::conv && L.padding == Padding::reflect) {
+      // The mirrored copy is made while the input is live, then replaces it.
+      const int64_t padded = channels * (h + L.kernel - 1) * (w + L.kernel - 1);
+      peak_pair = std::max(peak_pair, in + padded + live_besides);
+      in = padded;
+    }
     if (L.op == LayerOp::conv) {
       h = (h + L.stride - 1) / L.stride;
       w = (w + L.stride - 1) / L.stride;

@@ -87,6 +87,13 @@ struct Parser {
     L.stride = integer(j, "stride", L.name, 1, kMaxStride);
     L.bias = flag(j, "bias", L.name);
     L.relu = flag(j, "relu", L.name);
+    const std::string padding = j.find("padding") ? text(j, "padding", L.name) : "zero";
+    if (padding == "reflect")
+      L.padding = Padding::reflect;
+    else if (padding != "zero")
+      bad("layer '", L.name, "': unknown padding \"", padding, "\" (zero or reflect)");
+    if (L.padding == Padding::reflect && L.op != LayerOp::conv)
+      bad("layer '", L.name, "': reflect padding is for conv layers only");
     const std::string norm = j.find("norm") ? text(j, "norm", L.name) : "none";
     if (norm == "instance")
       L.norm = NormKind::instance;
@@ -170,7 +177,9 @@ void write_layer(JsonWriter& j, const LayerSpec& L) {
   j.key("kernel").value(L.kernel).key("stride").value(L.stride).key("bias").value(L.bias);
   j.key("norm").value(L.norm == NormKind::instance ? "instance" : "none");
   if (L.norm == NormKind::instance) j.key("eps").value(double(L.eps));
-  j.key("relu").value(L.relu).end_object();
+  j.key("relu").value(L.relu);
+  if (L.padding == Padding::reflect) j.key("padding").value("reflect");  // zero: as before
+  j.end_object();
 }
 
 void add_shapes(std::vector<ParamShape>& out, const LayerSpec& L, int64_t styles) {
@@ -290,7 +299,7 @@ std::vector<ParamShape> transformer_param_shapes(const TransformerSpec& spec) {
   return out;
 }
 
-TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks) {
+TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks, Padding padding) {
   NST_CHECK(width >= 1 && width * 4 <= kMaxChannels, "transformer width ", width,
             " is out of range");
   NST_CHECK(residual_blocks >= 0 && residual_blocks <= 64, "residual block count ",
@@ -311,6 +320,13 @@ TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks) {
   s.layers.push_back(conv_layer("up1", 4 * w, 2 * w, 3, 2, true, LayerOp::conv_transpose));
   s.layers.push_back(conv_layer("up2", 2 * w, w, 3, 2, true, LayerOp::conv_transpose));
   s.layers.push_back(conv_layer("conv_out", w, 3, 9, 1, false));
+  auto set_padding = [padding](LayerSpec& L) {
+    if (L.op == LayerOp::conv) L.padding = padding;
+  };
+  for (LayerSpec& L : s.layers) {
+    set_padding(L);
+    for (LayerSpec& b : L.body) set_padding(b);
+  }
   return s;
 }
 

@@ -25,7 +25,8 @@
 // instance norm NAME.norm.scale and NAME.norm.shift [out] ([S][out] with S
 // "styles"). Padding is TensorFlow
 // "SAME" for every layer: a stride-s conv gives ceil(H / s) rows, a stride-s
-// transposed conv exactly H * s.
+// transposed conv exactly H * s; a conv with "padding": "reflect" fills that
+// border with the picture mirrored instead of zeros.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,9 @@ namespace nst {
 
 enum class LayerOp { conv, conv_transpose, residual };
 enum class NormKind { none, instance };
+// How a conv fills the border its "SAME" geometry reads outside the picture:
+// zeros (the published nets) or the picture mirrored (reflect, nn/pad.hpp).
+enum class Padding { zero, reflect };
 
 struct LayerSpec {
   LayerOp op = LayerOp::conv;
@@ -46,6 +50,7 @@ struct LayerSpec {
   NormKind norm = NormKind::none;
   float eps = 1e-3f;
   bool relu = false;
+  Padding padding = Padding::zero;  // conv only ("padding" in the file; absent: zero)
   // residual: x + body(x); the body's first layer takes and its last gives as
   // many channels as x has.
   std::vector<LayerSpec> body;
@@ -93,7 +98,9 @@ std::vector<ParamShape> transformer_param_shapes(const TransformerSpec& spec);
 // of two 3x3 convs at 4w, transposed conv 3x3 s2 4w->2w and 2w->w, conv 9x9
 // w->3 (instance norm everywhere, eps 1e-3, ReLU but in the residual blocks'
 // second conv and the last conv), 150 tanh(x) + 127.5.
-TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks = 5);
+// padding: of every conv (not the transposed ones); reflect for nets nst train makes.
+TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks = 5,
+                                    Padding padding = Padding::zero);
 
 // Multiply-adds of one forward pass at H x W (for GFLOP/s figures).
 double transformer_macs(const TransformerSpec& spec, int64_t H, int64_t W);

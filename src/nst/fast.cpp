@@ -6,6 +6,7 @@
 #include <string>
 
 #include "io/image.hpp"
+#include "nn/pad.hpp"
 #include "nst/colour.hpp"
 #include "nst/memory_estimate.hpp"
 #include "tensor/check.hpp"
@@ -14,20 +15,11 @@ namespace nst {
 
 namespace {
 
-// x [N, C, H, W] with p pixels mirrored on every side (edge not repeated, as
-// numpy's "reflect"); p < min(H, W).
+// x [N, C, H, W] with p pixels mirrored on every side (nn/pad.hpp).
 Tensor reflect_pad(const Tensor& x, int64_t p) {
-  const int64_t N = x.n(), C = x.c(), H = x.h(), W = x.w(), Hp = H + 2 * p, Wp = W + 2 * p;
-  Tensor out = Tensor::empty({N, C, Hp, Wp});
-  const auto mirror = [](int64_t i, int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); };
-  for (int64_t plane = 0; plane < N * C; ++plane) {
-    const float* src = x.data() + plane * H * W;
-    float* dst = out.data() + plane * Hp * Wp;
-    for (int64_t y = 0; y < Hp; ++y) {
-      const float* row = src + mirror(y - p, H) * W;
-      for (int64_t xx = 0; xx < Wp; ++xx) dst[y * Wp + xx] = row[mirror(xx - p, W)];
-    }
-  }
+  const Pad2d pad{p, p, p, p};
+  Tensor out = Tensor::empty(reflect_pad_shape(x.shape(), pad));
+  reflect_pad_forward(out, x, pad);
   return out;
 }
 
