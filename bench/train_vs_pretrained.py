@@ -5,6 +5,8 @@ loss terms of each network's paintings, measured by `nst loss`.
     /usr/bin/python3 bench/train_vs_pretrained.py --style ../shared/images/the_scream.jpg \\
         --model ours=scream.nstw --model pretrained=build/models/scream.nstw [--size 512] [--json out.json]
 
+A multi-style network's style K is scored as NAME=PATH@K (nst fast --style-index K).
+
 For each photo (default: tubingen, golden_gate, hoovertowernight and the two
 classify/ photos of ../shared/images, none of which is in train/) and each
 network: `nst fast --size S` paints it, then `nst loss` scores the painting
@@ -31,10 +33,18 @@ def held_out_photos(shared):
     return [os.path.join(shared, "images", n) for n in names]
 
 
+def split_style_index(path):
+    """PATH@K -> (PATH, K); PATH -> (PATH, None)."""
+    head, sep, tail = path.rpartition("@")
+    return (head, int(tail)) if sep and tail.isdigit() else (path, None)
+
+
 def score(nst, model, photo, style, size, work, threads):
     painted = os.path.join(work, "painted.png")
+    model, index = split_style_index(model)
+    pick = ["--style-index", str(index)] if index is not None else []
     subprocess.run([nst, "fast", "--model", model, "--input", photo, "--output", painted,
-                    "--size", str(size), "--threads", str(threads)], check=True,
+                    "--size", str(size), "--threads", str(threads)] + pick, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = subprocess.run([nst, "loss", "--content", photo, "--style", style, "--image", painted,
                           "--size", str(size), "--content-layers", "relu2_2",

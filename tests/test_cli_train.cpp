@@ -98,6 +98,12 @@ TEST_CASE("cli train: a run writes the model, checkpoint, samples and record, ns
   CHECK(rec.at("seconds_per_step").as_number() > 0);
   CHECK(rec.at("model_bytes").as_number() == double(std::filesystem::file_size(f.dir.file("m.nstw"))));
   CHECK(rec.at("tensor_fnv1a64").at("conv1.weight").as_string().size() == 16);
+  // New networks mirror the border (issue 17); --padding zero makes the published kind.
+  CHECK(rec.at("padding").as_string() == "reflect");
+  CHECK(Transformer::load(f.dir.file("m.nstw")).spec().layers.front().padding == Padding::reflect);
+  check_clean_exit(run_train(f.args("z.nstw", {"--steps", "2", "--padding", "zero"})));
+  CHECK(read_json(f.dir.file("z.nstw.json")).at("padding").as_string() == "zero");
+  CHECK(Transformer::load(f.dir.file("z.nstw")).spec().layers.front().padding == Padding::zero);
 
   const CliRun painted = run_train({"fast", "--model", f.dir.file("m.nstw"), "--input",
                                   f.dir.file("photos/p1.png"), "--output", f.dir.file("p.png")});
@@ -130,6 +136,8 @@ TEST_CASE("cli train: 15 steps, then 15 more from the checkpoint, give the bytes
   // Settings fixed by the checkpoint cannot change.
   check_error_exit(run_train({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--width", "8"}),
                    "--width cannot change when resuming");
+  check_error_exit(run_train({"train", "--resume", f.dir.file("half.nstw.ckpt"), "--padding", "zero"}),
+                   "--padding cannot change when resuming");
   check_error_exit(run_train({"train", "--resume", f.dir.file("missing.ckpt")}), "missing.ckpt");
 }
 
@@ -154,6 +162,7 @@ TEST_CASE("cli train: bad inputs fail before training and write nothing", "[cli]
   check_error_exit(run_train(with("--batch", "0")), "--batch");
   check_error_exit(run_train(with("--steps", "-2")), "--steps");
   check_error_exit(run_train(with("--lr", "abc")), "--lr");
+  check_error_exit(run_train(with("--padding", "wrap")), "reflect or zero");
   check_error_exit(run_train(with("--content-layers", "relu9_9")), "relu9_9");
   check_error_exit(run_train(f.args("no/such/folder/m.nstw", {"--steps", "3"})),
                    "does not exist");

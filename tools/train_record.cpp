@@ -1,5 +1,6 @@
 #include "tools/train_record.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -57,6 +58,13 @@ void write_record(const std::string& path, const Args& a, const std::vector<std:
       if (ch == '-') ch = '_';
     j.key(key).value(a.get(k));
   }
+  // The network's, not the flag's (a resumed or extended run keeps its network's).
+  bool reflect = false;
+  for (const LayerSpec& L : c.net->spec().layers)
+    reflect = reflect || L.padding == Padding::reflect ||
+              std::any_of(L.body.begin(), L.body.end(),
+                          [](const LayerSpec& b) { return b.padding == Padding::reflect; });
+  j.key("padding").value(reflect ? "reflect" : "zero");
   j.key("content_layers").array(a.get_list("content-layers"));
   j.key("style_layers").array(a.get_list("style-layers"));
   j.key("steps_target").value(a.has("steps") ? a.get_int("steps", 0, INT64_MAX) : int64_t(-1));
