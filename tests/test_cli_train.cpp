@@ -99,11 +99,20 @@ TEST_CASE("cli train: a run writes the model, checkpoint, samples and record, ns
   CHECK(rec.at("model_bytes").as_number() == double(std::filesystem::file_size(f.dir.file("m.nstw"))));
   CHECK(rec.at("tensor_fnv1a64").at("conv1.weight").as_string().size() == 16);
   // New networks mirror the border (issue 17); --padding zero makes the published kind.
+  // and double the resolution by resize-convolution; --padding zero --upsample transposed
+  // makes the published kind.
   CHECK(rec.at("padding").as_string() == "reflect");
-  CHECK(Transformer::load(f.dir.file("m.nstw")).spec().layers.front().padding == Padding::reflect);
-  check_clean_exit(run_train(f.args("z.nstw", {"--steps", "2", "--padding", "zero"})));
-  CHECK(read_json(f.dir.file("z.nstw.json")).at("padding").as_string() == "zero");
-  CHECK(Transformer::load(f.dir.file("z.nstw")).spec().layers.front().padding == Padding::zero);
+  CHECK(rec.at("upsample").as_string() == "nearest");
+  const TransformerSpec made = Transformer::load(f.dir.file("m.nstw")).spec();
+  CHECK(made.layers.front().padding == Padding::reflect);
+  CHECK(made.layers[8].upsample == 2);
+  check_clean_exit(run_train(f.args("z.nstw", {"--steps", "2", "--padding", "zero", "--upsample",
+                                               "transposed"})));
+  const io::Json z = read_json(f.dir.file("z.nstw.json"));
+  CHECK(z.at("padding").as_string() == "zero");
+  CHECK(z.at("upsample").as_string() == "transposed");
+  CHECK(transformer_spec_json(Transformer::load(f.dir.file("z.nstw")).spec()) ==
+        transformer_spec_json(johnson_transformer(4)));
 
   const CliRun painted = run_train({"fast", "--model", f.dir.file("m.nstw"), "--input",
                                   f.dir.file("photos/p1.png"), "--output", f.dir.file("p.png")});
@@ -163,6 +172,7 @@ TEST_CASE("cli train: bad inputs fail before training and write nothing", "[cli]
   check_error_exit(run_train(with("--steps", "-2")), "--steps");
   check_error_exit(run_train(with("--lr", "abc")), "--lr");
   check_error_exit(run_train(with("--padding", "wrap")), "reflect or zero");
+  check_error_exit(run_train(with("--upsample", "bicubic")), "nearest or transposed");
   check_error_exit(run_train(with("--content-layers", "relu9_9")), "relu9_9");
   check_error_exit(run_train(f.args("no/such/folder/m.nstw", {"--steps", "3"})),
                    "does not exist");

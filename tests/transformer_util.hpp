@@ -26,6 +26,14 @@ inline Transformer random_transformer(const TransformerSpec& spec, uint64_t seed
   return Transformer(spec, std::move(params));
 }
 
+// The published architecture (variant 0: zero padding, transposed convs) and
+// the one nst train makes (2: reflect padding, nearest upsampling + conv);
+// 1 mixes them (reflect padding, transposed convs).
+inline TransformerSpec johnson_variant(int variant, int64_t width, int64_t blocks = 5) {
+  return johnson_transformer(width, blocks, variant == 0 ? Padding::zero : Padding::reflect,
+                             variant == 2 ? Upsampling::nearest : Upsampling::transposed);
+}
+
 inline Tensor random_photo(int64_t H, int64_t W, uint64_t seed) {
   Tensor t = random_tensor({1, 3, H, W}, seed, 0.0f, 255.0f);
   for (int64_t i = 0; i < t.numel(); ++i) t[i] = std::round(t[i]);

@@ -88,6 +88,9 @@ nst::ArgParser make_parser() {
   p.option("width", "W", "channels of the first layer (32: the published 32/64/128 network)", "32");
   p.option("padding", "reflect|zero", "how the convolutions fill the picture's border: mirrored "
            "(no frame painted along the edges) or zeros (as the published networks)", "reflect");
+  p.option("upsample", "nearest|transposed", "how the network doubles the resolution back: "
+           "nearest-neighbour then a conv (no grid pattern) or transposed convs (as the published "
+           "networks)", "nearest");
   p.option("size", "PX", "side of the square photo crops (a multiple of 4)", "256");
   p.option("batch", "B", "photos per step", "4");
   p.option("style-size", "PX", "long side of the painting when its Gram matrices are taken", "512");
@@ -207,15 +210,19 @@ int run(int argc, const char* const* argv) {
               "' exists (an earlier run's training state): continue that run with --resume ",
               ckpt_path, ", or remove the file to start again");
   }
-  NST_CHECK(!(a.has("extend") && first->has("width")), "nst train: --width comes from the "
-            "network given to --extend");
-  NST_CHECK(!(a.has("extend") && first->has("padding")), "nst train: --padding comes from the "
-            "network given to --extend");
+  for (const char* o : {"width", "padding", "upsample"})
+    NST_CHECK(!(a.has("extend") && first->has(o)), "nst train: --", o, " comes from the network "
+              "given to --extend");
   const int64_t width = a.get_int("width", 1, 256);
   const std::string padding_name = a.get("padding");
   NST_CHECK(padding_name == "reflect" || padding_name == "zero", "nst train: --padding '",
             padding_name, "': reflect or zero");
   const nst::Padding padding = padding_name == "reflect" ? nst::Padding::reflect : nst::Padding::zero;
+  const std::string upsample_name = a.get("upsample");
+  NST_CHECK(upsample_name == "nearest" || upsample_name == "transposed", "nst train: --upsample '",
+            upsample_name, "': nearest or transposed");
+  const nst::Upsampling upsampling =
+      upsample_name == "nearest" ? nst::Upsampling::nearest : nst::Upsampling::transposed;
   const int64_t size = a.get_int("size", 16, 4096);
   NST_CHECK(size % 4 == 0, "nst train: --size ", size,
             " must be a multiple of 4 (the network halves the crop twice and doubles it back)");
@@ -279,7 +286,7 @@ int run(int argc, const char* const* argv) {
       for (const std::string& name : style_names) net = nst::add_style(net, name);
       ckpt.net.emplace(std::move(net));
     } else {
-      nst::TransformerSpec spec = nst::johnson_transformer(width, 5, padding);
+      nst::TransformerSpec spec = nst::johnson_transformer(width, 5, padding, upsampling);
       if (S > 1) spec.styles = style_names;  // one painting: a plain one-style file
       ckpt.net.emplace(nst::init_transformer(spec, seed));
     }

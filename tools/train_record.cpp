@@ -65,6 +65,9 @@ void write_record(const std::string& path, const Args& a, const std::vector<std:
               std::any_of(L.body.begin(), L.body.end(),
                           [](const LayerSpec& b) { return b.padding == Padding::reflect; });
   j.key("padding").value(reflect ? "reflect" : "zero");
+  const bool nearest = std::any_of(c.net->spec().layers.begin(), c.net->spec().layers.end(),
+                                   [](const LayerSpec& L) { return L.upsample > 1; });
+  j.key("upsample").value(nearest ? "nearest" : "transposed");
   j.key("content_layers").array(a.get_list("content-layers"));
   j.key("style_layers").array(a.get_list("style-layers"));
   j.key("steps_target").value(a.has("steps") ? a.get_int("steps", 0, INT64_MAX) : int64_t(-1));

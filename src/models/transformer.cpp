@@ -11,6 +11,7 @@
 #include "nn/elementwise.hpp"
 #include "nn/instance_norm.hpp"
 #include "nn/pad.hpp"
+#include "nn/upsample.hpp"
 #include "nn/relu.hpp"
 #include "io/image.hpp"
 #include "nn/style_mix.hpp"
@@ -177,6 +178,7 @@ Var Transformer::layer(Tape& tape, const std::map<std::string, Var>& params, con
   }
   const Var& weight = param(params, L.name + ".weight");
   const Var bias = L.bias ? param(params, L.name + ".bias") : Var();
+  if (L.upsample > 1) h = upsample_nearest(tape, h, L.upsample);
   const int64_t H = h.shape()[2], W = h.shape()[3];
   if (L.op == LayerOp::conv && L.padding == Padding::reflect) {
     // The same geometry as zero padding, its border mirrored in first.
@@ -305,6 +307,13 @@ int64_t Transformer::inference_peak_bytes(int64_t H, int64_t W) const {
   int64_t h = H, w = W, channels = spec_.input_channels, peak_pair = 0;
   auto step = [&](const LayerSpec& L, int64_t live_besides) {
     int64_t in = channels * h * w;
+    if (L.upsample > 1) {  // the upsampled copy is made while the input is live
+      h *= L.upsample;
+      w *= L.upsample;
+      const int64_t up = channels * h * w;
+      peak_pair = std::max(peak_pair, in + up + live_besides);
+      in = up;
+    }
     if (L.op == LayerOp::conv && L.padding == Padding::reflect) {
       // The mirrored copy is made while the input is live, then replaces it.
       const int64_t padded = channels * (h + L.kernel - 1) * (w + L.kernel - 1);

@@ -94,6 +94,10 @@ struct Parser {
       bad("layer '", L.name, "': unknown padding \"", padding, "\" (zero or reflect)");
     if (L.padding == Padding::reflect && L.op != LayerOp::conv)
       bad("layer '", L.name, "': reflect padding is for conv layers only");
+    if (j.find("upsample")) {
+      L.upsample = integer(j, "upsample", L.name, 1, kMaxStride);
+      if (L.op != LayerOp::conv) bad("layer '", L.name, "': \"upsample\" is for conv layers only");
+    }
     const std::string norm = j.find("norm") ? text(j, "norm", L.name) : "none";
     if (norm == "instance")
       L.norm = NormKind::instance;
@@ -139,19 +143,21 @@ void check_chain(const Parser& p, const TransformerSpec& s) {
 }
 
 // The strides cancel: the convs divide H and W by the product of theirs (rounding
-// up), the transposed convs multiply them by theirs, and the output must be the
+// up), the transposed convs and upsampling multiply them by theirs, and the output must be the
 // photo's size (Transformer::stylize crops it to the photo). Compared exactly
 // on the exponents of 2, 3, 5 and 7 (strides are 1..8).
 void check_strides(const Parser& p, const TransformerSpec& s) {
   const int64_t primes[4] = {2, 3, 5, 7};
   int64_t exponents[4] = {0, 0, 0, 0};
   double down = 1.0, up = 1.0;
-  auto visit = [&](const LayerSpec& L) {
-    const bool grows = L.op == LayerOp::conv_transpose;
-    (grows ? up : down) *= double(L.stride);
-    int64_t k = L.stride;
+  auto factor = [&](int64_t k, bool grows) {
+    (grows ? up : down) *= double(k);
     for (int i = 0; i < 4; ++i)
       for (; k % primes[i] == 0; k /= primes[i]) exponents[i] += grows ? 1 : -1;
+  };
+  auto visit = [&](const LayerSpec& L) {
+    factor(L.upsample, true);
+    factor(L.stride, L.op == LayerOp::conv_transpose);
   };
   for (const LayerSpec& L : s.layers) {
     if (L.op != LayerOp::residual) visit(L);
@@ -160,7 +166,7 @@ void check_strides(const Parser& p, const TransformerSpec& s) {
   for (int64_t e : exponents)
     if (e != 0)
       p.bad("the strides do not cancel: the convs divide the picture by ", down,
-            " and the transposed convs multiply it by ", up,
+            " and the transposed convs and upsampling multiply it by ", up,
             " (the output must be the photo's size)");
 }
 
@@ -179,6 +185,7 @@ void write_layer(JsonWriter& j, const LayerSpec& L) {
   if (L.norm == NormKind::instance) j.key("eps").value(double(L.eps));
   j.key("relu").value(L.relu);
   if (L.padding == Padding::reflect) j.key("padding").value("reflect");  // zero: as before
+  if (L.upsample > 1) j.key("upsample").value(L.upsample);
   j.end_object();
 }
 
@@ -299,7 +306,8 @@ std::vector<ParamShape> transformer_param_shapes(const TransformerSpec& spec) {
   return out;
 }
 
-TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks, Padding padding) {
+TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks, Padding padding,
+                                    Upsampling upsampling) {
   NST_CHECK(width >= 1 && width * 4 <= kMaxChannels, "transformer width ", width,
             " is out of range");
   NST_CHECK(residual_blocks >= 0 && residual_blocks <= 64, "residual block count ",
@@ -317,8 +325,14 @@ TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks, Padd
     block.body.push_back(conv_layer(block.name + "_conv2", 4 * w, 4 * w, 3, 1, false));
     s.layers.push_back(block);
   }
-  s.layers.push_back(conv_layer("up1", 4 * w, 2 * w, 3, 2, true, LayerOp::conv_transpose));
-  s.layers.push_back(conv_layer("up2", 2 * w, w, 3, 2, true, LayerOp::conv_transpose));
+  if (upsampling == Upsampling::transposed) {
+    s.layers.push_back(conv_layer("up1", 4 * w, 2 * w, 3, 2, true, LayerOp::conv_transpose));
+    s.layers.push_back(conv_layer("up2", 2 * w, w, 3, 2, true, LayerOp::conv_transpose));
+  } else {
+    s.layers.push_back(conv_layer("up1", 4 * w, 2 * w, 3, 1, true));
+    s.layers.push_back(conv_layer("up2", 2 * w, w, 3, 1, true));
+    s.layers[s.layers.size() - 2].upsample = s.layers.back().upsample = 2;
+  }
   s.layers.push_back(conv_layer("conv_out", w, 3, 9, 1, false));
   auto set_padding = [padding](LayerSpec& L) {
     if (L.op == LayerOp::conv) L.padding = padding;
@@ -335,6 +349,8 @@ double transformer_macs(const TransformerSpec& spec, int64_t H, int64_t W) {
   double h = double(H), w = double(W);
   auto visit = [&](const LayerSpec& L) {
     const double k2 = double(L.kernel * L.kernel);
+    h *= double(L.upsample);
+    w *= double(L.upsample);
     if (L.op == LayerOp::conv) {
       h = std::ceil(h / double(L.stride));
       w = std::ceil(w / double(L.stride));

@@ -26,7 +26,8 @@
 // "styles"). Padding is TensorFlow
 // "SAME" for every layer: a stride-s conv gives ceil(H / s) rows, a stride-s
 // transposed conv exactly H * s; a conv with "padding": "reflect" fills that
-// border with the picture mirrored instead of zeros.
+// border with the picture mirrored instead of zeros, and one with "upsample": u
+// first repeats every pixel u x u times.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,10 @@ enum class NormKind { none, instance };
 // How a conv fills the border its "SAME" geometry reads outside the picture:
 // zeros (the published nets) or the picture mirrored (reflect, nn/pad.hpp).
 enum class Padding { zero, reflect };
+// How the published architecture doubles the resolution back: stride-2
+// transposed convs, or nearest-neighbour upsampling then a stride-1 conv
+// (resize-convolution, nn/upsample.hpp: no built-in grid pattern).
+enum class Upsampling { transposed, nearest };
 
 struct LayerSpec {
   LayerOp op = LayerOp::conv;
@@ -51,6 +56,7 @@ struct LayerSpec {
   float eps = 1e-3f;
   bool relu = false;
   Padding padding = Padding::zero;  // conv only ("padding" in the file; absent: zero)
+  int64_t upsample = 1;  // conv only: nearest-neighbour upsampling by this factor first
   // residual: x + body(x); the body's first layer takes and its last gives as
   // many channels as x has.
   std::vector<LayerSpec> body;
@@ -98,9 +104,11 @@ std::vector<ParamShape> transformer_param_shapes(const TransformerSpec& spec);
 // of two 3x3 convs at 4w, transposed conv 3x3 s2 4w->2w and 2w->w, conv 9x9
 // w->3 (instance norm everywhere, eps 1e-3, ReLU but in the residual blocks'
 // second conv and the last conv), 150 tanh(x) + 127.5.
-// padding: of every conv (not the transposed ones); reflect for nets nst train makes.
+// padding: of every conv (not the transposed ones); upsampling: the two layers
+// that double the resolution. nst train makes reflect + nearest networks.
 TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks = 5,
-                                    Padding padding = Padding::zero);
+                                    Padding padding = Padding::zero,
+                                    Upsampling upsampling = Upsampling::transposed);
 
 // Multiply-adds of one forward pass at H x W (for GFLOP/s figures).
 double transformer_macs(const TransformerSpec& spec, int64_t H, int64_t W);
