@@ -239,8 +239,8 @@ TEST_CASE("model files: bad network descriptions name the file and the layer", "
   expect(edited([](TransformerSpec& s) { s.layers.back().out = 4; }),
          "the last layer gives 4 channels, not 3");
   expect(edited([](TransformerSpec& s) { s.layers[1].stride = 4; }),
-         "the strides do not cancel: the convs divide the picture by 8 and the transposed convs "
-         "multiply it by 4");
+         "the strides do not cancel: the convs divide the picture by 8 and the transposed convs and "
+         "upsampling multiply it by 4");
 }
 
 TEST_CASE("model files: a network whose strides do not cancel cannot paint past its output",
