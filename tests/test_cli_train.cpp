@@ -99,20 +99,20 @@ TEST_CASE("cli train: a run writes the model, checkpoint, samples and record, ns
   CHECK(rec.at("model_bytes").as_number() == double(std::filesystem::file_size(f.dir.file("m.nstw"))));
   CHECK(rec.at("tensor_fnv1a64").at("conv1.weight").as_string().size() == 16);
   // New networks mirror the border (issue 17); --padding zero makes the published kind.
-  // and double the resolution by resize-convolution; --padding zero --upsample transposed
-  // makes the published kind.
+  // with transposed convs; --padding zero makes the published kind, --upsample nearest
+  // the resize-convolution.
   CHECK(rec.at("padding").as_string() == "reflect");
-  CHECK(rec.at("upsample").as_string() == "nearest");
-  const TransformerSpec made = Transformer::load(f.dir.file("m.nstw")).spec();
-  CHECK(made.layers.front().padding == Padding::reflect);
-  CHECK(made.layers[8].upsample == 2);
-  check_clean_exit(run_train(f.args("z.nstw", {"--steps", "2", "--padding", "zero", "--upsample",
-                                               "transposed"})));
-  const io::Json z = read_json(f.dir.file("z.nstw.json"));
-  CHECK(z.at("padding").as_string() == "zero");
-  CHECK(z.at("upsample").as_string() == "transposed");
+  CHECK(rec.at("upsample").as_string() == "transposed");
+  CHECK(transformer_spec_json(Transformer::load(f.dir.file("m.nstw")).spec()) ==
+        transformer_spec_json(johnson_transformer(4, 5, Padding::reflect)));
+  check_clean_exit(run_train(f.args("z.nstw", {"--steps", "2", "--padding", "zero"})));
+  CHECK(read_json(f.dir.file("z.nstw.json")).at("padding").as_string() == "zero");
   CHECK(transformer_spec_json(Transformer::load(f.dir.file("z.nstw")).spec()) ==
         transformer_spec_json(johnson_transformer(4)));
+  check_clean_exit(run_train(f.args("n.nstw", {"--steps", "2", "--upsample", "nearest"})));
+  CHECK(read_json(f.dir.file("n.nstw.json")).at("upsample").as_string() == "nearest");
+  CHECK(transformer_spec_json(Transformer::load(f.dir.file("n.nstw")).spec()) ==
+        transformer_spec_json(johnson_transformer(4, 5, Padding::reflect, Upsampling::nearest)));
 
   const CliRun painted = run_train({"fast", "--model", f.dir.file("m.nstw"), "--input",
                                   f.dir.file("photos/p1.png"), "--output", f.dir.file("p.png")});

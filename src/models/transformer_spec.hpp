@@ -105,7 +105,7 @@ std::vector<ParamShape> transformer_param_shapes(const TransformerSpec& spec);
 // w->3 (instance norm everywhere, eps 1e-3, ReLU but in the residual blocks'
 // second conv and the last conv), 150 tanh(x) + 127.5.
 // padding: of every conv (not the transposed ones); upsampling: the two layers
-// that double the resolution. nst train makes reflect + nearest networks.
+// that double the resolution. nst train makes reflect + transposed networks.
 TransformerSpec johnson_transformer(int64_t width, int64_t residual_blocks = 5,
                                     Padding padding = Padding::zero,
                                     Upsampling upsampling = Upsampling::transposed);
