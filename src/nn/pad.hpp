@@ -42,26 +42,27 @@ Var reflect_pad(Tape& tape, const Var& x, const Pad2d& p);
 
 // ---- Reference: plain loops over `planes` H x W planes, any scalar type ----
 
-template <class T>
-void reflect_pad_reference_forward(T* out, const T* inp, int64_t planes, int64_t H, int64_t W,
-                                   const Pad2d& p) {
+// Calls f(out index, inp index) for every output element, row by row.
+template <class F>
+void reflect_pad_reference_each(int64_t planes, int64_t H, int64_t W, const Pad2d& p, F f) {
   const int64_t Ho = H + p.top + p.bottom, Wo = W + p.left + p.right;
   for (int64_t q = 0; q < planes; ++q)
     for (int64_t i = 0; i < Ho; ++i)
       for (int64_t j = 0; j < Wo; ++j)
-        out[(q * Ho + i) * Wo + j] =
-            inp[(q * H + reflect_index(i - p.top, H)) * W + reflect_index(j - p.left, W)];
+        f((q * Ho + i) * Wo + j,
+          (q * H + reflect_index(i - p.top, H)) * W + reflect_index(j - p.left, W));
+}
+
+template <class T>
+void reflect_pad_reference_forward(T* out, const T* inp, int64_t planes, int64_t H, int64_t W,
+                                   const Pad2d& p) {
+  reflect_pad_reference_each(planes, H, W, p, [&](int64_t o, int64_t i) { out[o] = inp[i]; });
 }
 
 template <class T>
 void reflect_pad_reference_backward(T* dinp, const T* dout, int64_t planes, int64_t H, int64_t W,
                                     const Pad2d& p) {
-  const int64_t Ho = H + p.top + p.bottom, Wo = W + p.left + p.right;
-  for (int64_t q = 0; q < planes; ++q)
-    for (int64_t i = 0; i < Ho; ++i)
-      for (int64_t j = 0; j < Wo; ++j)
-        dinp[(q * H + reflect_index(i - p.top, H)) * W + reflect_index(j - p.left, W)] +=
-            dout[(q * Ho + i) * Wo + j];
+  reflect_pad_reference_each(planes, H, W, p, [&](int64_t o, int64_t i) { dinp[i] += dout[o]; });
 }
 
 }  // namespace nst

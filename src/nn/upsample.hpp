@@ -26,22 +26,25 @@ Var upsample_nearest(Tape& tape, const Var& x, int64_t s);
 
 // ---- Reference: plain loops over `planes` H x W planes, any scalar type ----
 
+// Calls f(out index, inp index) for every output element, row by row.
+template <class F>
+void upsample_nearest_reference_each(int64_t planes, int64_t H, int64_t W, int64_t s, F f) {
+  for (int64_t q = 0; q < planes; ++q)
+    for (int64_t i = 0; i < H * s; ++i)
+      for (int64_t j = 0; j < W * s; ++j) f((q * H * s + i) * W * s + j, (q * H + i / s) * W + j / s);
+}
+
 template <class T>
 void upsample_nearest_reference_forward(T* out, const T* inp, int64_t planes, int64_t H,
                                         int64_t W, int64_t s) {
-  for (int64_t q = 0; q < planes; ++q)
-    for (int64_t i = 0; i < H * s; ++i)
-      for (int64_t j = 0; j < W * s; ++j)
-        out[(q * H * s + i) * W * s + j] = inp[(q * H + i / s) * W + j / s];
+  upsample_nearest_reference_each(planes, H, W, s, [&](int64_t o, int64_t i) { out[o] = inp[i]; });
 }
 
 template <class T>
 void upsample_nearest_reference_backward(T* dinp, const T* dout, int64_t planes, int64_t H,
                                          int64_t W, int64_t s) {
-  for (int64_t q = 0; q < planes; ++q)
-    for (int64_t i = 0; i < H * s; ++i)
-      for (int64_t j = 0; j < W * s; ++j)
-        dinp[(q * H + i / s) * W + j / s] += dout[(q * H * s + i) * W * s + j];
+  upsample_nearest_reference_each(planes, H, W, s,
+                                  [&](int64_t o, int64_t i) { dinp[i] += dout[o]; });
 }
 
 }  // namespace nst
