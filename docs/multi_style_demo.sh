@@ -5,9 +5,10 @@
 # --style-mask-images). The pictures are nst's; PIL (Debian's python3-pil, run with
 # /usr/bin/python3) only draws the two masks and converts the PNGs to JPEG.
 #   bash docs/multi_style_demo.sh MODEL.nstw [BUILD]
-# The network in the README was trained with
-#   nst train --style starry_night.jpg --style the_scream.jpg --images ../shared/images/train \
-#             --output night_scream.nstw --size 128 --minutes 18
+# The network in the README is the hour-trained scream network (docs/training.md) extended
+# by starry_night for 10 minutes:
+#   nst train --extend scream.nstw --style starry_night.jpg --images ../shared/images/train \
+#             --output scream_night.nstw --size 256 --minutes 10 --content-weight 2
 set -euo pipefail
 model=${1:?usage: bash docs/multi_style_demo.sh MODEL.nstw [BUILD]}
 build=${2:-build}
