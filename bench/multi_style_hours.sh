@@ -4,7 +4,9 @@
 # more from the last checkpoint; the first 20 minutes at 128 px crops, then 256 px, the
 # schedule of the one-style hour in docs/training.md), then score every style on the
 # held-out photos with bench/train_vs_pretrained.py. The 1-style reference is the
-# network given as REFERENCE (a scream net trained for an hour) for style 0 (the scream).
+# network given as REFERENCE (a scream net trained for an hour) for style 0 (the scream);
+# REFERENCE "-" skips scoring it (its held-out figures are in docs/training.md, and the
+# scoring is deterministic, so they stand for the network they were measured on).
 #   bash bench/multi_style_hours.sh WORK MINUTES REFERENCE.nstw [BUILD]
 # Appends one JSON line per call to WORK/progress.jsonl: the training minutes so far and
 # each style's mean held-out content and style loss (and the reference's for the scream).
@@ -37,7 +39,7 @@ line="{\"minutes\": $trained"
 for k in "${!paintings[@]}"; do
   p=${paintings[$k]}
   models=(--model "four=$net@$k")
-  [[ $k == 0 ]] && models+=(--model "one=$reference")
+  [[ $k == 0 && $reference != - ]] && models+=(--model "one=$reference")
   /usr/bin/python3 "$here/train_vs_pretrained.py" --style "$S/$p.jpg" "${models[@]}" \
     --nst "$build/nst" --shared "$shared" --json "$work/score_$k.json" >/dev/null
   line+=", \"$p\": $(/usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["means"]))' "$work/score_$k.json")"
