@@ -8,11 +8,16 @@
 # REFERENCE "-" skips scoring it (its held-out figures are in docs/training.md, and the
 # scoring is deterministic, so they stand for the network they were measured on).
 #   bash bench/multi_style_hours.sh WORK MINUTES REFERENCE.nstw [BUILD]
+#   bash bench/multi_style_hours.sh WORK step:N REFERENCE.nstw [BUILD]
+# step:N trains to step N in all instead, the first 2253 steps at 128 px (what the first
+# 20 minutes made on the machine of the one-style hour, docs/training.md): training is
+# deterministic in its steps, so this is the same run bit for bit on any machine and under
+# any load, and its time is the steps times the step times measured there.
 # Appends one JSON line per call to WORK/progress.jsonl: the training minutes so far and
 # each style's mean held-out content and style loss (and the reference's for the scream).
 set -euo pipefail
 work=${1:?usage: bash bench/multi_style_hours.sh WORK MINUTES REFERENCE.nstw [BUILD]}
-minutes=${2:?minutes of training for this call}
+minutes=${2:?minutes of training for this call, or step:N}
 reference=${3:?the 1-style network to compare the scream with}
 build=${4:-build}
 shared=${NST_SHARED:-../shared}
@@ -23,19 +28,37 @@ mkdir -p "$work"
 net=$work/four.nstw
 common=(--sample "$S/tubingen.jpg" --sample-every 200 --checkpoint-every 100 --print-every 50
         --threads 2)
-if [[ ! -f $net.ckpt ]]; then
-  styles=()
-  for p in "${paintings[@]}"; do styles+=(--style "$S/$p.jpg"); done
-  first=$(( minutes < 20 ? minutes : 20 ))
-  "$build/nst" train "${styles[@]}" --images "$S/train" --output "$net" --size 128 \
-    --minutes "$first" "${common[@]}"
-  minutes=$(( minutes - first ))
+if [[ $minutes == step:* ]]; then
+  # Steps, not minutes: the 128 px phase to step 2253, then 256 px to step N.
+  until=${minutes#step:}
+  if [[ ! -f $net.ckpt ]]; then
+    styles=()
+    for p in "${paintings[@]}"; do styles+=(--style "$S/$p.jpg"); done
+    "$build/nst" train "${styles[@]}" --images "$S/train" --output "$net" --size 128 \
+      --steps $(( until < 2253 ? until : 2253 )) "${common[@]}"
+  fi
+  done_steps=$(/usr/bin/python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(d["steps"][-1]["step"] if d["steps"] else 0)' "$net.json")
+  if (( done_steps < 2253 && done_steps < until )); then
+    "$build/nst" train --resume "$net.ckpt" --size 128 --steps $(( until < 2253 ? until : 2253 )) "${common[@]}"
+  fi
+  if (( until > 2253 )); then
+    "$build/nst" train --resume "$net.ckpt" --size 256 --steps "$until" "${common[@]}"
+  fi
+else
+  if [[ ! -f $net.ckpt ]]; then
+    styles=()
+    for p in "${paintings[@]}"; do styles+=(--style "$S/$p.jpg"); done
+    first=$(( minutes < 20 ? minutes : 20 ))
+    "$build/nst" train "${styles[@]}" --images "$S/train" --output "$net" --size 128 \
+      --minutes "$first" "${common[@]}"
+    minutes=$(( minutes - first ))
+  fi
+  if (( minutes > 0 )); then
+    "$build/nst" train --resume "$net.ckpt" --size 256 --minutes "$minutes" "${common[@]}"
+  fi
 fi
-if (( minutes > 0 )); then
-  "$build/nst" train --resume "$net.ckpt" --size 256 --minutes "$minutes" "${common[@]}"
-fi
-trained=$(/usr/bin/python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["seconds"] / 60, 1))' "$net.json")
-line="{\"minutes\": $trained"
+trained=$(/usr/bin/python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(round(d["seconds"] / 60, 1), d["steps"][-1]["step"])' "$net.json")
+line="{\"minutes\": ${trained% *}, \"steps\": ${trained#* }"
 for k in "${!paintings[@]}"; do
   p=${paintings[$k]}
   models=(--model "four=$net@$k")
