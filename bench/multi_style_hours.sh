@@ -28,29 +28,29 @@ mkdir -p "$work"
 net=$work/four.nstw
 common=(--sample "$S/tubingen.jpg" --sample-every 200 --checkpoint-every 100 --print-every 50
         --threads 2)
+styles=()
+for p in "${paintings[@]}"; do styles+=(--style "$S/$p.jpg"); done
+# The 128 px phase: a new run, or the checkpoint's run continued (LIMIT: --steps/--minutes N).
+train_128() {
+  if [[ -f $net.ckpt ]]; then
+    "$build/nst" train --resume "$net.ckpt" --size 128 "$@" "${common[@]}"
+  else
+    "$build/nst" train "${styles[@]}" --images "$S/train" --output "$net" --size 128 "$@" "${common[@]}"
+  fi
+}
 if [[ $minutes == step:* ]]; then
-  # Steps, not minutes: the 128 px phase to step 2253, then 256 px to step N.
   until=${minutes#step:}
-  if [[ ! -f $net.ckpt ]]; then
-    styles=()
-    for p in "${paintings[@]}"; do styles+=(--style "$S/$p.jpg"); done
-    "$build/nst" train "${styles[@]}" --images "$S/train" --output "$net" --size 128 \
-      --steps $(( until < 2253 ? until : 2253 )) "${common[@]}"
-  fi
-  done_steps=$(/usr/bin/python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(d["steps"][-1]["step"] if d["steps"] else 0)' "$net.json")
-  if (( done_steps < 2253 && done_steps < until )); then
-    "$build/nst" train --resume "$net.ckpt" --size 128 --steps $(( until < 2253 ? until : 2253 )) "${common[@]}"
-  fi
-  if (( until > 2253 )); then
+  first=$(( until < 2253 ? until : 2253 ))
+  done_steps=0
+  [[ -f $net.ckpt ]] && done_steps=$(/usr/bin/python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(d["steps"][-1]["step"] if d["steps"] else 0)' "$net.json")
+  (( done_steps < first )) && train_128 --steps "$first"
+  if (( until > first )); then
     "$build/nst" train --resume "$net.ckpt" --size 256 --steps "$until" "${common[@]}"
   fi
 else
   if [[ ! -f $net.ckpt ]]; then
-    styles=()
-    for p in "${paintings[@]}"; do styles+=(--style "$S/$p.jpg"); done
     first=$(( minutes < 20 ? minutes : 20 ))
-    "$build/nst" train "${styles[@]}" --images "$S/train" --output "$net" --size 128 \
-      --minutes "$first" "${common[@]}"
+    train_128 --minutes "$first"
     minutes=$(( minutes - first ))
   fi
   if (( minutes > 0 )); then
